@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Runs test/*.test.ts (or the files given) on Node's built-in test runner, through ts-node.
+// Type checking is `npm run typecheck`; here ts-node only transpiles, which keeps start-up fast.
+"use strict";
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const root = path.join(__dirname, "..");
+const files = process.argv.slice(2).length > 0
+  ? process.argv.slice(2)
+  : fs.readdirSync(path.join(root, "test")).filter((f) => f.endsWith(".test.ts")).sort().map((f) => path.join("test", f));
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--require", "ts-node/register", ...files], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true", TS_NODE_PROJECT: path.join(root, "tsconfig.json") },
+});
+process.exit(result.status ?? 1);
