@@ -32,26 +32,27 @@ export function inNotebook(): boolean {
   return notebookDisplay() !== null;
 }
 
-/** Shows HTML in the notebook and returns it (outside a notebook it only returns it). */
-export function showHtml(html: string): string {
+/**
+ * Shows HTML in the notebook; outside one it does nothing. Returns nothing on purpose: tslab would
+ * print a returned string as the cell's value.
+ */
+export function showHtml(html: string): void {
   notebookDisplay()?.html(html);
-  return html;
 }
 
 /** Shows a plotly figure; plotly.js is inlined with the first one, so the exported HTML works offline. */
-export function showFigure(figure: PlotlyFigure): string {
+export function showFigure(figure: PlotlyFigure): void {
   const inline = !plotlyShown && inNotebook();
-  const html = figureHtml(figure, { includePlotlyJs: inline });
+  showHtml(figureHtml(figure, { includePlotlyJs: inline }));
   if (inline) plotlyShown = true;
-  return showHtml(html);
 }
 
 /** Shows a polars DataFrame as an HTML table. */
-export function showFrame(frame: pl.DataFrame, options?: { maxRows?: number; caption?: string }): string {
-  return showHtml(frameHtml(frame, options));
+export function showFrame(frame: pl.DataFrame, options?: { maxRows?: number; caption?: string }): void {
+  showHtml(frameHtml(frame, options));
 }
 
 /** Shows a grid of digits with their labels (or the given captions). */
-export function showDigits(images: Uint8Array | Float32Array, labels?: ArrayLike<number>, options?: DigitGridOptions): string {
-  return showHtml(digitGridHtml(images, labels, options));
+export function showDigits(images: Uint8Array | Float32Array, labels?: ArrayLike<number>, options?: DigitGridOptions): void {
+  showHtml(digitGridHtml(images, labels, options));
 }

@@ -12,3 +12,4 @@ export * from "./digits";
 export * from "./display";
 export * from "./dataset_summary";
 export * from "./report";
+export * from "./atomic_file";

@@ -118,3 +118,52 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ cod
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
+
+export interface ReportOptions {
+  profile: Profile;
+  /** Where the HTML goes (default reports/). */
+  outDir?: string;
+  /** Only these notebooks (file names or their NN prefixes); default all. */
+  only?: string[];
+  /** Called before and after each notebook. */
+  onProgress?: (event: { notebook: string; phase: "start" | "done"; seconds?: number }) => void;
+}
+
+export interface ReportResult {
+  profile: Profile;
+  outDir: string;
+  notebooks: NotebookRunResult[];
+  seconds: number;
+}
+
+/**
+ * Executes the notebooks in order with the profile injected and exports each to `<outDir>/<name>.html`
+ * (executed copies under `<outDir>/executed/`). Stops at the first failing cell; outputs of a failed
+ * notebook are not written, so the last good ones stay.
+ */
+export async function buildReport(options: ReportOptions): Promise<ReportResult> {
+  if (!PROFILES.includes(options.profile)) {
+    throw new MnistLabError(`Expected profile ${PROFILES.join(", ")} but found ${JSON.stringify(options.profile)}`);
+  }
+  const started = performance.now();
+  const outDir = path.resolve(options.outDir ?? path.join(projectRoot(), "reports"));
+  let notebooks = listNotebooks();
+  if (options.only?.length) {
+    const wanted = options.only;
+    notebooks = notebooks.filter((nb) => wanted.some((w) => path.basename(nb) === w || path.basename(nb).startsWith(`${w}_`) || path.basename(nb, ".ipynb") === w));
+    if (notebooks.length === 0) throw new MnistLabError(`Expected notebooks matching ${wanted.join(", ")} but found none in notebooks/`);
+  }
+  const results: NotebookRunResult[] = [];
+  for (const notebook of notebooks) {
+    const name = path.basename(notebook, ".ipynb");
+    options.onProgress?.({ notebook: name, phase: "start" });
+    const result = await executeNotebook(notebook, {
+      parameters: { profile: options.profile },
+      outHtml: path.join(outDir, `${name}.html`),
+      outIpynb: path.join(outDir, "executed", `${name}.ipynb`),
+    });
+    options.onProgress?.({ notebook: name, phase: "done", seconds: result.seconds });
+    results.push(result);
+  }
+  return { profile: options.profile, outDir, notebooks: results, seconds: (performance.now() - started) / 1000 };
+}

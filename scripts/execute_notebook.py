@@ -10,6 +10,7 @@ usage: execute_notebook.py IN.ipynb --cwd DIR --kernel NAME --params JSON --out-
 """
 import argparse
 import json
+import re
 import os
 import sys
 import tempfile
@@ -30,10 +31,48 @@ def inject_parameters(nb, assignments):
     nb.cells.insert(index, cell)
 
 
+ERROR_LINE = re.compile(r"^([A-Za-z_$][\w$]*(?:Error|Exception)): (.*)$")
+
+
+def parse_error_text(text):
+    """(name, message) of a JS error as tslab prints it: a location, the source line, a caret, then
+    `RangeError: message`; a TypeScript compile error is `1:7 - message`."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    for line in lines:
+        m = ERROR_LINE.match(line.strip())
+        if m:
+            return m.group(1), m.group(2)
+    return "Error", lines[0].strip() if lines else ""
+
+
+def describe_failure(nb, notebook, err):
+    """Which code cell failed and its error. tslab reports errors on stderr rather than as error outputs,
+    so the failed cell is the last one that started executing."""
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    started = [i for i in code_cells if nb.cells[i].get("execution_count") is not None]
+    failed = started[-1] if started else None
+    ename, evalue = type(err).__name__, ""
+    if failed is not None:
+        for out in nb.cells[failed].get("outputs", []):
+            if out.get("output_type") == "error":
+                ename, evalue = out.get("ename", ename), out.get("evalue", "")
+                break
+            if out.get("output_type") == "stream" and out.get("name") == "stderr" and out.get("text", "").strip():
+                ename, evalue = parse_error_text(out["text"])
+    return {
+        "notebook": os.path.basename(notebook),
+        "cell": failed,
+        "codeCell": code_cells.index(failed) + 1 if failed is not None else None,
+        "ename": ename,
+        "evalue": evalue,
+    }
+
+
 def write_atomic(path, text):
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    os.fchmod(fd, 0o644)  # mkstemp makes 0600; outputs are ordinary files
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
@@ -59,18 +98,7 @@ def main():
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
-        code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-        failed = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(
-            o.get("output_type") == "error" for o in c.get("outputs", []))), None)
-        error_output = next((o for o in nb.cells[failed].outputs if o.get("output_type") == "error"), {}) if failed is not None else {}
-        print(json.dumps({"error": {
-            "notebook": os.path.basename(args.notebook),
-            "cell": failed,
-            "codeCell": code_cells.index(failed) + 1 if failed is not None else None,
-            "ename": error_output.get("ename", type(err).__name__),
-            "evalue": error_output.get("evalue", str(err).strip().splitlines()[-1] if str(err).strip() else ""),
-            "source": nb.cells[failed].source if failed is not None else "",
-        }}))
+        print(json.dumps({"error": describe_failure(nb, args.notebook, err)}))
         sys.exit(1)
     exporter = HTMLExporter(template_name="lab")
     html, _ = exporter.from_notebook_node(nb)

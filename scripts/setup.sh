@@ -72,7 +72,7 @@ npx --no-install tsc -p tsconfig.build.json
 mkdir -p "$(dirname "$kernel_json")"
 node -e '
 const [file, node, tslab] = process.argv.slice(1);
-const spec = { argv: [node, tslab, "kernel", "--config-file", "{connection_file}"], display_name: "TypeScript (mnist-lab)", language: "typescript" };
+const spec = { argv: [node, tslab, "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript (mnist-lab)", language: "typescript" };
 const text = JSON.stringify(spec, null, 2) + "\n";
 const fs = require("fs");
 if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) fs.writeFileSync(file, text);

@@ -1,7 +1,11 @@
 import type { Command } from "commander";
 import { registerDataCommand } from "./data";
+import { registerNotebookCommand } from "./notebook";
+import { registerReportCommand } from "./report";
 
 /** The one list of subcommands. */
 export function registerCommands(program: Command): void {
   registerDataCommand(program);
+  registerNotebookCommand(program);
+  registerReportCommand(program);
 }

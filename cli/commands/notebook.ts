@@ -1,0 +1,26 @@
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import type { Command } from "commander";
+import { jupyterEnv, projectRoot } from "../../lib";
+
+/** `mnist-lab notebook`: Jupyter on localhost (token authentication on) with the project's kernel. */
+export function registerNotebookCommand(program: Command): void {
+  program
+    .command("notebook")
+    .description("start Jupyter on localhost with the project's TypeScript kernel")
+    .option("--port <port>", "port", "8888")
+    .option("--browser", "open a browser")
+    .action(async (opts: { port: string; browser?: boolean }) => {
+      const args = [
+        "notebook", "--ip=127.0.0.1", `--port=${opts.port}`,
+        `--notebook-dir=${path.join(projectRoot(), "notebooks")}`,
+        "--MappingKernelManager.default_kernel_name=mnist-lab",
+        ...(opts.browser ? [] : ["--no-browser"]),
+      ];
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn("jupyter", args, { env: jupyterEnv(), stdio: "inherit" });
+        child.on("error", (err) => reject(new Error(`Expected to start jupyter but could not: ${err.message}; run \`npm run setup\``)));
+        child.on("close", () => resolve());
+      });
+    });
+}

@@ -1,0 +1,27 @@
+import type { Command } from "commander";
+import { PROFILES, buildReport, type Profile } from "../../lib";
+import { UsageError } from "../main";
+
+/** `mnist-lab report`: execute the notebooks with a profile and export them to HTML. */
+export function registerReportCommand(program: Command): void {
+  program
+    .command("report")
+    .description("execute the notebooks in order with a profile's parameters and export them to HTML")
+    .option("--profile <name>", `smoke (seconds), quick (minutes) or full (the report's 40 epochs)`, "quick")
+    .option("--out <dir>", "output directory", "reports")
+    .option("--only <names...>", "only these notebooks, e.g. 00 or 00_data")
+    .action(async (opts: { profile: string; out: string; only?: string[] }) => {
+      if (!PROFILES.includes(opts.profile as Profile)) {
+        throw new UsageError(`Expected --profile ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
+      }
+      const result = await buildReport({
+        profile: opts.profile as Profile,
+        outDir: opts.out,
+        only: opts.only,
+        onProgress: (e) =>
+          process.stderr.write(e.phase === "start" ? `running ${e.notebook} …\n` : `  ${e.notebook} done in ${e.seconds!.toFixed(1)} s\n`),
+      });
+      for (const nb of result.notebooks) process.stdout.write(`${nb.html}\n`);
+      process.stderr.write(`report (${result.profile}) written to ${result.outDir} in ${result.seconds.toFixed(1)} s\n`);
+    });
+}

@@ -1,0 +1,66 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import pl from "nodejs-polars";
+import { PNG } from "pngjs";
+import {
+  classCountFrame, classDistributionFigure, digitGridHtml, digitPng, escapeHtml, figureHtml, frameHtml,
+  inNotebook, plotlyScriptTag, showHtml,
+} from "mnist-lab";
+import { tinyImages } from "./helpers/idx_fixtures";
+
+test("figureHtml draws a figure with Plotly.newPlot and inlines plotly.js only when asked", () => {
+  const fig = classDistributionFigure({ train: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] });
+  const plain = figureHtml(fig, { id: "p1" });
+  assert.match(plain, /<div id="p1" class="mnist-lab-plot"/);
+  assert.match(plain, /window\.Plotly\.newPlot\(el,\[\{"type":"bar","name":"train"/);
+  assert.ok(plain.length < 5000);
+  const inlined = figureHtml(fig, { includePlotlyJs: true });
+  assert.ok(inlined.length > 3_000_000, "plotly.js inlined");
+  assert.ok(inlined.includes("window.define=undefined"), "guarded against require.js");
+  assert.equal((inlined.match(/<\/script>/g) ?? []).length, 2, "no stray </script> inside the bundle");
+  assert.doesNotMatch(inlined.slice(0, 200), /src=/);
+});
+
+test("plotlyScriptTag inlines the bundle instead of loading it from anywhere", () => {
+  const tag = plotlyScriptTag();
+  // assert.ok, not match: a failing regex assertion would print 4.8 MB.
+  assert.ok(tag.startsWith("<script>(function(){"), "inline script");
+  assert.ok(!tag.includes("<script src="), "no external script");
+  assert.ok(tag.includes("window.Plotly = Plotly") || tag.includes("window.Plotly=Plotly"), "defines window.Plotly");
+});
+
+test("frameHtml renders a polars DataFrame as a table, escaping text", () => {
+  const html = frameHtml(pl.DataFrame({ digit: [0, 1], name: ["<zero>", "one"], share: [0.5, 0.25] }), { caption: "c" });
+  assert.match(html, /^<table class="mnist-lab-table"><caption>c<\/caption><thead><tr><th>digit<\/th><th>name<\/th><th>share<\/th>/);
+  assert.match(html, /<td>&lt;zero&gt;<\/td><td>0\.5000<\/td>/);
+  const long = frameHtml(pl.DataFrame({ x: Array.from({ length: 60 }, (_, i) => i) }), { maxRows: 5 });
+  assert.match(long, /… 55 more rows/);
+  assert.equal(escapeHtml(`a&"'`), "a&amp;&quot;&#39;");
+});
+
+test("classCountFrame has a digit column and one column per split", () => {
+  const frame = classCountFrame({ train: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], test: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1] });
+  assert.deepEqual(frame.columns, ["digit", "train", "test"]);
+  assert.equal(frame.height, 10);
+});
+
+test("digitPng encodes a 28×28 grayscale PNG of the chosen image", () => {
+  const images = tinyImages(2);
+  const png = PNG.sync.read(digitPng(images, 1));
+  assert.deepEqual([png.width, png.height], [28, 28]);
+  assert.equal(png.data[4 * 3], (7 + 3) % 256); // RGBA after decoding: pixel 3 of image 1
+  assert.throws(() => digitPng(images, 2), /Expected an image index in \[0, 2\) but found 2/);
+  const floats = Float32Array.from(images, (v) => v / 255);
+  assert.deepEqual(PNG.sync.read(digitPng(floats, 1)).data, png.data);
+});
+
+test("digitGridHtml shows each chosen digit with its label", () => {
+  const html = digitGridHtml(tinyImages(3), Uint8Array.of(7, 8, 9), { indices: [2, 0] });
+  assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 2);
+  assert.match(html, /<figcaption>9<\/figcaption>.*<figcaption>7<\/figcaption>/);
+});
+
+test("showHtml outside a notebook does nothing and returns nothing (tslab would print a value)", () => {
+  assert.equal(inNotebook(), false);
+  assert.equal(showHtml("<b>x</b>"), undefined);
+});
