@@ -7,6 +7,7 @@ import { tempDir } from "./helpers/idx_fixtures";
 
 test("parameterAssignments writes papermill-style TypeScript assignments", () => {
   assert.equal(parameterAssignments({ profile: "smoke", epochs: 2, dataDir: null, skip: undefined }), 'profile = "smoke";\nepochs = 2;\ndataDir = null;');
+  assert.equal(parameterAssignments({ profile: "smoke" }, { declare: true }), 'let profile = "smoke";');
   assert.throws(() => parameterAssignments({ "bad name": 1 }), /Expected a TypeScript identifier as parameter name but found "bad name"/);
 });
 
@@ -27,11 +28,11 @@ test("notebooks are stored without outputs", () => {
   }
 });
 
-test("buildReport runs 00_data headless (smoke) and its HTML has the chart, the table and the report's shapes", async () => {
+test("buildReport runs 00_data headless (smoke) into one offline report with the chart, the table and the report's shapes", async () => {
   const out = tempDir();
   const result = await buildReport({ profile: "smoke", outDir: out, only: ["00"] });
   assert.equal(result.notebooks.length, 1);
-  const html = fs.readFileSync(path.join(out, "00_data.html"), "utf8");
+  const html = fs.readFileSync(path.join(out, "mnist-report.html"), "utf8");
   assert.ok(html.includes("Plotly.newPlot"), "class-distribution chart");
   assert.ok(html.includes("Images per class"), "chart title");
   assert.ok(html.includes('class="mnist-lab-table"'), "class-count table");
@@ -39,22 +40,46 @@ test("buildReport runs 00_data headless (smoke) and its HTML has the chart, the 
   assert.ok(html.includes("(10000, 10)"), "one-hot test labels");
   assert.ok(html.includes('class="mnist-lab-digits"'), "digit grid");
   assert.equal(html.split("window.Plotly = Plotly").length - 1, 1, "plotly.js inlined exactly once");
-  assert.ok(!/<script[^>]+src="https?:/.test(html), "no script loaded from the network");
-  const executed = JSON.parse(fs.readFileSync(path.join(out, "executed", "00_data.ipynb"), "utf8"));
+  assert.ok(!/<script[^>]+src=/.test(html), "no script loaded from anywhere");
+  assert.ok(fs.existsSync(path.join(out, "notebooks", "00_data.html")));
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, "mnist-report.manifest.json"), "utf8"));
+  assert.equal(manifest.profile, "smoke");
+  assert.equal(manifest.notebooks[0].name, "00_data.ipynb");
+  assert.equal(typeof manifest.versions["@tensorflow/tfjs-core"], "string");
+  const executed = JSON.parse(fs.readFileSync(path.join(out, "notebooks", "00_data.ipynb"), "utf8"));
   const stdout = executed.cells.flatMap((c: { outputs?: { name?: string; text?: string | string[] }[] }) => c.outputs ?? [])
     .filter((o: { name?: string }) => o.name === "stdout").map((o: { text: string | string[] }) => [o.text].flat().join("")).join("");
   assert.match(stdout, /^false\nfalse\n/m, "NaN checks print false for train and test");
 });
 
-test("executeNotebook names the notebook, the cell and the error of a failing cell, and writes nothing", async () => {
-  const dir = tempDir();
-  const notebook = path.join(dir, "broken.ipynb");
+/** A notebook of plain code cells for the project's kernel. */
+function writeNotebook(file: string, sources: string[]): void {
   const cell = (source: string) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source });
-  fs.writeFileSync(notebook, JSON.stringify({
-    cells: [cell("const a = 1;"), cell('throw new RangeError("boom at step two");'), cell("const c = 3;")],
+  fs.writeFileSync(file, JSON.stringify({
+    cells: sources.map(cell),
     metadata: { kernelspec: { name: "mnist-lab", display_name: "TypeScript", language: "typescript" } },
     nbformat: 4, nbformat_minor: 5,
   }));
+}
+
+test("buildReport stops at a failing cell and keeps the last good report", async () => {
+  const notebooks = tempDir();
+  const out = tempDir();
+  writeNotebook(path.join(notebooks, "00_ok.ipynb"), ['console.log("good run");']);
+  await buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks });
+  const report = path.join(out, "mnist-report.html");
+  const good = fs.readFileSync(report, "utf8");
+  assert.ok(good.includes("good run"));
+  writeNotebook(path.join(notebooks, "01_broken.ipynb"), ["const x = 1;", 'throw new Error("broken on purpose");']);
+  await assert.rejects(buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks }), /01_broken\.ipynb: code cell 2 failed: Error: broken on purpose/);
+  assert.equal(fs.readFileSync(report, "utf8"), good);
+  assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith(".staging")), [], "staging cleaned up");
+});
+
+test("executeNotebook names the notebook, the cell and the error of a failing cell, and writes nothing", async () => {
+  const dir = tempDir();
+  const notebook = path.join(dir, "broken.ipynb");
+  writeNotebook(notebook, ["const a = 1;", 'throw new RangeError("boom at step two");', "const c = 3;"]);
   const outHtml = path.join(dir, "out.html");
   await assert.rejects(executeNotebook(notebook, { outHtml, outIpynb: path.join(dir, "out.ipynb") }), (err: unknown) => {
     assert.ok(err instanceof NotebookCellError);

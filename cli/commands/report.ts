@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import type { Command } from "commander";
 import { PROFILES, buildReport, type Profile } from "../../lib";
 import { UsageError } from "../main";
@@ -6,7 +7,7 @@ import { UsageError } from "../main";
 export function registerReportCommand(program: Command): void {
   program
     .command("report")
-    .description("execute the notebooks in order with a profile's parameters and export them to HTML")
+    .description("execute the notebooks in order with a profile's parameters and write one offline HTML report")
     .option("--profile <name>", `smoke (seconds), quick (minutes) or full (the report's 40 epochs)`, "quick")
     .option("--out <dir>", "output directory", "reports")
     .option("--only <names...>", "only these notebooks, e.g. 00 or 00_data")
@@ -21,7 +22,7 @@ export function registerReportCommand(program: Command): void {
         onProgress: (e) =>
           process.stderr.write(e.phase === "start" ? `running ${e.notebook} …\n` : `  ${e.notebook} done in ${e.seconds!.toFixed(1)} s\n`),
       });
-      for (const nb of result.notebooks) process.stdout.write(`${nb.html}\n`);
-      process.stderr.write(`report (${result.profile}) written to ${result.outDir} in ${result.seconds.toFixed(1)} s\n`);
+      process.stdout.write(`${path.join(result.outDir, result.report)}\n`);
+      process.stderr.write(`report (${result.profile}) written in ${result.seconds.toFixed(1)} s; notebooks in ${path.join(result.outDir, "notebooks")}\n`);
     });
 }
