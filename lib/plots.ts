@@ -58,6 +58,7 @@ export function classDistributionFigure(counts: Record<string, number[]>): Plotl
       y: values,
       text: values.map(String),
       textposition: "outside",
+      cliponaxis: false, // keep the tallest bar's label visible
     })),
     layout: {
       title: { text: "Images per class" },

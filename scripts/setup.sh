@@ -7,19 +7,20 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 # Debian packages: Jupyter (tslab runs inside it), nbconvert/nbclient for headless runs, the C++ toolchain
-# and oneDNN for the native backend.
-APT_PACKAGES=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel build-essential python3 libdnnl-dev)
+# and oneDNN for the native backend; Chromium for the browser tests of the exported report.
+APT_PACKAGES=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel build-essential python3 libdnnl-dev chromium)
 
 stamp="$root/.setup-stamp"
 fingerprint() {
   {
     node --version 2>/dev/null || echo no-node
+    echo "skip-native=${MNIST_LAB_SKIP_NATIVE:-0}"
     cat package-lock.json scripts/setup.sh 2>/dev/null
     find lib cli bench native/src native/binding.gyp -type f \( -name '*.ts' -o -name '*.cc' -o -name '*.h' -o -name '*.gyp' \) 2>/dev/null | sort | xargs -r stat -c '%n %Y %s'
   } | sha256sum | cut -d' ' -f1
 }
 kernel_json="$root/.jupyter/kernels/mnist-lab/kernel.json"
-if [ "${1:-}" = "--if-needed" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(fingerprint)" ] && [ -f "$kernel_json" ] && [ -f dist/cli/main.js ]; then
+if [ "${1:-}" = "--if-needed" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(fingerprint)" ] && [ -f "$kernel_json" ] && [ -f dist/cli/main.js ] && [ -L node_modules/mnist-lab ]; then
   exit 0
 fi
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
@@ -52,7 +53,7 @@ if [ ! -f node_modules/.mnist-lab-lock ] || [ "$(cat node_modules/.mnist-lab-loc
   echo "$lock_hash" > node_modules/.mnist-lab-lock
 fi
 # The notebooks and tests import the built library by its package name, so the package links to itself.
-ln -sfn .. node_modules/mnist-lab
+node scripts/link-self.js
 
 # 3. The native oneDNN backend (node-gyp rebuilds only when its sources changed).
 # MNIST_LAB_SKIP_NATIVE=1 skips it: training then falls back to tfjs's much slower JS backends.

@@ -1,0 +1,60 @@
+// The whole main job in smoke profile: every notebook executed headless into one report, which a real
+// browser then opens from disk.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildReport, projectRoot, type ReportResult } from "mnist-lab";
+import { launchChromium } from "./helpers/browser";
+import { tempDir } from "./helpers/idx_fixtures";
+
+let out: string;
+let result: ReportResult;
+let html: string;
+
+before(async () => {
+  out = tempDir();
+  result = await buildReport({ profile: "smoke", outDir: out });
+  html = fs.readFileSync(path.join(out, "mnist-report.html"), "utf8");
+});
+
+test("buildReport smoke runs every notebook into one report with a manifest", () => {
+  const notebooks = fs.readdirSync(path.join(projectRoot(), "notebooks")).filter((f) => /^\d\d_.*\.ipynb$/.test(f)).sort();
+  assert.deepEqual(result.notebooks.map((n) => n.name), notebooks);
+  for (const nb of notebooks) assert.ok(fs.existsSync(path.join(out, "notebooks", nb.replace(".ipynb", ".html"))));
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, "mnist-report.manifest.json"), "utf8"));
+  assert.equal(manifest.notebooks.length, notebooks.length);
+  assert.ok(manifest.notebooks.every((n: { seconds: number }) => n.seconds > 0));
+});
+
+test("the report inlines plotly.js once and references nothing outside the file", () => {
+  assert.equal(html.split("window.Plotly = Plotly").length - 1, 1);
+  assert.ok(!/<script[^>]+src=/i.test(html), "no external scripts");
+  assert.ok(!/<link[^>]+href="https?:/i.test(html), "no external stylesheets");
+  assert.ok(!/<img[^>]+src="https?:/i.test(html), "no external images");
+});
+
+test("the report opens offline in Chromium: every plot renders, no console error, no network request", async () => {
+  const expectedPlots = html.split('class="mnist-lab-plot"').length - 1;
+  assert.ok(expectedPlots >= 1, "at least the class-distribution chart");
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const consoleErrors: string[] = [];
+    const requests: string[] = [];
+    page.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(msg.text()); });
+    page.on("pageerror", (err) => consoleErrors.push(err.message));
+    page.on("request", (req) => { if (!/^(file|data|blob|about):/.test(req.url())) requests.push(req.url()); });
+    await page.goto(`file://${path.join(out, "mnist-report.html")}`, { waitUntil: "load" });
+    await page.waitForFunction((n) => document.querySelectorAll(".mnist-lab-plot .main-svg").length >= n, expectedPlots, { timeout: 60_000 });
+    const rendered = await page.evaluate(() => document.querySelectorAll(".mnist-lab-plot.js-plotly-plot").length);
+    assert.equal(rendered, expectedPlots, "every plot div became a plotly chart");
+    const artifacts = path.join(projectRoot(), "test-artifacts");
+    fs.mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: path.join(artifacts, "report.png"), fullPage: true });
+    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(requests, []);
+  } finally {
+    await browser.close();
+  }
+});
