@@ -8,6 +8,11 @@ interface TslabDisplay {
   text(s: string): void;
 }
 
+interface TslabModule {
+  display: TslabDisplay;
+  newDisplay(): TslabDisplay;
+}
+
 let tslabDisplay: TslabDisplay | null | undefined;
 // plotly.js goes into the first figure a kernel shows; later figures reuse window.Plotly.
 let plotlyShown = false;
@@ -20,11 +25,16 @@ function notebookDisplay(): TslabDisplay | null {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData?: unknown };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    tslabDisplay = jupyter.lastWriteDisplayData ? (require("tslab") as { display: TslabDisplay }).display : null;
+    tslabDisplay = jupyter.lastWriteDisplayData ? tslab().display : null;
   } catch {
     tslabDisplay = null;
   }
   return tslabDisplay;
+}
+
+function tslab(): TslabModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("tslab") as TslabModule;
 }
 
 /** Whether output goes to a Jupyter notebook (a tslab kernel). */
@@ -55,4 +65,39 @@ export function showFrame(frame: pl.DataFrame, options?: { maxRows?: number; cap
 /** Shows a grid of digits with their labels (or the given captions). */
 export function showDigits(images: Uint8Array | Float32Array, labels?: ArrayLike<number>, options?: DigitGridOptions): void {
   showHtml(digitGridHtml(images, labels, options));
+}
+
+/** What a progress display shows; TrainProgress from lib/train fits. */
+export interface ProgressState {
+  phase: string;
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
+}
+
+/**
+ * A progress bar that updates one notebook display in place (tslab's newDisplay), at most every
+ * `intervalMs`; pass it as a training run's onProgress. Outside a notebook it does nothing.
+ */
+export function progressDisplay(options: { intervalMs?: number; label?: string } = {}): (p: ProgressState) => void {
+  const display = inNotebook() ? tslab().newDisplay() : null;
+  const interval = options.intervalMs ?? 1000;
+  let last = 0;
+  return (p) => {
+    if (!display) return;
+    const now = performance.now();
+    const finished = p.batch === p.batches;
+    if (!finished && now - last < interval) return;
+    last = now;
+    const percent = Math.round((100 * p.batch) / Math.max(1, p.batches));
+    const stats = p.phase === "train" ? ` — loss ${p.loss.toFixed(4)} — accuracy ${p.accuracy.toFixed(4)}` : "";
+    display.html(
+      `<div class="mnist-lab-progress" style="font:13px monospace">${options.label ? `${options.label} · ` : ""}epoch ${p.epoch}/${p.epochs} · ${p.phase} ` +
+        `<progress max="100" value="${percent}" style="width:240px;vertical-align:middle"></progress> ${p.batch}/${p.batches} · ${p.seconds.toFixed(0)} s${stats}</div>`,
+    );
+  };
 }

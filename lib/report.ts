@@ -3,10 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { MnistLabError } from "./errors";
 import { projectRoot } from "./paths";
+import { PROFILES, type Profile } from "./profiles";
 
-/** How much a notebook run does: `smoke` for CI (seconds), `quick` for the main job (minutes), `full` as the report. */
-export type Profile = "smoke" | "quick" | "full";
-export const PROFILES: readonly Profile[] = ["smoke", "quick", "full"];
 
 /** The name of this project's tslab kernelspec, installed by set-up under .jupyter/. */
 export const KERNEL_NAME = "mnist-lab";

@@ -1,0 +1,53 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { MnistLabError } from "./errors";
+import type { OptimizerName } from "./model";
+import { projectRoot } from "./paths";
+import { RUN_FILES, loadRun, resolveTrainConfig, runIdFor, type StoredRun, type TrainConfigInput } from "./runs";
+
+/** How much a notebook run does: `smoke` for CI (seconds), `quick` for the main job (minutes), `full` as the report. */
+export type Profile = "smoke" | "quick" | "full";
+export const PROFILES: readonly Profile[] = ["smoke", "quick", "full"];
+
+export interface ProfileSettings {
+  epochs: number;
+  /** Train on the first N images (null: all 60,000). */
+  trainLimit: number | null;
+  /** Validate on the first N test images (null: all 10,000). */
+  validationLimit: number | null;
+  description: string;
+}
+
+export const PROFILE_SETTINGS: Record<Profile, ProfileSettings> = {
+  smoke: { epochs: 2, trainLimit: 1720, validationLimit: 1000, description: "2 epochs of 20 batches: checks the pipeline in seconds" },
+  quick: { epochs: 3, trainLimit: 12040, validationLimit: null, description: "3 epochs on 12,040 images: the curves and the confusion matrices in minutes" },
+  full: { epochs: 40, trainLimit: null, validationLimit: null, description: "the report: 40 epochs on all 60,000 images" },
+};
+
+/** The training config of one optimizer under a profile: the report's settings with the profile's size. */
+export function profileTrainConfig(profile: Profile, optimizer: OptimizerName, overrides: Partial<TrainConfigInput> = {}): TrainConfigInput {
+  const settings = PROFILE_SETTINGS[profile];
+  if (!settings) throw new MnistLabError(`Expected profile ${PROFILES.join(", ")} but found ${JSON.stringify(profile)}`);
+  return { epochs: settings.epochs, trainLimit: settings.trainLimit, validationLimit: settings.validationLimit, ...overrides, optimizer };
+}
+
+/** Where the notebooks and the CLI keep runs: runs/ at the project root. */
+export function defaultRunsDir(): string {
+  return path.join(projectRoot(), "runs");
+}
+
+/** The directory a config trains into (its id is a hash of the whole config). */
+export function runDirFor(config: TrainConfigInput, runsDir = defaultRunsDir()): string {
+  return path.join(runsDir, runIdFor(resolveTrainConfig(config)));
+}
+
+/** A finished run of this config; throws, saying how to make it, when there is none. */
+export function loadFinishedRun(config: TrainConfigInput, runsDir = defaultRunsDir()): StoredRun {
+  const dir = runDirFor(config, runsDir);
+  if (!fs.existsSync(path.join(dir, RUN_FILES.metrics))) {
+    throw new MnistLabError(
+      `Expected a finished ${config.optimizer} run at ${dir} but found none; run notebooks/02_train.ipynb with the same profile first`,
+    );
+  }
+  return loadRun(dir);
+}
