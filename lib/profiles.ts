@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { MnistLabError } from "./errors";
+import { loadModelDir } from "./model_io";
 import type { OptimizerName } from "./model";
 import { projectRoot } from "./paths";
 import { RUN_FILES, loadRun, resolveTrainConfig, runIdFor, type StoredRun, type TrainConfigInput } from "./runs";
@@ -50,4 +52,9 @@ export function loadFinishedRun(config: TrainConfigInput, runsDir = defaultRunsD
     );
   }
   return loadRun(dir);
+}
+
+/** The trained model of a finished run (the caller disposes it). */
+export function loadRunModel(run: StoredRun): Promise<tfl.LayersModel> {
+  return loadModelDir(path.join(run.runDir, RUN_FILES.model));
 }

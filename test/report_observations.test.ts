@@ -1,0 +1,34 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { REPORT_ACCURACY, accuracyComparisonFrame, checkReportObservations, observationFrame } from "mnist-lab";
+
+/** A 10×10 matrix with `diag` on the diagonal and the given off-diagonal cells. */
+function matrix(cells: [number, number, number][], diag = 900): number[][] {
+  const m = Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => (i === j ? diag : 0)));
+  for (const [i, j, n] of cells) m[i][j] = n;
+  return m;
+}
+
+test("checkReportObservations holds when (4,9) tops both and 0↔6 is higher under RMSprop", () => {
+  const rmsprop = matrix([[4, 9, 6], [9, 4, 3], [0, 6, 4], [6, 0, 1], [3, 5, 2]]);
+  const adam = matrix([[9, 4, 7], [0, 6, 1], [7, 2, 3]]);
+  const checks = checkReportObservations({ RMSprop: rmsprop, Adam: adam });
+  assert.deepEqual(checks.map((c) => c.holds), [true, true]);
+  assert.match(checks[0].evidence, /rank under RMSprop 1 .*under Adam 1/);
+  assert.match(checks[1].evidence, /RMSprop 5, Adam 1/);
+});
+
+test("checkReportObservations says when an observation does not hold", () => {
+  const rmsprop = matrix([[1, 7, 9], [2, 3, 8], [5, 3, 7], [4, 9, 1]]);
+  const adam = matrix([[4, 9, 5], [0, 6, 2]]);
+  const checks = checkReportObservations({ RMSprop: rmsprop, Adam: adam });
+  assert.deepEqual(checks.map((c) => c.holds), [false, false]);
+  assert.match(checks[0].evidence, /rank under RMSprop 4/);
+  assert.equal(observationFrame(checks).height, 2);
+});
+
+test("accuracyComparisonFrame puts our accuracy beside the report's", () => {
+  const frame = accuracyComparisonFrame({ RMSprop: 0.9960, Adam: 0.9970 });
+  assert.deepEqual(frame.getColumn("report's accuracy").toArray(), [REPORT_ACCURACY.RMSprop, REPORT_ACCURACY.Adam]);
+  assert.deepEqual(frame.getColumn("difference (points)").toArray(), [-0.05, 0.07]);
+});
