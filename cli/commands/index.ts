@@ -2,10 +2,12 @@ import type { Command } from "commander";
 import { registerDataCommand } from "./data";
 import { registerNotebookCommand } from "./notebook";
 import { registerReportCommand } from "./report";
+import { registerTrainCommand } from "./train";
 
 /** The one list of subcommands. */
 export function registerCommands(program: Command): void {
   registerDataCommand(program);
   registerNotebookCommand(program);
   registerReportCommand(program);
+  registerTrainCommand(program);
 }

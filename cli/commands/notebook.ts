@@ -16,6 +16,8 @@ export function registerNotebookCommand(program: Command): void {
         `--notebook-dir=${path.join(projectRoot(), "notebooks")}`,
         "--MappingKernelManager.default_kernel_name=mnist-lab",
         ...(opts.browser ? [] : ["--no-browser"]),
+        // Jupyter refuses to start as root without this (containers and CI run as root).
+        ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
       ];
       await new Promise<void>((resolve, reject) => {
         const child = spawn("jupyter", args, { env: jupyterEnv(), stdio: "inherit" });

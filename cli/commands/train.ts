@@ -1,0 +1,130 @@
+import { Option, type Command } from "commander";
+import { BACKEND_CHAIN, initBackend, loadMnist, trainRun, type OptimizerName, type TrainConfigInput } from "../../lib";
+import { UsageError } from "../main";
+
+interface TrainCliOptions {
+  optimizer: string;
+  epochs?: string;
+  batchSize?: string;
+  trainLimit?: string;
+  validationLimit?: string;
+  validation?: string;
+  augment: boolean;
+  seed?: string;
+  learningRate?: string;
+  filters?: string;
+  denseUnits?: string;
+  runsDir?: string;
+  retrain?: boolean;
+  json?: boolean;
+  backend?: string;
+  dataDir?: string;
+  verify: boolean;
+}
+
+/** Parses `--flag` as an integer in [min, ∞); anything else is a usage error naming the flag and the value. */
+function parseInteger(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[+-]?\d+$/.test(value.trim()) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`Expected ${flag} to be an integer ≥ ${min} but found ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function parsePositiveNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new UsageError(`Expected ${flag} to be a number > 0 but found ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Turns the command line into a training config, or throws UsageError before anything is loaded. */
+export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
+  if (opts.optimizer !== "rmsprop" && opts.optimizer !== "adam") {
+    throw new UsageError(`Expected --optimizer to be "rmsprop" or "adam" but found ${JSON.stringify(opts.optimizer)}`);
+  }
+  if (opts.backend !== undefined && opts.backend !== "auto" && !(BACKEND_CHAIN as readonly string[]).includes(opts.backend)) {
+    throw new UsageError(`Expected --backend to be one of auto, ${BACKEND_CHAIN.join(", ")} but found ${JSON.stringify(opts.backend)}`);
+  }
+  if (opts.validation !== undefined && opts.validation !== "test" && opts.validation !== "split") {
+    throw new UsageError(`Expected --validation to be "test" or "split" but found ${JSON.stringify(opts.validation)}`);
+  }
+  const model: Record<string, number> = {};
+  const filters = parseInteger("--filters", opts.filters, 1);
+  const denseUnits = parseInteger("--dense-units", opts.denseUnits, 1);
+  if (filters !== undefined) model.filters = filters;
+  if (denseUnits !== undefined) model.denseUnits = denseUnits;
+  return {
+    optimizer: opts.optimizer as OptimizerName,
+    epochs: parseInteger("--epochs", opts.epochs, 1),
+    batchSize: parseInteger("--batch-size", opts.batchSize, 1),
+    trainLimit: parseInteger("--train-limit", opts.trainLimit, 1),
+    validationLimit: parseInteger("--validation-limit", opts.validationLimit, 1),
+    validation: opts.validation as "test" | "split" | undefined,
+    augment: opts.augment,
+    seed: parseInteger("--seed", opts.seed, 0),
+    learningRate: parsePositiveNumber("--learning-rate", opts.learningRate),
+    ...(Object.keys(model).length > 0 ? { model } : {}),
+  };
+}
+
+/** `mnist-lab train`: one run of the report's experiment, resumable, Keras-style logs. */
+export function registerTrainCommand(program: Command): void {
+  program
+    .command("train")
+    .description("train the report's CNN (resumes a killed run; loads a finished one unless --retrain)")
+    .requiredOption("--optimizer <name>", "rmsprop or adam")
+    .option("--epochs <n>", "epochs (default 40)")
+    .option("--batch-size <n>", "batch size (default 86)")
+    .option("--train-limit <n>", "train on the first N training images only")
+    .option("--no-augment", "no random rotation/zoom/shift of training images")
+    .option("--seed <s>", "seed of weights, shuffles, augmentation and dropout (default 42)")
+    .option("--runs-dir <dir>", "where run directories go", "runs")
+    .option("--retrain", "discard a stored run of this config and train again")
+    .option("--json", "end with one JSON line of results")
+    .option("--backend <name>", `tfjs backend: auto, ${BACKEND_CHAIN.join(", ")} (default: $MNIST_BACKEND, else the first that loads)`)
+    .option("--data-dir <dir>", "directory with the four MNIST IDX files")
+    .option("--no-verify", "skip the MD5 check of the data files (for other data in MNIST's format)")
+    .addOption(new Option("--validation <where>", "test (the report) or split (held-out 10% of train)").hideHelp())
+    .addOption(new Option("--validation-limit <n>", "validate on the first N images only").hideHelp())
+    .addOption(new Option("--learning-rate <lr>", "initial learning rate (default 0.001)").hideHelp())
+    .addOption(new Option("--filters <n>", "filters per conv layer (default 64)").hideHelp())
+    .addOption(new Option("--dense-units <n>", "units of the hidden dense layer (default 256)").hideHelp())
+    .action(async (opts: TrainCliOptions) => {
+      const config = trainConfigFromCli(opts);
+      // --backend, else MNIST_BACKEND, else the first of the chain that loads.
+      const backend = await initBackend(opts.backend);
+      const active = backend.candidates.find((c) => c.active);
+      process.stdout.write(`Backend: ${backend.active}${active ? ` (${active.reason})` : ""}\n`);
+      const data = await loadMnist({ dataDir: opts.dataDir, verifyChecksums: opts.verify });
+      const run = await trainRun(config, { data, runsDir: opts.runsDir, retrain: opts.retrain, loadModel: false });
+      const m = run.metrics;
+      const summary = {
+        runId: run.runId,
+        runDir: run.runDir,
+        status: run.status,
+        optimizer: m.optimizer,
+        epochs: m.epochs,
+        epochsCompleted: m.epochsCompleted,
+        resumedFromEpoch: run.resumedFromEpoch,
+        valAccuracy: m.valAccuracy,
+        valLoss: m.valLoss,
+        bestValAccuracy: m.bestValAccuracy,
+        bestEpoch: m.bestEpoch,
+        trainAccuracy: m.trainAccuracy,
+        trainLoss: m.trainLoss,
+        finalLearningRate: m.finalLearningRate,
+        secondsPerEpoch: m.secondsPerEpoch,
+        backend: backend.active,
+        backends: m.backends,
+      };
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+      } else {
+        process.stdout.write(
+          `${run.runId}: val_accuracy ${m.valAccuracy.toFixed(4)}, val_loss ${m.valLoss.toFixed(4)} after ${m.epochsCompleted} epochs ` +
+            `(${m.secondsPerEpoch.toFixed(1)} s/epoch on ${m.backends.join(", ")}) in ${run.runDir}\n`,
+        );
+      }
+    });
+}

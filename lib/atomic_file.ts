@@ -1,0 +1,80 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+
+/** A name next to `target` that no other writer picks: same directory, so rename() stays atomic. */
+function tempSibling(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+}
+
+/** fsync a directory so a rename inside it survives a power cut, not only a kill. */
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeAndSync(file: string, data: string | Uint8Array): Promise<void> {
+  const handle = await fs.promises.open(file, "w");
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces `target` with `data` so that a reader (or a process killed mid-write) sees either the old
+ * file or the new one, never a mix: write a temp file beside it, fsync, rename over, fsync the directory.
+ *
+ * @example
+ * await writeFileAtomic("runs/x/metrics.json", JSON.stringify(metrics));
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  const temp = tempSibling(target);
+  try {
+    await writeAndSync(temp, data);
+    await fs.promises.rename(temp, target);
+  } catch (err) {
+    await fs.promises.rm(temp, { force: true });
+    throw err;
+  }
+  await fsyncDir(path.dirname(target));
+}
+
+/**
+ * Creates directory `target` holding `files` (name → contents) all at once: the files go into a temp
+ * directory that is renamed to `target` only when complete. `target` must not exist yet.
+ */
+export async function writeDirAtomic(target: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  const temp = tempSibling(target);
+  await fs.promises.mkdir(temp);
+  try {
+    for (const [name, data] of Object.entries(files)) await writeAndSync(path.join(temp, name), data);
+    await fsyncDir(temp);
+    await fs.promises.rename(temp, target);
+  } catch (err) {
+    await fs.promises.rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+  await fsyncDir(path.dirname(target));
+}
+
+/** Removes temp files and directories that a killed writer left in `dir` (names from {@link writeFileAtomic}). */
+export async function removeStaleTemps(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(
+    names.filter((n) => /^\..+\.tmp-\d+-[0-9a-f]{8}$/.test(n)).map((n) => fs.promises.rm(path.join(dir, n), { recursive: true, force: true })),
+  );
+}

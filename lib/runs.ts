@@ -1,0 +1,271 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { REPORT_AUGMENTATION, resolveAugmentationOptions, type AugmentationOptions } from "./augment";
+import { REPORT_REDUCE_LR, type EarlyStoppingArgs, type EpochLogs, type ReduceLROnPlateauArgs } from "./callbacks";
+import { invalidParameterError, MnistLabError } from "./errors";
+import { REPORT_CNN_DEFAULTS, type OptimizerName, type ReportCnnOptions } from "./model";
+import type { RngState } from "./random";
+
+/** Everything that decides a training run's result; its hash names the run directory. */
+export interface TrainConfig {
+  optimizer: OptimizerName;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Keras-style random rotation/zoom/shift of every training batch. */
+  augment: boolean;
+  augmentation: Required<AugmentationOptions>;
+  /** Seeds the weights, the shuffles, the augmentation and the dropout masks. */
+  seed: number;
+  /** Train on the first N training images only (null: all). */
+  trainLimit: number | null;
+  /** 'test': validate on the test set as the report does; 'split': on a stratified held-out part of train. */
+  validation: "test" | "split";
+  /** Share of train held out when validation is 'split'. */
+  validationFraction: number;
+  /** Validate on the first N validation images only (null: all). */
+  validationLimit: number | null;
+  model: Required<Omit<ReportCnnOptions, "seed">>;
+  /** ReduceLROnPlateau settings; null turns it off. */
+  reduceLr: Required<Omit<ReduceLROnPlateauArgs, "log" | "verbose">> | null;
+  /** EarlyStopping settings; null (the report's choice) turns it off. */
+  earlyStopping: Omit<EarlyStoppingArgs, "log" | "verbose"> | null;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? Partial<NonNullable<T[K]>> | null : T[K] };
+export type TrainConfigInput = DeepPartial<TrainConfig> & { optimizer: OptimizerName };
+
+/** The report's training: 40 epochs, batch 86, lr 0.001, augmentation, ReduceLROnPlateau on val_accuracy. */
+export const REPORT_TRAIN_DEFAULTS: Omit<TrainConfig, "optimizer"> = {
+  epochs: 40,
+  batchSize: 86,
+  learningRate: 0.001,
+  augment: true,
+  augmentation: { ...REPORT_AUGMENTATION },
+  seed: 42,
+  trainLimit: null,
+  validation: "test",
+  validationFraction: 0.1,
+  validationLimit: null,
+  model: { ...REPORT_CNN_DEFAULTS },
+  reduceLr: (({ verbose: _verbose, ...rest }) => rest)(REPORT_REDUCE_LR),
+  earlyStopping: null,
+};
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw invalidParameterError(name, "an integer > 0", value);
+  return value;
+}
+
+function optionalLimit(name: string, value: unknown): number | null {
+  return value === null || value === undefined ? null : positiveInteger(name, value);
+}
+
+/** Fills defaults and checks every field; throws `Expected … but found …` on the first bad one. */
+export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
+  const d = REPORT_TRAIN_DEFAULTS;
+  if (input.optimizer !== "rmsprop" && input.optimizer !== "adam") throw invalidParameterError("optimizer", '"rmsprop" or "adam"', input.optimizer);
+  const learningRate = input.learningRate ?? d.learningRate;
+  if (typeof learningRate !== "number" || !(learningRate > 0) || !Number.isFinite(learningRate)) {
+    throw invalidParameterError("learningRate", "a finite number > 0", learningRate);
+  }
+  const seed = input.seed ?? d.seed;
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw invalidParameterError("seed", "an integer ≥ 0", seed);
+  const validation = input.validation ?? d.validation;
+  if (validation !== "test" && validation !== "split") throw invalidParameterError("validation", '"test" or "split"', validation);
+  const validationFraction = input.validationFraction ?? d.validationFraction;
+  if (!(validationFraction > 0 && validationFraction < 1)) throw invalidParameterError("validationFraction", "a number in (0, 1)", validationFraction);
+  const model = { ...d.model, ...(input.model ?? {}) } as TrainConfig["model"];
+  positiveInteger("model.filters", model.filters);
+  positiveInteger("model.denseUnits", model.denseUnits);
+  const reduceLr = input.reduceLr === null ? null : ({ ...d.reduceLr!, ...(input.reduceLr ?? {}) } as TrainConfig["reduceLr"]);
+  const earlyStopping = input.earlyStopping ? ({ ...input.earlyStopping } as TrainConfig["earlyStopping"]) : null;
+  return {
+    optimizer: input.optimizer,
+    epochs: positiveInteger("epochs", input.epochs ?? d.epochs),
+    batchSize: positiveInteger("batchSize", input.batchSize ?? d.batchSize),
+    learningRate,
+    augment: input.augment ?? d.augment,
+    augmentation: resolveAugmentationOptions({ ...d.augmentation, ...(input.augmentation ?? {}) }),
+    seed,
+    trainLimit: optionalLimit("trainLimit", input.trainLimit ?? d.trainLimit),
+    validation,
+    validationFraction,
+    validationLimit: optionalLimit("validationLimit", input.validationLimit ?? d.validationLimit),
+    model,
+    reduceLr,
+    earlyStopping,
+  };
+}
+
+/** JSON with sorted keys, so equal configs hash equally whatever order their fields were written in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * A readable id for a config, e.g. `adam-e40-b86-aug-s42-3f9a1c2b`; the hash covers every field, so runs
+ * that differ in anything (limits, model knobs, schedule) never share a directory.
+ */
+export function runIdFor(config: TrainConfig): string {
+  const hash = createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 8);
+  const limit = config.trainLimit === null ? "" : `-n${config.trainLimit}`;
+  return `${config.optimizer}-e${config.epochs}-b${config.batchSize}-${config.augment ? "aug" : "noaug"}${limit}-s${config.seed}-${hash}`;
+}
+
+/** What metrics.json holds: written last, so its presence marks a finished run. */
+export interface RunMetrics {
+  runId: string;
+  optimizer: OptimizerName;
+  epochs: number;
+  epochsCompleted: number;
+  stoppedEarly: boolean;
+  /** Last epoch's validation accuracy and loss. */
+  valAccuracy: number;
+  valLoss: number;
+  trainAccuracy: number;
+  trainLoss: number;
+  bestValAccuracy: number;
+  /** 1-based epoch of bestValAccuracy. */
+  bestEpoch: number;
+  finalLearningRate: number;
+  /** Mean wall time of the epochs (training + validation). */
+  secondsPerEpoch: number;
+  totalSeconds: number;
+  /** Backends the epochs ran on, in order (one entry unless resumed elsewhere). */
+  backends: string[];
+  trainCount: number;
+  validationCount: number;
+  finishedAt: string;
+}
+
+/** State saved with every epoch's checkpoint: enough to continue as if never stopped. */
+export interface CheckpointState {
+  epochsCompleted: number;
+  learningRate: number;
+  rngState: RngState;
+  stopTraining: boolean;
+  history: EpochLogs[];
+  callbacks: Record<string, Record<string, unknown>>;
+  backends: string[];
+}
+
+/** Files of a run directory. */
+export const RUN_FILES = {
+  config: "config.json",
+  history: "history.csv",
+  metrics: "metrics.json",
+  model: "model",
+  best: "best",
+  checkpoints: "checkpoints",
+  lock: ".lock",
+} as const;
+
+const CHECKPOINT_PATTERN = /^epoch-(\d{4,})$/;
+
+export function checkpointDirName(epochsCompleted: number): string {
+  return `epoch-${String(epochsCompleted).padStart(4, "0")}`;
+}
+
+/** The newest complete checkpoint of a run (directories appear only complete, by rename), or undefined. */
+export function latestCheckpoint(runDir: string): { dir: string; epochsCompleted: number } | undefined {
+  const root = path.join(runDir, RUN_FILES.checkpoints);
+  if (!fs.existsSync(root)) return undefined;
+  let best: { dir: string; epochsCompleted: number } | undefined;
+  for (const name of fs.readdirSync(root)) {
+    const m = CHECKPOINT_PATTERN.exec(name);
+    if (!m) continue;
+    const epochsCompleted = Number(m[1]);
+    if (!best || epochsCompleted > best.epochsCompleted) best = { dir: path.join(root, name), epochsCompleted };
+  }
+  return best;
+}
+
+/** Parses a history.csv written by CsvLogger back into rows (numbers; 'epoch' 0-based as Keras writes it). */
+export function parseHistoryCsv(text: string): Array<EpochLogs & { epoch: number }> {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length === 0) return [];
+  const header = lines[0].split(",");
+  return lines.slice(1).map((line) => {
+    const cells = line.split(",");
+    const row: Record<string, number> = {};
+    header.forEach((key, i) => {
+      if (cells[i] !== undefined && cells[i] !== "") row[key] = Number(cells[i]);
+    });
+    return row as EpochLogs & { epoch: number };
+  });
+}
+
+/** A run as stored on disk. */
+export interface StoredRun {
+  runId: string;
+  runDir: string;
+  config: TrainConfig;
+  /** One entry per epoch, Keras names (loss, accuracy, val_loss, val_accuracy, lr, epoch_seconds). */
+  history: EpochLogs[];
+  /** Present once the run finished. */
+  metrics?: RunMetrics;
+}
+
+/** Reads a run directory: config, history and (if finished) metrics. Does not load the model (see loadModelDir). */
+export function loadRun(runDir: string): StoredRun {
+  const configFile = path.join(runDir, RUN_FILES.config);
+  if (!fs.existsSync(configFile)) throw new MnistLabError(`Expected a run directory with ${RUN_FILES.config} at ${runDir} but found none`);
+  const config = JSON.parse(fs.readFileSync(configFile, "utf8")) as TrainConfig;
+  const historyFile = path.join(runDir, RUN_FILES.history);
+  const history = fs.existsSync(historyFile)
+    ? parseHistoryCsv(fs.readFileSync(historyFile, "utf8")).map(({ epoch: _epoch, ...rest }) => rest as EpochLogs)
+    : [];
+  const metricsFile = path.join(runDir, RUN_FILES.metrics);
+  const metrics = fs.existsSync(metricsFile) ? (JSON.parse(fs.readFileSync(metricsFile, "utf8")) as RunMetrics) : undefined;
+  return { runId: path.basename(runDir), runDir, config, history, metrics };
+}
+
+/** Runs under `runsDir` (finished ones carry metrics), sorted by id. */
+export function listRuns(runsDir: string): StoredRun[] {
+  if (!fs.existsSync(runsDir)) return [];
+  return fs
+    .readdirSync(runsDir)
+    .sort()
+    .map((name) => path.join(runsDir, name))
+    .filter((dir) => fs.existsSync(path.join(dir, RUN_FILES.config)))
+    .map(loadRun);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the run's lock file so two processes never train the same run; a lock left by a killed process
+ * (its pid is gone) is taken over. Returns the release function.
+ */
+export function lockRun(runDir: string): () => void {
+  fs.mkdirSync(runDir, { recursive: true });
+  const lock = path.join(runDir, RUN_FILES.lock);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const owner = Number(fs.readFileSync(lock, "utf8"));
+      if (Number.isInteger(owner) && owner !== process.pid && pidAlive(owner)) {
+        throw new MnistLabError(`Expected run ${runDir} to be free but process ${owner} is training it (lock ${lock})`);
+      }
+      fs.rmSync(lock, { force: true });
+    }
+  }
+  throw new MnistLabError(`Expected to take the lock ${lock} but another process keeps taking it`);
+}

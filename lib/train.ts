@@ -1,0 +1,485 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { removeStaleTemps, writeDirAtomic, writeFileAtomic } from "./atomic_file";
+import { augmentBatch } from "./augment";
+import { initBackend } from "./backend";
+import {
+  BestModelCheckpoint,
+  CsvLogger,
+  EarlyStopping,
+  EpochLogger,
+  ReduceLROnPlateau,
+  getLearningRate,
+  isStatefulCallback,
+  setLearningRate,
+  type EpochLogs,
+  type LogSink,
+} from "./callbacks";
+import { MnistLabError, invalidParameterError } from "./errors";
+import { buildReportCnn, compileReportCnn, makeOptimizer } from "./model";
+import { loadModelDir, loadWeightsIntoModel, modelToFiles, optimizerStateToFiles, restoreOptimizerState, saveModelDir } from "./model_io";
+import { splitTrainValidation } from "./preprocess";
+import { Rng, permutation } from "./random";
+import {
+  RUN_FILES,
+  checkpointDirName,
+  latestCheckpoint,
+  loadRun,
+  lockRun,
+  resolveTrainConfig,
+  runIdFor,
+  type CheckpointState,
+  type RunMetrics,
+  type StoredRun,
+  type TrainConfig,
+  type TrainConfigInput,
+} from "./runs";
+
+const IMAGE_SIZE = 28 * 28;
+const NUM_CLASSES = 10;
+
+/** Images and labels of one split; `MnistSplit` from loadMnist fits (uint8 pixels are scaled by 1/255 per batch). */
+export interface LabelledImages {
+  images: Uint8Array | Float32Array;
+  labels: ArrayLike<number>;
+  count: number;
+}
+
+/** Progress of the running epoch, after every batch: a notebook can render its own bar from it. */
+export interface TrainProgress {
+  phase: "train" | "validate";
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Running means over the epoch so far (train phase). */
+  loss: number;
+  accuracy: number;
+  seconds: number;
+}
+
+export interface TrainRunOptions {
+  data: { train: LabelledImages; test: LabelledImages };
+  /** Parent of run directories (default "runs" under the working directory). */
+  runsDir?: string;
+  /** Delete any stored state of this config and train from scratch. */
+  retrain?: boolean;
+  /** A backend to switch to through initBackend ("cpu", "onednn", "wasm", "tensorflow", "auto"); default: keep the active one. */
+  backend?: string;
+  /** Where Keras-style lines go (default stdout). */
+  log?: LogSink;
+  /** Called after every completed (and checkpointed) epoch. */
+  onEpoch?: (info: { epoch: number; epochs: number; logs: EpochLogs; runDir: string }) => void;
+  onProgress?: (progress: TrainProgress) => void;
+  /** Draw a progress bar on stdout (default: when stdout is a TTY and no custom log sink is given). */
+  progressBar?: boolean;
+  /** Extra tfjs callbacks, called after ours. */
+  callbacks?: tfl.Callback[];
+  /** Return the trained (or stored) model in the result (default true); the caller disposes it. */
+  loadModel?: boolean;
+}
+
+export interface RunResult extends StoredRun {
+  metrics: RunMetrics;
+  /** How the result came about: trained from scratch, resumed from a checkpoint, or loaded finished. */
+  status: "trained" | "resumed" | "loaded";
+  /** Epochs already completed on disk when this call started (0 for a fresh run). */
+  resumedFromEpoch: number;
+  model?: tfl.LayersModel;
+}
+
+/** Float32 pixels of one split, in [0, 1], and its labels; uint8 input is scaled lazily per batch. */
+class SplitReader {
+  readonly count: number;
+  private readonly scale: number;
+  constructor(readonly split: LabelledImages, limit: number | null, what: string) {
+    if (split.images.length < split.count * IMAGE_SIZE || split.labels.length < split.count) {
+      throw invalidParameterError(`${what} images`, `${split.count} images of 28×28 and ${split.count} labels`, split.images);
+    }
+    this.count = limit === null ? split.count : Math.min(limit, split.count);
+    if (this.count === 0) throw new MnistLabError(`Expected at least one image in ${what} but found none`);
+    this.scale = split.images instanceof Uint8Array ? 1 / 255 : 1;
+  }
+
+  /** Copies images `indices[from … from+n)` into x (NHWC) and their one-hot labels into y. */
+  gather(indices: ArrayLike<number> | null, from: number, n: number, x: Float32Array, y: Float32Array): void {
+    const { images, labels } = this.split;
+    y.fill(0, 0, n * NUM_CLASSES);
+    for (let k = 0; k < n; k++) {
+      const i = indices ? indices[from + k] : from + k;
+      const src = i * IMAGE_SIZE;
+      const dst = k * IMAGE_SIZE;
+      for (let p = 0; p < IMAGE_SIZE; p++) x[dst + p] = images[src + p] * this.scale;
+      const label = labels[i];
+      if (!(label >= 0 && label < NUM_CLASSES && Number.isInteger(label))) {
+        throw new MnistLabError(`Expected labels 0–9 but found ${label} at index ${i}`);
+      }
+      y[k * NUM_CLASSES + label] = 1;
+    }
+  }
+}
+
+/**
+ * Loss (categorical cross-entropy) and accuracy of `model` over a split, in batches, in inference mode
+ * (dropout off, BatchNorm moving statistics): Keras's `validation_data` evaluation.
+ */
+export async function evaluateSplit(
+  model: tfl.LayersModel,
+  split: LabelledImages,
+  options: { batchSize?: number; limit?: number | null; onBatch?: (batch: number, batches: number) => void } = {},
+): Promise<{ loss: number; accuracy: number; count: number }> {
+  const reader = new SplitReader(split, options.limit ?? null, "evaluation data");
+  const batchSize = options.batchSize ?? 256;
+  const x = new Float32Array(batchSize * IMAGE_SIZE);
+  const y = new Float32Array(batchSize * NUM_CLASSES);
+  const batches = Math.ceil(reader.count / batchSize);
+  let lossSum = 0;
+  let correct = 0;
+  for (let b = 0; b < batches; b++) {
+    const from = b * batchSize;
+    const n = Math.min(batchSize, reader.count - from);
+    reader.gather(null, from, n, x, y);
+    const [lossT, correctT] = tf.tidy(() => {
+      const xs = tf.tensor4d(x.subarray(0, n * IMAGE_SIZE), [n, 28, 28, 1]);
+      const ys = tf.tensor2d(y.subarray(0, n * NUM_CLASSES), [n, NUM_CLASSES]);
+      const probs = model.predict(xs) as tf.Tensor;
+      return [tf.sum(tfl.metrics.categoricalCrossentropy(ys, probs)), tf.sum(tf.equal(tf.argMax(probs, -1), tf.argMax(ys, -1)))];
+    });
+    lossSum += (await lossT.data())[0];
+    correct += (await correctT.data())[0];
+    tf.dispose([lossT, correctT]);
+    options.onBatch?.(b + 1, batches);
+  }
+  return { loss: lossSum / reader.count, accuracy: correct / reader.count, count: reader.count };
+}
+
+/** The images at `indices` (or the first `count`) as a new split of the same pixel type. */
+function selectImages(split: LabelledImages, indices: ArrayLike<number> | null, count = indices?.length ?? 0): LabelledImages {
+  if (indices === null) {
+    const labels = ArrayBuffer.isView(split.labels) ? (split.labels as Uint8Array).subarray(0, count) : Array.prototype.slice.call(split.labels, 0, count);
+    return { images: split.images.subarray(0, count * IMAGE_SIZE), labels: labels as ArrayLike<number>, count };
+  }
+  const images = split.images instanceof Uint8Array ? new Uint8Array(count * IMAGE_SIZE) : new Float32Array(count * IMAGE_SIZE);
+  const labels = new Uint8Array(count);
+  for (let k = 0; k < count; k++) {
+    const i = indices[k];
+    images.set(split.images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), k * IMAGE_SIZE);
+    labels[k] = split.labels[i];
+  }
+  return { images, labels, count };
+}
+
+/** A one-line terminal progress bar in Keras's shape, redrawn in place. */
+class TerminalProgressBar {
+  private lastDraw = 0;
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+  update(p: TrainProgress): void {
+    const now = performance.now();
+    if (p.batch < p.batches && now - this.lastDraw < 100) return;
+    this.lastDraw = now;
+    const width = 30;
+    const done = Math.round((width * p.batch) / p.batches);
+    const bar = "=".repeat(Math.max(0, done - 1)) + (done > 0 ? (p.batch < p.batches ? ">" : "=") : "") + ".".repeat(width - done);
+    const eta = p.batch > 0 ? (p.seconds / p.batch) * (p.batches - p.batch) : 0;
+    const metrics = p.phase === "train" ? ` - loss: ${p.loss.toFixed(4)} - accuracy: ${p.accuracy.toFixed(4)}` : " - validating";
+    this.stream.write(`\r\x1b[K${p.batch}/${p.batches} [${bar}] - ETA: ${Math.round(eta)}s${metrics}`);
+  }
+  clear(): void {
+    this.stream.write("\r\x1b[K");
+  }
+}
+
+interface DropoutWithSeed {
+  seed?: number;
+}
+
+/**
+ * tfjs dropout draws its mask from `seed` when set — the same mask every call — or from Math.random.
+ * Giving each dropout layer a fresh seed from the run's Rng before every batch makes the masks
+ * vary per batch yet repeat exactly for the same run seed (and after a resume).
+ */
+export function reseedDropout(model: tfl.LayersModel, rng: Rng): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName() === "Dropout") (layer as unknown as DropoutWithSeed).seed = rng.nextUint32() || 1;
+  }
+}
+
+function buildModel(config: TrainConfig): tfl.LayersModel {
+  const model = buildReportCnn({ ...config.model, seed: config.seed });
+  compileReportCnn(model, makeOptimizer(config.optimizer, config.learningRate));
+  return model;
+}
+
+function mean(values: number[]): number {
+  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function metricsFor(config: TrainConfig, runId: string, history: EpochLogs[], stoppedEarly: boolean, backends: string[], counts: { train: number; validation: number }): RunMetrics {
+  const last = history[history.length - 1];
+  let bestIndex = 0;
+  history.forEach((h, i) => {
+    if (h.val_accuracy > history[bestIndex].val_accuracy) bestIndex = i;
+  });
+  const seconds = history.map((h) => h.epoch_seconds);
+  return {
+    runId,
+    optimizer: config.optimizer,
+    epochs: config.epochs,
+    epochsCompleted: history.length,
+    stoppedEarly,
+    valAccuracy: last.val_accuracy,
+    valLoss: last.val_loss,
+    trainAccuracy: last.accuracy,
+    trainLoss: last.loss,
+    bestValAccuracy: history[bestIndex].val_accuracy,
+    bestEpoch: bestIndex + 1,
+    finalLearningRate: last.lr,
+    secondsPerEpoch: mean(seconds),
+    totalSeconds: seconds.reduce((a, b) => a + b, 0),
+    backends,
+    trainCount: counts.train,
+    validationCount: counts.validation,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+async function writeCheckpoint(runDir: string, model: tfl.LayersModel, state: CheckpointState): Promise<void> {
+  const root = path.join(runDir, RUN_FILES.checkpoints);
+  const modelFiles = await modelToFiles(model);
+  const optimizerFiles = await optimizerStateToFiles(model.optimizer);
+  const target = path.join(root, checkpointDirName(state.epochsCompleted));
+  // A leftover directory of the same epoch can only be complete (rename is atomic): replace it.
+  await fs.promises.rm(target, { recursive: true, force: true });
+  await writeDirAtomic(target, {
+    ...modelFiles,
+    "optimizer.json": optimizerFiles.json,
+    "optimizer.bin": optimizerFiles.bin,
+    "state.json": JSON.stringify(state),
+  });
+  // Older checkpoints go only once the new one is in place.
+  for (const name of await fs.promises.readdir(root)) {
+    if (name !== path.basename(target) && /^epoch-\d+$/.test(name)) await fs.promises.rm(path.join(root, name), { recursive: true, force: true });
+  }
+}
+
+async function readCheckpoint(dir: string, model: tfl.LayersModel): Promise<CheckpointState> {
+  loadWeightsIntoModel(model, dir);
+  await restoreOptimizerState(model.optimizer, fs.readFileSync(path.join(dir, "optimizer.json"), "utf8"), fs.readFileSync(path.join(dir, "optimizer.bin")));
+  return JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")) as CheckpointState;
+}
+
+async function switchBackend(name: string | undefined): Promise<string> {
+  // initBackend registers and starts backends by name (cpu, wasm, onednn, tensorflow) and explains failures.
+  if (name !== undefined && name !== tf.getBackend()) await initBackend(name);
+  await tf.ready();
+  return tf.getBackend();
+}
+
+/**
+ * Trains the report's CNN like Keras `fit` on an `ImageDataGenerator`: seeded shuffle every epoch,
+ * on-the-fly augmentation, validation every epoch, ReduceLROnPlateau, Keras `verbose=2` lines, and a
+ * checkpoint after every epoch under `runs/<id>/`. Calling it again with the same config resumes after
+ * the last completed epoch, or returns the finished run from disk (unless `retrain`).
+ *
+ * @example
+ * const mnist = await loadMnist();
+ * const run = await trainRun({ optimizer: "adam", epochs: 40 }, { data: mnist });
+ * run.metrics.valAccuracy;
+ */
+export async function trainRun(input: TrainConfigInput, options: TrainRunOptions): Promise<RunResult> {
+  const config = resolveTrainConfig(input);
+  const runId = runIdFor(config);
+  const runsDir = path.resolve(options.runsDir ?? "runs");
+  const runDir = path.join(runsDir, runId);
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const wantModel = options.loadModel ?? true;
+  const backend = await switchBackend(options.backend);
+
+  const release = lockRun(runDir);
+  try {
+    if (options.retrain) {
+      for (const name of fs.readdirSync(runDir)) if (name !== RUN_FILES.lock) fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+    }
+    await removeStaleTemps(runDir);
+    await removeStaleTemps(path.join(runDir, RUN_FILES.checkpoints));
+    const configFile = path.join(runDir, RUN_FILES.config);
+    if (fs.existsSync(configFile)) {
+      const stored = fs.readFileSync(configFile, "utf8");
+      if (stored !== JSON.stringify(config, null, 2)) {
+        throw new MnistLabError(`Expected ${configFile} to hold this run's config but it differs; pass retrain to start over`);
+      }
+    } else {
+      await writeFileAtomic(configFile, JSON.stringify(config, null, 2));
+    }
+
+    const stored = loadRun(runDir);
+    if (stored.metrics) {
+      log(`Run ${runId} is finished (${stored.metrics.epochsCompleted} epochs): loaded from ${runDir}`);
+      return {
+        ...stored,
+        metrics: stored.metrics,
+        status: "loaded",
+        resumedFromEpoch: stored.metrics.epochsCompleted,
+        model: wantModel ? await loadModelDir(path.join(runDir, RUN_FILES.model)) : undefined,
+      };
+    }
+    return await trainFromCheckpoint(config, runId, runDir, backend, log, options, wantModel);
+  } finally {
+    release();
+  }
+}
+
+async function trainFromCheckpoint(
+  config: TrainConfig,
+  runId: string,
+  runDir: string,
+  backend: string,
+  log: LogSink,
+  options: TrainRunOptions,
+  wantModel: boolean,
+): Promise<RunResult> {
+  // Data: the first trainLimit training images, then optionally a stratified held-out part of them.
+  let trainSplit: LabelledImages = options.data.train;
+  let validationSplit: LabelledImages = options.data.test;
+  if (config.trainLimit !== null && config.trainLimit < trainSplit.count) trainSplit = selectImages(trainSplit, null, config.trainLimit);
+  if (config.validation === "split") {
+    const { trainIndices, validationIndices } = splitTrainValidation(trainSplit.count, {
+      validationFraction: config.validationFraction,
+      seed: config.seed,
+      stratifyLabels: Array.prototype.slice.call(trainSplit.labels, 0, trainSplit.count) as number[],
+    });
+    validationSplit = selectImages(trainSplit, validationIndices);
+    trainSplit = selectImages(trainSplit, trainIndices);
+  }
+  const train = new SplitReader(trainSplit, null, "training data");
+  const validationCount = new SplitReader(validationSplit, config.validationLimit, "validation data").count;
+
+  const model = buildModel(config);
+  let keepModel = false;
+  try {
+    let rng = new Rng(config.seed);
+    let history: EpochLogs[] = [];
+    let backends: string[] = [];
+    let startEpoch = 0;
+    let stopTraining = false;
+    let callbackStates: CheckpointState["callbacks"] = {};
+    const checkpoint = latestCheckpoint(runDir);
+    if (checkpoint) {
+      const state = await readCheckpoint(checkpoint.dir, model);
+      rng = new Rng(state.rngState);
+      history = state.history;
+      backends = state.backends;
+      startEpoch = state.epochsCompleted;
+      stopTraining = state.stopTraining;
+      callbackStates = state.callbacks;
+      setLearningRate(model.optimizer, state.learningRate);
+      log(`Resuming run ${runId} after epoch ${startEpoch}/${config.epochs} from ${checkpoint.dir}`);
+    }
+    if (backends[backends.length - 1] !== backend) backends.push(backend);
+
+    const callbacks: tfl.Callback[] = [new EpochLogger({ log, epochs: config.epochs })];
+    if (config.reduceLr) callbacks.push(new ReduceLROnPlateau({ ...config.reduceLr, verbose: 1, log }));
+    if (config.earlyStopping) callbacks.push(new EarlyStopping({ ...config.earlyStopping, verbose: 1, log }));
+    callbacks.push(new BestModelCheckpoint({ dir: path.join(runDir, RUN_FILES.best), monitor: config.reduceLr?.monitor ?? "val_accuracy", log }));
+    callbacks.push(new CsvLogger({ file: path.join(runDir, RUN_FILES.history) }));
+    callbacks.push(...(options.callbacks ?? []));
+    const batchesPerEpoch = Math.ceil(train.count / config.batchSize);
+    for (const cb of callbacks) {
+      cb.setModel(model);
+      cb.setParams({ epochs: config.epochs, initialEpoch: startEpoch, samples: train.count, steps: batchesPerEpoch, batchSize: config.batchSize, verbose: 2 });
+      await cb.onTrainBegin();
+      // Keras callbacks reset in on_train_begin; a resumed run then takes back its saved state.
+      if (isStatefulCallback(cb) && callbackStates[cb.stateKey]) cb.setState(callbackStates[cb.stateKey]);
+    }
+
+    const resumedFromEpoch = startEpoch;
+    const bar = (options.progressBar ?? (process.stdout.isTTY && !options.log)) ? new TerminalProgressBar(process.stdout) : undefined;
+    const x = new Float32Array(config.batchSize * IMAGE_SIZE);
+    const augmented = new Float32Array(config.batchSize * IMAGE_SIZE);
+    const y = new Float32Array(config.batchSize * NUM_CLASSES);
+    model.stopTraining = stopTraining;
+
+    for (let epoch = startEpoch; epoch < config.epochs && !model.stopTraining; epoch++) {
+      const started = performance.now();
+      for (const cb of callbacks) await cb.onEpochBegin(epoch);
+      const learningRate = getLearningRate(model.optimizer);
+      const order = permutation(train.count, rng);
+      let lossSum = 0;
+      let correctSum = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        const from = b * config.batchSize;
+        const n = Math.min(config.batchSize, train.count - from);
+        train.gather(order, from, n, x, y);
+        const input = config.augment ? augmentBatch(x, n, rng, config.augmentation, augmented) : x;
+        reseedDropout(model, rng);
+        const xs = tf.tensor4d(input.subarray(0, n * IMAGE_SIZE), [n, 28, 28, 1]);
+        const ys = tf.tensor2d(y.subarray(0, n * NUM_CLASSES), [n, NUM_CLASSES]);
+        let result: number | number[];
+        try {
+          result = await model.trainOnBatch(xs, ys);
+        } finally {
+          tf.dispose([xs, ys]);
+        }
+        const [loss, accuracy] = result as number[];
+        lossSum += loss * n;
+        correctSum += accuracy * n;
+        const progress: TrainProgress = {
+          phase: "train",
+          epoch: epoch + 1,
+          epochs: config.epochs,
+          batch: b + 1,
+          batches: batchesPerEpoch,
+          loss: lossSum / (from + n),
+          accuracy: correctSum / (from + n),
+          seconds: (performance.now() - started) / 1000,
+        };
+        bar?.update(progress);
+        options.onProgress?.(progress);
+      }
+      const validation = await evaluateSplit(model, validationSplit, {
+        batchSize: Math.max(config.batchSize, 256),
+        limit: config.validationLimit,
+        onBatch: (batch, batches) =>
+          options.onProgress?.({ phase: "validate", epoch: epoch + 1, epochs: config.epochs, batch, batches, loss: lossSum / train.count, accuracy: correctSum / train.count, seconds: (performance.now() - started) / 1000 }),
+      });
+      bar?.clear();
+      const logs: EpochLogs = {
+        loss: lossSum / train.count,
+        accuracy: correctSum / train.count,
+        val_loss: validation.loss,
+        val_accuracy: validation.accuracy,
+        lr: learningRate,
+        epoch_seconds: (performance.now() - started) / 1000,
+      };
+      for (const cb of callbacks) await cb.onEpochEnd(epoch, { ...logs });
+      history.push(logs);
+      const states: CheckpointState["callbacks"] = {};
+      for (const cb of callbacks) if (isStatefulCallback(cb)) states[cb.stateKey] = cb.getState();
+      await writeCheckpoint(runDir, model, {
+        epochsCompleted: epoch + 1,
+        learningRate: getLearningRate(model.optimizer),
+        rngState: rng.state(),
+        stopTraining: model.stopTraining,
+        history,
+        callbacks: states,
+        backends,
+      });
+      options.onEpoch?.({ epoch: epoch + 1, epochs: config.epochs, logs, runDir });
+    }
+    for (const cb of callbacks) await cb.onTrainEnd();
+
+    await saveModelDir(model, path.join(runDir, RUN_FILES.model));
+    const metrics = metricsFor(config, runId, history, history.length < config.epochs, backends, { train: train.count, validation: validationCount });
+    await writeFileAtomic(path.join(runDir, RUN_FILES.metrics), JSON.stringify(metrics, null, 2));
+    keepModel = wantModel;
+    return { runId, runDir, config, history, metrics, status: resumedFromEpoch > 0 ? "resumed" : "trained", resumedFromEpoch, model: keepModel ? model : undefined };
+  } finally {
+    if (!keepModel) {
+      model.optimizer?.dispose();
+      model.dispose();
+    }
+  }
+}

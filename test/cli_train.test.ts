@@ -1,0 +1,81 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseHistoryCsv } from "mnist-lab";
+import { tempDir } from "./helpers/train_fixtures";
+
+const ROOT = path.join(__dirname, "..");
+const BIN = path.join(ROOT, "bin", "mnist-lab");
+// Tiny knobs (hidden flags) so three epochs of real MNIST take seconds on the cpu backend.
+const TINY = ["--epochs", "3", "--train-limit", "40", "--validation-limit", "40", "--batch-size", "20", "--filters", "2", "--dense-units", "8", "--backend", "cpu", "--json"];
+
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+test("mnist-lab train rejects bad parameters with one clear message and exit code 2", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["--optimizer", "sgd"], /^error: Expected --optimizer to be "rmsprop" or "adam" but found "sgd"\n$/],
+    [["--optimizer", "adam", "--epochs", "0"], /^error: Expected --epochs to be an integer ≥ 1 but found "0"\n$/],
+    [["--optimizer", "adam", "--epochs", "ten"], /^error: Expected --epochs to be an integer ≥ 1 but found "ten"\n$/],
+    [["--optimizer", "adam", "--batch-size", "8.5"], /^error: Expected --batch-size to be an integer ≥ 1 but found "8.5"\n$/],
+    [["--optimizer", "rmsprop", "--seed", "-1"], /^error: Expected --seed to be an integer ≥ 0 but found "-1"\n$/],
+    [["--optimizer", "adam", "--backend", "gpu"], /^error: Expected --backend to be one of auto, .*cpu but found "gpu"\n$/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runCli(["train", ...args, "--runs-dir", tempDir()]);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  const missing = runCli(["train"]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /required option '--optimizer <name>' not specified/);
+});
+
+test("mnist-lab train killed with SIGKILL resumes after the last checkpoint and ends like an uninterrupted run", async () => {
+  const straightDir = tempDir();
+  const straight = runCli(["train", "--optimizer", "adam", ...TINY, "--runs-dir", straightDir]);
+  assert.equal(straight.status, 0, straight.stderr);
+  const expected = lastJson(straight.stdout);
+  assert.equal(expected.status, "trained");
+  assert.equal(expected.resumedFromEpoch, 0);
+
+  const runsDir = tempDir();
+  const runDir = path.join(runsDir, String(expected.runId));
+  const child = spawn(process.execPath, [BIN, "train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir], { cwd: ROOT, stdio: "ignore" });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+  // Kill as soon as the first epoch's checkpoint is on disk, i.e. somewhere inside epoch 2.
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(path.join(runDir, "checkpoints", "epoch-0001")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  child.kill("SIGKILL");
+  assert.equal(await exited, "SIGKILL", "the child was killed, not finished");
+  assert.ok(!fs.existsSync(path.join(runDir, "metrics.json")), "the killed run is unfinished");
+
+  const resumed = runCli(["train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const result = lastJson(resumed.stdout);
+  assert.equal(result.status, "resumed");
+  assert.ok((result.resumedFromEpoch as number) >= 1 && (result.resumedFromEpoch as number) < 3, `resumed from ${result.resumedFromEpoch}`);
+  assert.match(resumed.stdout, new RegExp(`Resuming run ${result.runId} after epoch ${result.resumedFromEpoch}/3`));
+  assert.equal(result.epochsCompleted, 3);
+  for (const key of ["runId", "optimizer", "epochs", "valAccuracy", "valLoss", "backend"]) assert.equal(result[key], expected[key], key);
+  assert.equal(typeof result.secondsPerEpoch, "number");
+  const history = parseHistoryCsv(fs.readFileSync(path.join(runDir, "history.csv"), "utf8"));
+  const straightHistory = parseHistoryCsv(fs.readFileSync(path.join(straightDir, String(expected.runId), "history.csv"), "utf8"));
+  assert.deepEqual(history.map((r) => r.epoch), [0, 1, 2]);
+  assert.deepEqual(history.map((r) => r.val_loss), straightHistory.map((r) => r.val_loss));
+
+  // Finished: the same command now loads the run.
+  const loaded = runCli(["train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir]);
+  assert.equal(loaded.status, 0, loaded.stderr);
+  assert.equal(lastJson(loaded.stdout).status, "loaded");
+  assert.equal(lastJson(loaded.stdout).valLoss, expected.valLoss);
+});
