@@ -28,30 +28,6 @@ test("notebooks are stored without outputs", () => {
   }
 });
 
-test("buildReport runs 00_data headless (smoke) into one offline report with the chart, the table and the report's shapes", async () => {
-  const out = tempDir();
-  const result = await buildReport({ profile: "smoke", outDir: out, only: ["00"] });
-  assert.equal(result.notebooks.length, 1);
-  const html = fs.readFileSync(path.join(out, "mnist-report.html"), "utf8");
-  assert.ok(html.includes("Plotly.newPlot"), "class-distribution chart");
-  assert.ok(html.includes("Images per class"), "chart title");
-  assert.ok(html.includes('class="mnist-lab-table"'), "class-count table");
-  assert.ok(html.includes("(60000, 28, 28, 1) (10000, 28, 28, 1) (60000, 10) (10000,)"), "shapes as the report prints them");
-  assert.ok(html.includes("(10000, 10)"), "one-hot test labels");
-  assert.ok(html.includes('class="mnist-lab-digits"'), "digit grid");
-  assert.equal(html.split("window.Plotly = Plotly").length - 1, 1, "plotly.js inlined exactly once");
-  assert.ok(!/<script[^>]+src=/.test(html), "no script loaded from anywhere");
-  assert.ok(fs.existsSync(path.join(out, "notebooks", "00_data.html")));
-  const manifest = JSON.parse(fs.readFileSync(path.join(out, "mnist-report.manifest.json"), "utf8"));
-  assert.equal(manifest.profile, "smoke");
-  assert.equal(manifest.notebooks[0].name, "00_data.ipynb");
-  assert.equal(typeof manifest.versions["@tensorflow/tfjs-core"], "string");
-  const executed = JSON.parse(fs.readFileSync(path.join(out, "notebooks", "00_data.ipynb"), "utf8"));
-  const stdout = executed.cells.flatMap((c: { outputs?: { name?: string; text?: string | string[] }[] }) => c.outputs ?? [])
-    .filter((o: { name?: string }) => o.name === "stdout").map((o: { text: string | string[] }) => [o.text].flat().join("")).join("");
-  assert.match(stdout, /^false\nfalse\n/m, "NaN checks print false for train and test");
-});
-
 /** A notebook of plain code cells for the project's kernel. */
 function writeNotebook(file: string, sources: string[]): void {
   const cell = (source: string) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source });

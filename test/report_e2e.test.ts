@@ -27,6 +27,26 @@ test("buildReport smoke runs every notebook into one report with a manifest", ()
   assert.ok(manifest.notebooks.every((n: { seconds: number }) => n.seconds > 0));
 });
 
+test("the data section shows the chart, the table, the NaN checks and the report's shapes", () => {
+  assert.ok(html.includes("Images per class"), "class-distribution chart");
+  assert.ok(html.includes('class="mnist-lab-table"'), "class-count table");
+  assert.ok(html.includes("(60000, 28, 28, 1) (10000, 28, 28, 1) (60000, 10) (10000,)"), "shapes as the report prints them");
+  assert.ok(html.includes("(10000, 10)"), "one-hot test labels");
+  assert.ok(html.includes('class="mnist-lab-digits"'), "digit grid");
+  const executed = JSON.parse(fs.readFileSync(path.join(out, "notebooks", "00_data.ipynb"), "utf8"));
+  const stdout = executed.cells.flatMap((c: { outputs?: { name?: string; text?: string | string[] }[] }) => c.outputs ?? [])
+    .filter((o: { name?: string }) => o.name === "stdout").map((o: { text: string | string[] }) => [o.text].flat().join("")).join("");
+  assert.match(stdout, /^false\nfalse\n/m, "NaN checks print false for train and test");
+});
+
+test("the training and evaluation sections show Keras logs, curves, heatmaps and the observation checks", () => {
+  assert.match(html, /Epoch 1\/\d+/, "Keras epoch header");
+  assert.match(html, /- \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4} - lr: 0\.001/, "Keras verbose=2 line");
+  for (const title of ["Adam — confusion matrix", "RMSprop — confusion matrix", "The report's CNN, layer by layer"]) assert.ok(html.includes(title), title);
+  assert.ok(html.includes("the report says"), "observation table");
+  assert.ok(html.includes("report&#39;s accuracy") || html.includes("report's accuracy"), "accuracy comparison");
+});
+
 test("the report inlines plotly.js once and references nothing outside the file", () => {
   assert.equal(html.split("window.Plotly = Plotly").length - 1, 1);
   assert.ok(!/<script[^>]+src=/i.test(html), "no external scripts");
