@@ -2,6 +2,7 @@ import type pl from "nodejs-polars";
 import { digitGridHtml, type DigitGridOptions } from "./digits";
 import { figureHtml, type PlotlyFigure } from "./plots";
 import { frameHtml } from "./tables";
+import type { TrainProgress } from "./train";
 
 interface TslabDisplay {
   html(s: string): void;
@@ -67,23 +68,11 @@ export function showDigits(images: Uint8Array | Float32Array, labels?: ArrayLike
   showHtml(digitGridHtml(images, labels, options));
 }
 
-/** What a progress display shows; TrainProgress from lib/train fits. */
-export interface ProgressState {
-  phase: string;
-  epoch: number;
-  epochs: number;
-  batch: number;
-  batches: number;
-  loss: number;
-  accuracy: number;
-  seconds: number;
-}
-
 /**
  * A progress bar that updates one notebook display in place (tslab's newDisplay), at most every
  * `intervalMs`; pass it as a training run's onProgress. Outside a notebook it does nothing.
  */
-export function progressDisplay(options: { intervalMs?: number; label?: string } = {}): (p: ProgressState) => void {
+export function progressDisplay(options: { intervalMs?: number; label?: string } = {}): (p: TrainProgress) => void {
   const display = inNotebook() ? tslab().newDisplay() : null;
   const interval = options.intervalMs ?? 1000;
   let last = 0;
