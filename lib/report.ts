@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MnistLabError } from "./errors";
+import { initBackend } from "./backend";
 import { projectRoot } from "./paths";
 import { PROFILES, type Profile } from "./profiles";
 
@@ -129,6 +130,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ cod
 
 export interface ReportOptions {
   profile: Profile;
+  /** Injected into every notebook as `seed` (default 42, the notebooks' own default). */
+  seed?: number;
   /** Where the report goes (default reports/). */
   outDir?: string;
   /** Only these notebooks (file names or their NN prefixes); default all. */
@@ -175,7 +178,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   fs.mkdirSync(outDir, { recursive: true });
   const staging = fs.mkdtempSync(path.join(outDir, ".staging-"));
   try {
-    const parameters = { profile: options.profile };
+    const parameters = { profile: options.profile, seed: options.seed ?? 42 };
     const results: NotebookRunResult[] = [];
     for (const notebook of notebooks) {
       const name = path.basename(notebook, ".ipynb");
@@ -193,7 +196,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       createdAt: new Date().toISOString(),
       report: REPORT_FILE,
       versions: versions(),
-      backend: process.env.MNIST_BACKEND || "auto (see each notebook's Setup cell)",
+      backend: await kernelBackend(),
       parameters,
       notebooks: results.map((r) => ({ name: path.basename(r.notebook), seconds: round(r.seconds) })),
       seconds: 0,
@@ -216,6 +219,15 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     return { ...manifest, outDir, notebookResults };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** The backend the notebooks' kernels choose: the same selection (MNIST_BACKEND, then the chain) run here. */
+async function kernelBackend(): Promise<string> {
+  try {
+    return (await initBackend()).active;
+  } catch (err) {
+    return `none available: ${(err as Error).message.split("\n")[0]}`;
   }
 }
 

@@ -11,7 +11,10 @@ export function registerReportCommand(program: Command): void {
     .option("--profile <name>", `smoke (seconds), quick (minutes) or full (the report's 40 epochs)`, "quick")
     .option("--out <dir>", "output directory", "reports")
     .option("--only <names...>", "only these notebooks, e.g. 00 or 00_data")
-    .action(async (opts: { profile: string; out: string; only?: string[] }) => {
+    .option("--seed <n>", "seed injected into every notebook", "42")
+    .action(async (opts: { profile: string; out: string; only?: string[]; seed: string }) => {
+      const seed = Number(opts.seed);
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`Expected --seed to be an integer ≥ 0 but found ${JSON.stringify(opts.seed)}`);
       if (!PROFILES.includes(opts.profile as Profile)) {
         throw new UsageError(`Expected --profile ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
       }
@@ -19,6 +22,7 @@ export function registerReportCommand(program: Command): void {
         profile: opts.profile as Profile,
         outDir: opts.out,
         only: opts.only,
+        seed,
         onProgress: (e) =>
           process.stderr.write(e.phase === "start" ? `running ${e.notebook} …\n` : `  ${e.notebook} done in ${e.seconds!.toFixed(1)} s\n`),
       });
