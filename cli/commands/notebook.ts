@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { jupyterEnv, projectRoot } from "../../lib";
@@ -20,7 +21,9 @@ export function registerNotebookCommand(program: Command): void {
         ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
       ];
       await new Promise<void>((resolve, reject) => {
-        const child = spawn("jupyter", args, { env: jupyterEnv(), stdio: "inherit" });
+        // Debian's Jupyter, which set-up installs (a pyenv or venv earlier on PATH may have none).
+        const jupyter = fs.existsSync("/usr/bin/jupyter") ? "/usr/bin/jupyter" : "jupyter";
+        const child = spawn(jupyter, args, { env: jupyterEnv(), stdio: "inherit" });
         child.on("error", (err) => reject(new Error(`Expected to start jupyter but could not: ${err.message}; run \`npm run setup\``)));
         child.on("close", () => resolve());
       });
