@@ -1,0 +1,34 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { REPORT_CNN_PARAMS, buildReportCnn, initBackend, makeOptimizer } from "mnist-lab";
+
+test("buildReportCnn has the report's 694,154 parameters and maps [N,28,28,1] to [N,10]", async () => {
+  await initBackend("cpu");
+  const model = buildReportCnn({ seed: 3 });
+  assert.equal(model.countParams(), REPORT_CNN_PARAMS);
+  assert.deepEqual(model.outputs[0].shape, [null, 10]);
+  model.dispose();
+});
+
+test("buildReportCnn knobs change the architecture; the same seed gives the same weights", async () => {
+  await initBackend("cpu");
+  const small = buildReportCnn({ filters: 8, denseUnits: 16, seed: 1 });
+  // conv 5×5×1×8+8, 5×5×8×8+8 ×2, 3×3×8×8+8 ×2, BN 4×8 ×5, dense 200×16+16, 16×10+10
+  assert.equal(small.countParams(), 208 + 1608 * 2 + 584 * 2 + 160 + 3216 + 170);
+  const again = buildReportCnn({ filters: 8, denseUnits: 16, seed: 1 });
+  const a = small.getWeights()[0].dataSync();
+  const b = again.getWeights()[0].dataSync();
+  assert.deepEqual(Array.from(a), Array.from(b));
+  small.dispose();
+  again.dispose();
+});
+
+test("makeOptimizer builds the report's RMSprop and Adam and rejects other names", () => {
+  const rmsprop = makeOptimizer("rmsprop");
+  assert.deepEqual(rmsprop.getConfig(), { learningRate: 0.001, decay: 0.9, momentum: 0, epsilon: 1e-8, centered: false });
+  const adam = makeOptimizer("adam");
+  assert.deepEqual(adam.getConfig(), { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  assert.throws(() => makeOptimizer("sgd" as never), /Expected optimizer "rmsprop" or "adam" but found "sgd"/);
+  rmsprop.dispose();
+  adam.dispose();
+});
