@@ -26,3 +26,5 @@ export * from "./callbacks";
 export * from "./model_io";
 export * from "./runs";
 export * from "./train";
+export * from "./backend";
+export * from "./bench";

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { registerBackendCommand } from "./backend";
+import { registerBenchCommand } from "./bench";
 import { registerDataCommand } from "./data";
 import { registerNotebookCommand } from "./notebook";
 import { registerReportCommand } from "./report";
@@ -6,6 +8,8 @@ import { registerTrainCommand } from "./train";
 
 /** The one list of subcommands. */
 export function registerCommands(program: Command): void {
+  registerBackendCommand(program);
+  registerBenchCommand(program);
   registerDataCommand(program);
   registerNotebookCommand(program);
   registerReportCommand(program);

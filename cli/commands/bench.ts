@@ -1,0 +1,59 @@
+import type { Command } from "commander";
+import { BACKEND_CHAIN, defaultPytorchScript, runBench } from "../../lib";
+import { UsageError } from "../main";
+
+interface BenchCliOptions {
+  json?: boolean;
+  steps: string;
+  batchSize: string;
+  rounds: string;
+  comparePytorch?: boolean;
+  pytorchScript?: string;
+  python: string;
+  backend?: string;
+}
+
+function positiveInteger(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new UsageError(`Expected ${flag} to be an integer ≥ 1 but found ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** `mnist-lab bench`: training and inference throughput of the report's CNN; the last line is one JSON object. */
+export function registerBenchCommand(program: Command): void {
+  program
+    .command("bench")
+    .description("measure training (RMSprop, Adam) and inference speed of the report's CNN; last line is JSON")
+    .option("--json", "print only the JSON line")
+    .option("--steps <n>", "timed training steps per optimizer (after 3 warm-up steps)", "20")
+    .option("--batch-size <n>", "images per training step", "86")
+    .option("--compare-pytorch", "also run PyTorch's reference script in the same run and print ratios")
+    .option("--rounds <n>", "alternate ours and PyTorch's this many times and keep each one's best (for a busy machine)", "1")
+    .option("--pytorch-script <path>", `PyTorch reference script (default ${defaultPytorchScript()})`)
+    .option("--python <path>", "Python interpreter with torch", "/usr/bin/python3")
+    .option("--backend <name>", `tfjs backend: auto, ${BACKEND_CHAIN.join(", ")} (default: $MNIST_BACKEND, else the first that loads)`)
+    .action(async (opts: BenchCliOptions) => {
+      const steps = positiveInteger("--steps", opts.steps);
+      const batchSize = positiveInteger("--batch-size", opts.batchSize);
+      const rounds = positiveInteger("--rounds", opts.rounds);
+      if (opts.backend !== undefined && opts.backend !== "auto" && !(BACKEND_CHAIN as readonly string[]).includes(opts.backend)) {
+        throw new UsageError(`Expected --backend to be one of auto, ${BACKEND_CHAIN.join(", ")} but found ${JSON.stringify(opts.backend)}`);
+      }
+      const log = opts.json ? undefined : (line: string) => process.stdout.write(`${line}\n`);
+      const result = await runBench({
+        steps, batchSize, rounds, backend: opts.backend, comparePytorch: opts.comparePytorch,
+        pytorchScript: opts.pytorchScript, python: opts.python, log,
+      });
+      const { backendReport, ...figures } = result;
+      void backendReport;
+      if (!opts.json) {
+        const t = figures.trainImagesPerSec;
+        process.stdout.write(`train: rmsprop ${t.rmsprop} img/s, adam ${t.adam} img/s; infer ${figures.inferImagesPerSec} img/s; peak RSS ${figures.peakRssMiB} MiB\n`);
+        if (figures.pytorch && figures.ratios) {
+          const p = figures.pytorch, r = figures.ratios;
+          process.stdout.write(`${p.engine}: rmsprop ${p.trainImagesPerSec.rmsprop}, adam ${p.trainImagesPerSec.adam}, infer ${p.inferImagesPerSec} img/s; peak RSS ${p.peakRssMiB} MiB\n`);
+          process.stdout.write(`ratio (ours / PyTorch): train rmsprop ${r.trainRmsprop}x, adam ${r.trainAdam}x, infer ${r.infer}x, peak RSS ${r.peakRss}x\n`);
+        }
+      }
+      process.stdout.write(`${JSON.stringify(figures)}\n`);
+    });
+}

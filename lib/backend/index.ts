@@ -1,0 +1,13 @@
+// Public API of the backend module: selection, the onednn backend and its diagnostics.
+export { BACKEND_CHAIN, formatBackendReport, initBackend } from "./select";
+export type { BackendCandidate, BackendName, BackendReport } from "./select";
+export {
+  ONEDNN_BACKEND_NAME,
+  OnednnBackend,
+  getJsKernelCalls,
+  nativeKernelNames,
+  registerOnednnBackend,
+  resetJsKernelCalls,
+} from "./onednn_backend";
+export { loadNativeBinding } from "./native_binding";
+export type { NativeBinding, NativeBindingResult } from "./native_binding";

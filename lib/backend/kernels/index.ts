@@ -1,0 +1,31 @@
+// The one registration list of native kernels of the onednn backend (mirrors native/src/addon.cc).
+import { batchMatMulConfig, fusedMatMulConfig } from "./matmul";
+import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig, conv2dConfig, fusedConv2dConfig } from "./conv2d";
+import { elementwiseConfigs } from "./elementwise";
+import { batchNormGradConfig, fusedBatchNormConfig } from "./batchnorm";
+import { maxPoolConfig, maxPoolGradConfig } from "./pool";
+import { reduceConfigs } from "./reduce";
+import { shapeOpConfigs } from "./shape_ops";
+import { softmaxConfig } from "./softmax";
+import type { NativeKernelConfig } from "./util";
+
+export type { NativeKernelArgs, NativeKernelConfig, NativeKernelFunc } from "./util";
+export { BATCH_NORM_GRAD } from "./batchnorm";
+export { RELU_GRAD } from "./elementwise";
+
+export const NATIVE_KERNELS: NativeKernelConfig[] = [
+  conv2dConfig,
+  fusedConv2dConfig,
+  conv2dBackpropInputConfig,
+  conv2dBackpropFilterConfig,
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  maxPoolConfig,
+  maxPoolGradConfig,
+  fusedBatchNormConfig,
+  batchNormGradConfig,
+  softmaxConfig,
+  ...elementwiseConfigs,
+  ...reduceConfigs,
+  ...shapeOpConfigs,
+];

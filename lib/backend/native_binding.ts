@@ -1,0 +1,79 @@
+// The one typed loader of the oneDNN addon (native/build/Release/mnist_onednn.node); nothing else requires it.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+type F32 = Float32Array;
+type Numeric = Float32Array | Int32Array | Uint8Array;
+
+/** The functions the addon exports (native/src/addon.cc holds the list). Sizes are checked natively. */
+export interface NativeBinding {
+  info(): { onednnVersion: string; threads: number; isa: number };
+  setThreads(threads: number): void;
+  /** params: [N, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilationH, dilationW, padTop, padLeft, padBottom, padRight] */
+  conv2dForward(x: F32, filter: F32, bias: F32 | null, out: F32, params: number[], activation: number, alpha: number): void;
+  conv2dBackwardData(dy: F32, filter: F32, dx: F32, params: number[]): void;
+  conv2dBackwardFilter(x: F32, dy: F32, dw: F32, params: number[]): void;
+  matMul(a: F32, b: F32, out: F32, batchA: number, batchB: number, m: number, n: number, k: number,
+    transposeA: boolean, transposeB: boolean, bias: F32 | null, activation: number, alpha: number): void;
+  /** params: [N, inH, inW, C, outH, outW, fH, fW, strideH, strideW, padTop, padLeft] */
+  maxPool(x: F32, out: F32, params: number[]): void;
+  maxPoolGrad(dy: F32, x: F32, dx: F32, params: number[]): void;
+  binary(op: number, a: Numeric, aShape: number[], b: Numeric, bShape: number[], out: Numeric, outShape: number[]): void;
+  unary(op: number, x: Numeric, out: Numeric, alpha: number, beta: number): void;
+  select(condition: Uint8Array, a: Numeric, b: Numeric, out: Numeric): void;
+  /** out = dy * step(x), one pass. */
+  reluGrad(dy: F32, x: F32, out: F32): void;
+  reduce(op: number, x: Numeric, out: Numeric, outer: number, reduce: number, inner: number): void;
+  softmax(logits: F32, out: F32, rows: number, cols: number): void;
+  batchNorm(x: F32, mean: F32, variance: F32, offset: F32 | null, scale: F32 | null, out: F32, epsilon: number): void;
+  batchNormGrad(dy: F32, x: F32, mean: F32, variance: F32, scale: F32 | null, dx: F32, dMean: F32, dVariance: F32, dScale: F32, dOffset: F32, epsilon: number): void;
+  cast(x: Numeric, out: Numeric): void;
+  transpose(x: Numeric, shape: number[], perm: number[], out: Numeric): void;
+  tile(x: Numeric, shape: number[], reps: number[], out: Numeric): void;
+  slice(x: Numeric, shape: number[], begin: number[], size: number[], out: Numeric): void;
+  fill(out: Numeric, value: number): void;
+  /** Input i is [outer, inners[i]]; out is [outer, sum(inners)]. */
+  concat(inputs: Numeric[], inners: number[], outer: number, out: Numeric): void;
+}
+
+/** Where the addon was looked for and, when it did not load, why. */
+export interface NativeBindingResult {
+  binding: NativeBinding | null;
+  path: string;
+  error: string | null;
+}
+
+let cached: NativeBindingResult | undefined;
+
+/** The package root: the nearest directory above this file with native/binding.gyp (works from lib/ and dist/lib/). */
+function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, "native", "binding.gyp"))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(__dirname, "..", "..");
+    dir = parent;
+  }
+}
+
+/** Loads the addon once; never throws (the error is returned so callers can explain a fallback). */
+export function loadNativeBinding(): NativeBindingResult {
+  if (cached) return cached;
+  const file = process.env.MNIST_ONEDNN_ADDON ?? path.join(packageRoot(), "native", "build", "Release", "mnist_onednn.node");
+  if (!fs.existsSync(file)) {
+    cached = { binding: null, path: file, error: `the addon is not built: ${file} does not exist` };
+    return cached;
+  }
+  // OpenMP threads that spin between kernels starve tfjs's JS thread and other processes on a busy 2-core
+  // machine (steps measured 3-5x slower); sleeping waits cost a little latency. libgomp reads this when loaded.
+  process.env.OMP_WAIT_POLICY ??= "PASSIVE";
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const binding = require(file) as NativeBinding;
+    binding.info();
+    cached = { binding, path: file, error: null };
+  } catch (err) {
+    cached = { binding: null, path: file, error: `the addon failed to load: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  return cached;
+}

@@ -1,0 +1,156 @@
+// The "onednn" backend: tfjs's cpu backend (tensors stay JS TypedArrays) with the hot kernels replaced by
+// the oneDNN addon. Every cpu kernel is registered too, so ops without a native version keep working.
+import * as tf from "@tensorflow/tfjs-core";
+// Importing tfjs-backend-cpu registers its kernels (not a choice of backend); their configs are copied below.
+import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
+import type { NativeBinding } from "./native_binding";
+import { NATIVE_KERNELS, type NativeKernelArgs } from "./kernels";
+import { installOnednnGradients } from "./gradients";
+
+export const ONEDNN_BACKEND_NAME = "onednn";
+
+type PoolDtype = "float32" | "int32" | "bool";
+type PoolArray = Float32Array | Int32Array | Uint8Array;
+
+// Arrays below this many elements are cheap to allocate; above it a fresh array costs page faults (first touch).
+const POOL_MIN_ELEMENTS = 4096;
+// A training step of the report's CNN at batch 86 cycles through ~420 MiB of outputs; MNIST_ONEDNN_POOL_MIB overrides.
+const POOL_MAX_BYTES = Number(process.env.MNIST_ONEDNN_POOL_MIB ?? 512) * 1024 * 1024;
+
+/** A MathBackendCPU whose hot kernels call the oneDNN addon, with a pool that recycles output arrays. */
+export class OnednnBackend extends MathBackendCPU {
+  readonly native: NativeBinding;
+  private readonly pool = new Map<string, PoolArray[]>();
+  private pooledBytes = 0;
+  // Pooled arrays, oldest first, with their pool keys.
+  private readonly pooledOrder = new Map<PoolArray, string>();
+  // Arrays this backend allocated and nobody outside a native kernel has seen; only these are recycled.
+  private readonly owned = new WeakSet<object>();
+
+  constructor(native: NativeBinding) {
+    super();
+    this.native = native;
+    // tfjs-cpu prints a "use tfjs-node" banner on first write; this backend is the fast path it means.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  /** An output array, recycled when one of this size is free; its contents are garbage (kernels overwrite all). */
+  allocate(dtype: PoolDtype, size: number): PoolArray {
+    if (size >= POOL_MIN_ELEMENTS) {
+      const free = this.pool.get(`${dtype}:${size}`);
+      const recycled = free?.pop();
+      if (recycled) {
+        this.pooledBytes -= recycled.byteLength;
+        this.pooledOrder.delete(recycled);
+        this.owned.add(recycled);
+        return recycled;
+      }
+    }
+    const fresh = dtype === "float32" ? new Float32Array(size) : dtype === "int32" ? new Int32Array(size) : new Uint8Array(size);
+    if (size >= POOL_MIN_ELEMENTS) this.owned.add(fresh);
+    return fresh;
+  }
+
+  /** Marks a tensor's array as seen outside native kernels (read, or passed to a JS kernel that may keep a view). */
+  escape(dataId: tf.DataId): void {
+    const data = this.data.get(dataId);
+    if (data?.values) this.owned.delete(data.values as object);
+  }
+
+  override readSync(dataId: tf.DataId): tf.BackendValues {
+    this.escape(dataId);
+    return super.readSync(dataId);
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const data = this.data.get(dataId);
+    if (data && (force || data.refCount <= 1) && data.values && this.owned.has(data.values as object)) {
+      const values = data.values as PoolArray;
+      this.owned.delete(values);
+      if (values.byteLength <= POOL_MAX_BYTES) {
+        // Oldest pooled arrays make room: the sizes in use change (training, then a large inference batch).
+        for (const [old, oldKey] of this.pooledOrder) {
+          if (this.pooledBytes + values.byteLength <= POOL_MAX_BYTES) break;
+          const list = this.pool.get(oldKey)!;
+          list.splice(list.indexOf(old), 1);
+          this.pooledOrder.delete(old);
+          this.pooledBytes -= old.byteLength;
+        }
+        const key = `${data.dtype}:${values.length}`;
+        const free = this.pool.get(key) ?? [];
+        free.push(values);
+        this.pool.set(key, free);
+        this.pooledOrder.set(values, key);
+        this.pooledBytes += values.byteLength;
+      }
+    }
+    return super.disposeData(dataId, force);
+  }
+
+  /** Bytes held by the output pool. */
+  pooledByteCount(): number {
+    return this.pooledBytes;
+  }
+
+  override dispose(): void {
+    this.pool.clear();
+    this.pooledOrder.clear();
+    this.pooledBytes = 0;
+    super.dispose();
+  }
+}
+
+const jsKernelCalls = new Map<string, number>();
+
+/** Kernels that ran in JS on the onednn backend since the last reset (no native version, or it declined the input). */
+export function getJsKernelCalls(): Record<string, number> {
+  return Object.fromEntries(jsKernelCalls);
+}
+
+export function resetJsKernelCalls(): void {
+  jsKernelCalls.clear();
+}
+
+/** Names of the kernels with a native (or zero-copy) implementation on the onednn backend. */
+export function nativeKernelNames(): string[] {
+  return NATIVE_KERNELS.map((k) => k.kernelName).sort();
+}
+
+/**
+ * Registers the "onednn" backend over a loaded addon: every cpu kernel copied, the native ones replacing theirs.
+ * Idempotent; returns false when it was already registered.
+ */
+export function registerOnednnBackend(native: NativeBinding, priority = 0): boolean {
+  if (tf.findBackendFactory(ONEDNN_BACKEND_NAME) != null) return false;
+  tf.registerBackend(ONEDNN_BACKEND_NAME, () => new OnednnBackend(native), priority);
+  // MNIST_ONEDNN_JS_KERNELS=Name,Name keeps those kernels in JS (for bisecting a numerical difference).
+  const forcedJs = new Set((process.env.MNIST_ONEDNN_JS_KERNELS ?? "").split(",").filter(Boolean));
+  const natives = new Map(NATIVE_KERNELS.filter((k) => !forcedJs.has(k.kernelName)).map((k) => [k.kernelName, k.kernelFunc]));
+  for (const config of tf.getKernelsForBackend("cpu")) {
+    const name = config.kernelName;
+    const cpuFunc = config.kernelFunc;
+    const runJs: tf.KernelFunc = (args) => {
+      jsKernelCalls.set(name, (jsKernelCalls.get(name) ?? 0) + 1);
+      const backend = args.backend as OnednnBackend;
+      // A JS kernel may keep a view of its inputs (cpu Slice does), so those arrays must never be recycled.
+      for (const t of Object.values(args.inputs)) if (t) backend.escape((t as tf.TensorInfo).dataId);
+      return cpuFunc(args);
+    };
+    const nativeFunc = natives.get(name);
+    const kernelFunc: tf.KernelFunc = nativeFunc
+      ? (args) => nativeFunc(args as unknown as NativeKernelArgs) ?? runJs(args)
+      : runJs;
+    tf.registerKernel({ ...config, backendName: ONEDNN_BACKEND_NAME, kernelFunc });
+  }
+  for (const [name, nativeFunc] of natives) {
+    if (tf.getKernel(name, ONEDNN_BACKEND_NAME) == null) {
+      tf.registerKernel({ kernelName: name, backendName: ONEDNN_BACKEND_NAME, kernelFunc: (args) => {
+        const r = nativeFunc(args as unknown as NativeKernelArgs);
+        if (r == null) throw new Error(`Kernel ${name} has no JS fallback on the onednn backend for these inputs`);
+        return r;
+      } });
+    }
+  }
+  installOnednnGradients(ONEDNN_BACKEND_NAME);
+  return true;
+}

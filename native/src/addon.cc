@@ -1,0 +1,123 @@
+// The addon's one registration list. Every export runs inside Guarded, so oneDNN and C++ errors
+// reach JS as exceptions instead of taking the process down.
+#include <omp.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <dnnl.hpp>
+#include <exception>
+#include <mutex>
+
+#include "common.h"
+#include "engine.h"
+#include "kernels.h"
+
+namespace mnist {
+
+// Deliberately never destroyed: tearing oneDNN down during process exit (after Node and OpenMP
+// have started their own teardown) crashed with free(): invalid pointer.
+dnnl::engine& Engine() {
+  static dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+dnnl::stream& Stream() {
+  static dnnl::stream* stream = new dnnl::stream(Engine());
+  return *stream;
+}
+
+namespace {
+
+// Asynchronous signals are held back while native code runs: a SIGPROF from V8's sampling profiler
+// (node --cpu-prof) landing inside oneDNN's JIT gemm corrupted the heap (reproduced with bench loops).
+// The signals are delivered as soon as the call returns; fault signals stay unblocked.
+class AsyncSignalsBlocked {
+ public:
+  AsyncSignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP}) sigdelset(&all, s);
+    pthread_sigmask(SIG_BLOCK, &all, &saved_);
+  }
+  ~AsyncSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+ private:
+  sigset_t saved_;
+};
+
+// Primitive caches and their bound memories are shared by every worker_thread that loads the addon.
+std::mutex& CallMutex() {
+  static auto* mutex = new std::mutex();
+  return *mutex;
+}
+
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  AsyncSignalsBlocked blocked;
+  std::lock_guard<std::mutex> lock(CallMutex());
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(info.Env(), std::string("oneDNN error (status ") + std::to_string(e.status) + "): " + e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(info.Env(), "Out of memory in the oneDNN addon");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string("Native error in the oneDNN addon: ") + e.what());
+  }
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const dnnl_version_t* v = dnnl_version();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("onednnVersion", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  o.Set("threads", omp_get_max_threads());
+  o.Set("isa", static_cast<int>(dnnl::get_effective_cpu_isa()));
+  return o;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int64_t n = GetInt(info, 0, "threads");
+  ONEDNN_CHECK(info.Env(), n >= 1 && n <= 1024, RangeError, "Expected 1..1024 threads but found " + std::to_string(n));
+  omp_set_num_threads(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
+  const Entry entries[] = {
+      {"info", Guarded<Info>},
+      {"setThreads", Guarded<SetThreads>},
+      {"conv2dForward", Guarded<Conv2dForward>},
+      {"conv2dBackwardData", Guarded<Conv2dBackwardData>},
+      {"conv2dBackwardFilter", Guarded<Conv2dBackwardFilter>},
+      {"matMul", Guarded<MatMul>},
+      {"maxPool", Guarded<MaxPool>},
+      {"maxPoolGrad", Guarded<MaxPoolGrad>},
+      {"binary", Guarded<Binary>},
+      {"unary", Guarded<Unary>},
+      {"select", Guarded<Select>},
+      {"reluGrad", Guarded<ReluGrad>},
+      {"reduce", Guarded<Reduce>},
+      {"softmax", Guarded<Softmax>},
+      {"batchNorm", Guarded<BatchNorm>},
+      {"batchNormGrad", Guarded<BatchNormGrad>},
+      {"cast", Guarded<Cast>},
+      {"transpose", Guarded<Transpose>},
+      {"tile", Guarded<Tile>},
+      {"slice", Guarded<Slice>},
+      {"fill", Guarded<Fill>},
+      {"concat", Guarded<Concat>},
+  };
+  for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  return exports;
+}
+
+}  // namespace mnist
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return mnist::Init(env, exports); }
+
+NODE_API_MODULE(mnist_onednn, InitAddon)

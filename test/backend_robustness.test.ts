@@ -1,0 +1,96 @@
+// Bad input never takes the process down: the addon throws JS errors, and tfjs ops on the onednn backend
+// either throw like on cpu or give cpu's result.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { loadNativeBinding, type NativeBinding } from "mnist-lab";
+import { assertMatchesCpu, onednnReady, rand, runOn } from "./backend_helpers";
+
+function native(): NativeBinding {
+  const { binding, error } = loadNativeBinding();
+  if (!binding) throw new Error(`Expected the addon to load but ${error}`);
+  return binding;
+}
+
+const CONV = [1, 5, 5, 2, 3, 3, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0];
+const f32 = (n: number) => new Float32Array(n);
+
+test("addon conv2dForward wrong dtype throws TypeError", () => {
+  assert.throws(() => native().conv2dForward(new Int32Array(50) as never, f32(72), null, f32(36), CONV, 0, 0), TypeError);
+});
+test("addon conv2dForward wrong sizes throw RangeError naming the argument", () => {
+  assert.throws(() => native().conv2dForward(f32(49), f32(72), null, f32(36), CONV, 0, 0), /Expected 50 elements in x but found 49/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), f32(3), f32(36), CONV, 0, 0), /elements in bias/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(35), CONV, 0, 0), RangeError);
+});
+test("addon conv2d params of wrong length, negative, zero or inconsistent throw RangeError", () => {
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV.slice(1), 0, 0), /Expected 17 conv params/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV.map((v, i) => (i === 9 ? -1 : v)), 0, 0), RangeError);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV.map((v, i) => (i === 9 ? 0 : v)), 0, 0), RangeError);
+  assert.throws(() => native().conv2dBackwardData(f32(36), f32(72), f32(50), CONV.map((v, i) => (i === 4 ? 4 : v))), /output size/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV, 9, 0), /activation code/);
+});
+test("addon missing and non-array arguments throw TypeError", () => {
+  const b = native() as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of ["conv2dForward", "conv2dBackwardData", "conv2dBackwardFilter", "matMul", "maxPool", "maxPoolGrad", "binary",
+    "unary", "select", "reduce", "softmax", "batchNorm", "cast", "transpose", "tile", "slice", "fill", "concat"]) {
+    assert.throws(() => b[name](), (e: unknown) => e instanceof TypeError || e instanceof RangeError, name);
+    assert.throws(() => b[name]("x", {}, 3, null), (e: unknown) => e instanceof TypeError || e instanceof RangeError, name);
+  }
+});
+test("addon binary shapes that do not broadcast and bad op codes throw RangeError", () => {
+  assert.throws(() => native().binary(0, f32(6), [2, 3], f32(2), [2], f32(6), [2, 3]), /broadcast/);
+  assert.throws(() => native().binary(99, f32(1), [1], f32(1), [1], f32(1), [1]), /binary op code/);
+  assert.throws(() => native().binary(0, f32(6), [2, 3], new Int32Array(6), [2, 3], f32(6), [2, 3]), /one dtype/);
+  assert.throws(() => native().unary(0, f32(3), f32(2), 0, 0), /Expected 3 elements in output/);
+});
+test("addon matMul, pool, reduce, transpose, slice, tile, select reject inconsistent sizes", () => {
+  const n = native();
+  assert.throws(() => n.matMul(f32(6), f32(6), f32(4), 2, 3, 1, 2, 3, false, false, null, 0, 0), /batch/);
+  assert.throws(() => n.matMul(f32(6), f32(5), f32(4), 1, 1, 2, 2, 3, false, false, null, 0, 0), /elements in b/);
+  assert.throws(() => n.maxPool(f32(10), f32(4), [1, 4, 4, 1, 2, 2, 2, 2, 2, 2, 0, 0]), /elements in x/);
+  assert.throws(() => n.maxPool(f32(16), f32(4), [1, 4, 4, 1, 2, 2, 0, 2, 2, 2, 0, 0]), /positive pool/);
+  assert.throws(() => n.reduce(0, f32(6), f32(2), 2, 2, 1), /elements in x/);
+  assert.throws(() => n.transpose(f32(6), [2, 3], [0, 0], f32(6)), /permutation/);
+  assert.throws(() => n.slice(f32(6), [2, 3], [1, 2], [1, 2], f32(2)), /inside the input/);
+  assert.throws(() => n.tile(f32(6), [2, 3], [2], f32(12)), /repetition/);
+  assert.throws(() => n.select(new Uint8Array(4), f32(6), f32(6), f32(6)), /divide/);
+  assert.throws(() => n.concat([f32(3), new Int32Array(3)], [3, 3], 1, f32(6)), /dtype/);
+});
+test("addon accepts TypedArray views (byteOffset) and detached buffers are rejected", () => {
+  const buf = new Float32Array([9, 9, -1, 2, -3, 4]);
+  const out = new Float32Array(8).subarray(2, 6);
+  native().unary(0, buf.subarray(2), out, 0, 0);
+  assert.deepEqual(Array.from(out), [0, 2, 0, 4]);
+  const detached = new Float32Array(4);
+  structuredClone(detached.buffer, { transfer: [detached.buffer] });
+  assert.throws(() => native().unary(0, detached, f32(4), 0, 0), RangeError);
+});
+
+/** On onednn an op must throw when cpu throws, else give cpu's result. */
+async function sameErrorOrResult(label: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<void> {
+  await onednnReady();
+  let cpuError: unknown = null;
+  try { await runOn("cpu", fn); } catch (e) { cpuError = e; }
+  if (cpuError) {
+    await assert.rejects(runOn("onednn", fn), (e: unknown) => e instanceof Error, `${label}: cpu threw ${String(cpuError)} but onednn did not`);
+  } else {
+    await assertMatchesCpu(label, fn);
+  }
+}
+
+test("ops with wrong rank, shape or dtype throw or match cpu on onednn", async () => {
+  await sameErrorOrResult("conv2d rank 3 input", () => tf.conv2d(rand([5, 5, 2], 1) as tf.Tensor3D, rand([3, 3, 2, 4], 2) as tf.Tensor4D, 1, "valid"));
+  await sameErrorOrResult("conv2d channel mismatch", () => tf.conv2d(rand([1, 5, 5, 3], 1) as tf.Tensor4D, rand([3, 3, 2, 4], 2) as tf.Tensor4D, 1, "valid"));
+  await sameErrorOrResult("conv2d filter larger than input", () => tf.conv2d(rand([1, 2, 2, 1], 1) as tf.Tensor4D, rand([3, 3, 1, 1], 2) as tf.Tensor4D, 1, "valid"));
+  await sameErrorOrResult("conv2d int32", () => tf.conv2d(tf.ones([1, 4, 4, 1], "int32") as tf.Tensor4D, tf.ones([2, 2, 1, 1], "int32") as tf.Tensor4D, 1, "valid"));
+  await sameErrorOrResult("matMul inner mismatch", () => tf.matMul(rand([2, 3], 1), rand([4, 2], 2)));
+  await sameErrorOrResult("matMul int32", () => tf.matMul(tf.ones([2, 3], "int32"), tf.ones([3, 2], "int32")));
+  await sameErrorOrResult("add incompatible", () => tf.add(rand([2, 3], 1), rand([4], 2)));
+  await sameErrorOrResult("add int32", () => tf.add(tf.tensor1d([1, 2], "int32"), tf.tensor1d([3, 4], "int32")));
+  await sameErrorOrResult("sum int32 and bool", () => [tf.sum(tf.tensor1d([1, 2], "int32")), tf.sum(tf.tensor1d([1, 0, 1], "bool"))]);
+  await sameErrorOrResult("maxPool rank 2", () => tf.maxPool(rand([4, 4], 1) as unknown as tf.Tensor4D, 2, 2, "valid"));
+  await sameErrorOrResult("reshape wrong size", () => tf.reshape(rand([2, 3], 1), [4]));
+  await sameErrorOrResult("softmax empty", () => tf.softmax(tf.zeros([0, 3])));
+  await sameErrorOrResult("batchNorm mismatched params", () => tf.batchNorm(rand([2, 3], 1), rand([3], 2), rand([2], 3)));
+});
