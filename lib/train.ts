@@ -275,7 +275,15 @@ async function switchBackend(name: string | undefined): Promise<string> {
   // initBackend registers and starts backends by name (cpu, wasm, onednn, tensorflow) and explains failures.
   if (name !== undefined && name !== tf.getBackend()) await initBackend(name);
   await tf.ready();
-  return tf.getBackend();
+  const active = tf.getBackend();
+  // The chain can fall back to wasm, which runs inference but has no gradient for convolutions.
+  if (!tf.getKernel("Conv2DBackpropFilter", active)) {
+    throw new MnistLabError(
+      `Expected a tfjs backend that can train convolutions (onednn, tensorflow or cpu) but the active one is ${active}, ` +
+        "which has no Conv2DBackpropFilter kernel; fix the onednn backend (`mnist-lab backend` says why it did not load) or pass --backend cpu (very slow)",
+    );
+  }
+  return active;
 }
 
 /**

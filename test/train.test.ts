@@ -199,3 +199,12 @@ test("reseedDropout gives new dropout masks every batch that repeat for the same
   x.dispose();
   model.dispose();
 });
+
+test("trainRun refuses a backend that cannot train convolutions, naming it and what to do", async () => {
+  const data = { train: syntheticDigits(20, 1), test: syntheticDigits(10, 2) };
+  await assert.rejects(
+    trainRun(tiny({ epochs: 1 }), { data, runsDir: tempDir(), log: () => {}, backend: "wasm" }),
+    /Expected a tfjs backend that can train convolutions \(onednn, tensorflow or cpu\) but the active one is wasm/,
+  );
+  await useCpuBackend();
+});
