@@ -204,6 +204,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
       rss[optimizer] = r.rss;
       tensors[optimizer] = r.tensors;
       if (optimizer === "adam") infer = Math.max(infer, inferSpeed(r.model, options.inferBatchSize ?? 1000));
+      // model.dispose() leaves an optimizer passed in as an object (its slot variables) to its owner.
+      r.model.optimizer.dispose();
       r.model.dispose();
     }
     log(`inference: ${infer} img/s`);

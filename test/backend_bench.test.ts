@@ -7,8 +7,11 @@ import { runBench } from "mnist-lab";
 
 const root = path.join(__dirname, "..");
 
-test("runBench steps=2 batch=8 reports positive speeds, flat tensor counts and RSS", async () => {
-  const result = await runBench({ backend: "onednn", steps: 2, warmupSteps: 1, batchSize: 8, inferBatchSize: 16 });
+test("runBench steps=2 batch=8 rounds=2 reports positive speeds, flat tensor counts and RSS, and leaks nothing", async () => {
+  const tf = await import("@tensorflow/tfjs-core");
+  const before = tf.memory().numTensors;
+  const result = await runBench({ backend: "onednn", steps: 2, warmupSteps: 1, batchSize: 8, inferBatchSize: 16, rounds: 2 });
+  assert.equal(tf.memory().numTensors, before);
   assert.equal(result.backend, "onednn");
   assert.ok(result.trainImagesPerSec.rmsprop > 0 && result.trainImagesPerSec.adam > 0);
   assert.ok(result.inferImagesPerSec > 0 && result.peakRssMiB > 0);
