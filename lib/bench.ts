@@ -6,7 +6,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend, type BackendReport } from "./backend";
 import { loadMnist } from "./data";
-import { buildReportCnn, compileReportCnn, makeOptimizer, type OptimizerName } from "./model";
+import { buildReportCnn, compileReportCnn, makeOptimizer, predictLean, type OptimizerName } from "./model";
 import { projectRoot } from "./paths";
 
 export interface BenchOptions {
@@ -131,7 +131,7 @@ function inferSpeed(model: ReturnType<typeof buildReportCnn>, batchSize: number)
   const x = tf.randomUniform([batchSize, 28, 28, 1]);
   const once = () => {
     const t0 = performance.now();
-    const p = model.predict(x, { batchSize }) as tf.Tensor;
+    const p = predictLean(model, x);
     p.dataSync();
     p.dispose();
     return performance.now() - t0;

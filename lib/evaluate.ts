@@ -1,9 +1,11 @@
 // Evaluation of a trained model on a split: predictions, accuracy and loss, the confusion matrix
 // (the report's tf.math.confusion_matrix), per-class metrics and error analysis. Pure functions; no display.
 import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
 import pl from "nodejs-polars";
 import { MNIST_COLS, MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, MNIST_ROWS } from "./data";
 import { MnistLabError, describeValue, invalidParameterError } from "./errors";
+import { predictLean } from "./model";
 import { toImageTensor } from "./preprocess";
 
 /** Anything with a Keras-style `predict` (a tfjs LayersModel): images `[n, 28, 28, 1]` → probabilities `[n, classes]`. */
@@ -49,7 +51,7 @@ export async function predictClasses(
     const n = Math.min(batchSize, count - from);
     const probs = tf.tidy(() => {
       const xs = images instanceof tf.Tensor ? tf.slice(images, from, n) : batchTensor(images, from, n);
-      const out = model.predict(xs);
+      const out = model instanceof tfl.Sequential ? predictLean(model, xs) : model.predict(xs);
       return Array.isArray(out) ? out[0] : out;
     });
     try {

@@ -104,3 +104,20 @@ export function makeOptimizer(name: OptimizerName, learningRate = 0.001): tf.Opt
 export function compileReportCnn(model: tfl.LayersModel, optimizer: tf.Optimizer): void {
   model.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
 }
+
+/**
+ * Inference of a Sequential model one layer at a time, disposing each activation as soon as the next
+ * layer has used it. `model.predict` keeps every layer's output of the batch alive until it returns
+ * (about 600 MB for a batch of 1000 through the report's CNN); this keeps at most two.
+ * Other models go through `model.predict`. The caller disposes the result; `x` stays the caller's.
+ */
+export function predictLean(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor {
+  if (!(model instanceof tfl.Sequential)) return model.predict(x) as tf.Tensor;
+  let current = x;
+  for (const layer of model.layers) {
+    const next = layer.apply(current, { training: false }) as tf.Tensor;
+    if (current !== x) current.dispose();
+    current = next;
+  }
+  return current;
+}

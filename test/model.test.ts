@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { REPORT_CNN_PARAMS, buildReportCnn, initBackend, makeOptimizer } from "mnist-lab";
+import { REPORT_CNN_PARAMS, buildReportCnn, initBackend, makeOptimizer, predictLean, tf } from "mnist-lab";
 
 test("buildReportCnn has the report's 694,154 parameters and maps [N,28,28,1] to [N,10]", async () => {
   await initBackend("cpu");
@@ -31,4 +31,20 @@ test("makeOptimizer builds the report's RMSprop and Adam and rejects other names
   assert.throws(() => makeOptimizer("sgd" as never), /Expected optimizer "rmsprop" or "adam" but found "sgd"/);
   rmsprop.dispose();
   adam.dispose();
+});
+
+test("predictLean gives model.predict's output and leaves no activation behind", async () => {
+  await initBackend("cpu");
+  const model = buildReportCnn({ filters: 4, denseUnits: 8, seed: 5 });
+  const x = tf.randomUniform([3, 28, 28, 1], 0, 1, "float32", 7);
+  const expected = model.predict(x) as tf.Tensor;
+  const before = tf.memory().numTensors;
+  const lean = predictLean(model, x);
+  assert.equal(tf.memory().numTensors, before + 1, "only the result is new");
+  const [a, b] = [expected.dataSync(), lean.dataSync()];
+  assert.deepEqual(lean.shape, [3, 10]);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-6, `index ${i}: ${a[i]} vs ${b[i]}`);
+  assert.equal(x.isDisposed, false, "the input stays the caller's");
+  tf.dispose([x, expected, lean]);
+  model.dispose();
 });
