@@ -7,6 +7,7 @@ export {
   getJsKernelCalls,
   nativeKernelNames,
   registerOnednnBackend,
+  releasePooledMemory,
   resetJsKernelCalls,
 } from "./onednn_backend";
 export { loadNativeBinding } from "./native_binding";

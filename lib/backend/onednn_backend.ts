@@ -92,10 +92,15 @@ export class OnednnBackend extends MathBackendCPU {
     return this.pooledBytes;
   }
 
-  override dispose(): void {
+  /** Drops every pooled array (the garbage collector frees them), e.g. between training and a large inference batch. */
+  releasePool(): void {
     this.pool.clear();
     this.pooledOrder.clear();
     this.pooledBytes = 0;
+  }
+
+  override dispose(): void {
+    this.releasePool();
     super.dispose();
   }
 }
@@ -153,4 +158,10 @@ export function registerOnednnBackend(native: NativeBinding, priority = 0): bool
   }
   installOnednnGradients(ONEDNN_BACKEND_NAME);
   return true;
+}
+
+/** Releases the onednn backend's pooled output arrays when it is the active backend; a no-op otherwise. */
+export function releasePooledMemory(): void {
+  const backend = tf.backend();
+  if (backend instanceof OnednnBackend) backend.releasePool();
 }
