@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { MnistLabError } from "./errors";
 import { initBackend } from "./backend";
+import { MnistLabError } from "./errors";
 import { projectRoot } from "./paths";
 import { PROFILES, type Profile } from "./profiles";
-
 
 /** The name of this project's tslab kernelspec, installed by set-up under .jupyter/. */
 export const KERNEL_NAME = "mnist-lab";
