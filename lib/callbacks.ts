@@ -193,8 +193,8 @@ export class ReduceLROnPlateau extends tfl.Callback implements StatefulCallback 
       this.wait += 1;
       if (this.wait >= this.patience) {
         const oldLr = getLearningRate(optimizer);
-        // Keras compares against float32(min_lr): a rate already at the floor is left alone.
-        if (oldLr > Math.fround(this.minLr)) {
+        // Keras compares the float32 rate with float32(min_lr): a rate already at the floor is left alone.
+        if (Math.fround(oldLr) > Math.fround(this.minLr)) {
           const newLr = Math.max(oldLr * this.factor, this.minLr);
           setLearningRate(optimizer, newLr);
           if (this.verbose > 0) this.log(`Epoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${newLr}.`);

@@ -271,3 +271,13 @@ test("EpochLogger prints Epoch n/N then the metrics line", async () => {
   assert.deepEqual(lines, ["Epoch 1/40", "- 213s - loss: 0.1126 - accuracy: 0.9658 - val_loss: 0.0865 - val_accuracy: 0.9756 - lr: 0.001"]);
   model.dispose();
 });
+
+test("ReduceLROnPlateau at the report's floor (1e-5) reduces once and then stays silent, as Keras", async () => {
+  const model = tinyModel(1.5625e-5);
+  const lines: string[] = [];
+  const cb = new ReduceLROnPlateau({ ...REPORT_REDUCE_LR, patience: 1, log: (l) => lines.push(l) });
+  await feed(cb, model, [{ val_accuracy: 0.99 }, { val_accuracy: 0.99 }, { val_accuracy: 0.99 }, { val_accuracy: 0.99 }]);
+  assert.equal(getLearningRate(model.optimizer), 1e-5);
+  assert.deepEqual(lines, ["Epoch 2: ReduceLROnPlateau reducing learning rate to 0.00001."]);
+  model.dispose();
+});
