@@ -1,7 +1,7 @@
 // Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter on oneDNN (native/src/conv2d.cc).
 import { backend_util } from "@tensorflow/tfjs-core";
 import type { NativeKernelConfig, NativeKernelArgs } from "./util";
-import { activationCode, f32, output } from "./util";
+import { f32, fusedEpilogue, output } from "./util";
 
 type ConvInfo = backend_util.Conv2DInfo;
 
@@ -19,7 +19,8 @@ function convParams(c: ConvInfo): number[] | null {
   return oh === c.outHeight && ow === c.outWidth ? p : null;
 }
 
-function conv2dForward({ inputs, backend, attrs }: NativeKernelArgs, fused: boolean) {
+function conv2dForward(args: NativeKernelArgs, fused: boolean) {
+  const { inputs, backend, attrs } = args;
   const x = f32(backend, inputs.x), w = f32(backend, inputs.filter);
   if (!x || !w || inputs.x!.shape.length !== 4 || inputs.filter!.shape.length !== 4) return null;
   const a = attrs as { strides: number; pad: "valid"; dataFormat: "NHWC"; dilations: number; dimRoundingMode?: "floor" };
@@ -28,18 +29,9 @@ function conv2dForward({ inputs, backend, attrs }: NativeKernelArgs, fused: bool
     backend_util.convertConv2DDataFormat(a.dataFormat));
   const params = convParams(info);
   if (!params) return null;
-  let bias: Float32Array | null = null;
-  let act = { code: 0, alpha: 0 };
-  if (fused) {
-    if (inputs.preluActivationWeights) return null;
-    const code = activationCode(attrs.activation, attrs.leakyreluAlpha);
-    if (!code) return null;
-    act = code;
-    if (inputs.bias) {
-      bias = f32(backend, inputs.bias);
-      if (!bias || bias.length !== info.outChannels) return null;
-    }
-  }
+  const epilogue = fusedEpilogue(args, fused, (bias) => bias.length === info.outChannels);
+  if (!epilogue) return null;
+  const { bias, act } = epilogue;
   const y = output(backend, info.outShape, "float32");
   backend.native.conv2dForward(x, w, bias, y.values, params, act.code, act.alpha);
   return y.info;

@@ -1,9 +1,10 @@
 // BatchMatMul and _FusedMatMul on oneDNN's sgemm (native/src/matmul.cc), bias and activation fused.
 import { backend_util } from "@tensorflow/tfjs-core";
 import type { NativeKernelArgs, NativeKernelConfig } from "./util";
-import { activationCode, f32, output, sizeOf } from "./util";
+import { f32, fusedEpilogue, output, sizeOf } from "./util";
 
-function matMul({ inputs, backend, attrs }: NativeKernelArgs, fused: boolean) {
+function matMul(args: NativeKernelArgs, fused: boolean) {
+  const { inputs, backend, attrs } = args;
   const a = f32(backend, inputs.a), b = f32(backend, inputs.b);
   const as = inputs.a?.shape, bs = inputs.b?.shape;
   if (!a || !b || !as || !bs || as.length < 2 || bs.length < 2) return null;
@@ -19,18 +20,9 @@ function matMul({ inputs, backend, attrs }: NativeKernelArgs, fused: boolean) {
   if (batchA === batchB && aBatchShape.join() !== bBatchShape.join() && aBatchShape.length === bBatchShape.length) return null;
   const batchShape = backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
   if (batchA === 0 || batchB === 0) return null;
-  let bias: Float32Array | null = null;
-  let act = { code: 0, alpha: 0 };
-  if (fused) {
-    if (inputs.preluActivationWeights) return null;
-    const code = activationCode(attrs.activation, attrs.leakyreluAlpha);
-    if (!code) return null;
-    act = code;
-    if (inputs.bias) {
-      bias = f32(backend, inputs.bias);
-      if (!bias || bias.length !== n || inputs.bias.shape.length > 1 && sizeOf(inputs.bias.shape.slice(0, -1)) !== 1) return null;
-    }
-  }
+  const epilogue = fusedEpilogue(args, fused, (bias, shape) => bias.length === n && (shape.length <= 1 || sizeOf(shape.slice(0, -1)) === 1));
+  if (!epilogue) return null;
+  const { bias, act } = epilogue;
   const out = output(backend, [...batchShape, m, n], "float32");
   backend.native.matMul(a, b, out.values, batchA, batchB, m, n, k, ta, tb, bias, act.code, act.alpha);
   return out.info;

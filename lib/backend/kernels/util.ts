@@ -62,3 +62,22 @@ export function activationCode(activation: unknown, leakyreluAlpha: unknown): { 
     default: return null;
   }
 }
+
+/**
+ * The epilogue of a fused conv or matmul: bias and activation. Null when only the JS kernel can run it
+ * (prelu, an unknown activation, or a bias `biasFits` rejects). Unfused kernels get no bias, linear.
+ */
+export function fusedEpilogue(
+  args: NativeKernelArgs,
+  fused: boolean,
+  biasFits: (bias: Float32Array, shape: readonly number[]) => boolean,
+): { bias: Float32Array | null; act: { code: number; alpha: number } } | null {
+  const { inputs, backend, attrs } = args;
+  if (!fused) return { bias: null, act: { code: 0, alpha: 0 } };
+  if (inputs.preluActivationWeights) return null;
+  const act = activationCode(attrs.activation, attrs.leakyreluAlpha);
+  if (!act) return null;
+  if (!inputs.bias) return { bias: null, act };
+  const bias = f32(backend, inputs.bias);
+  return bias && biasFits(bias, inputs.bias.shape) ? { bias, act } : null;
+}
