@@ -10,5 +10,6 @@ export {
   releasePooledMemory,
   resetJsKernelCalls,
 } from "./onednn_backend";
+export { BufferPool } from "./buffer_pool";
 export { loadNativeBinding } from "./native_binding";
 export type { NativeBinding, NativeBindingResult } from "./native_binding";

@@ -6,6 +6,7 @@ import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { NativeBinding } from "./native_binding";
 import { NATIVE_KERNELS, type NativeKernelArgs } from "./kernels";
 import { installOnednnGradients } from "./gradients";
+import { BufferPool } from "./buffer_pool";
 
 export const ONEDNN_BACKEND_NAME = "onednn";
 
@@ -17,13 +18,14 @@ const POOL_MIN_ELEMENTS = 4096;
 // A training step of the report's CNN at batch 86 cycles through ~420 MiB of outputs; MNIST_ONEDNN_POOL_MIB overrides.
 const POOL_MAX_BYTES = Number(process.env.MNIST_ONEDNN_POOL_MIB ?? 512) * 1024 * 1024;
 
+function typedView(dtype: PoolDtype, buffer: ArrayBuffer, size: number): PoolArray {
+  return dtype === "float32" ? new Float32Array(buffer, 0, size) : dtype === "int32" ? new Int32Array(buffer, 0, size) : new Uint8Array(buffer, 0, size);
+}
+
 /** A MathBackendCPU whose hot kernels call the oneDNN addon, with a pool that recycles output arrays. */
 export class OnednnBackend extends MathBackendCPU {
   readonly native: NativeBinding;
-  private readonly pool = new Map<string, PoolArray[]>();
-  private pooledBytes = 0;
-  // Pooled arrays, oldest first, with their pool keys.
-  private readonly pooledOrder = new Map<PoolArray, string>();
+  private readonly pool = new BufferPool(POOL_MAX_BYTES);
   // Arrays this backend allocated and nobody outside a native kernel has seen; only these are recycled.
   private readonly owned = new WeakSet<object>();
 
@@ -34,27 +36,32 @@ export class OnednnBackend extends MathBackendCPU {
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
 
-  /** An output array, recycled when one of this size is free; its contents are garbage (kernels overwrite all). */
+  /**
+   * An output array whose contents are garbage (kernels overwrite all): a view of a recycled buffer when one fits,
+   * which may be larger than the view (see escape).
+   */
   allocate(dtype: PoolDtype, size: number): PoolArray {
-    if (size >= POOL_MIN_ELEMENTS) {
-      const free = this.pool.get(`${dtype}:${size}`);
-      const recycled = free?.pop();
-      if (recycled) {
-        this.pooledBytes -= recycled.byteLength;
-        this.pooledOrder.delete(recycled);
-        this.owned.add(recycled);
-        return recycled;
-      }
-    }
-    const fresh = dtype === "float32" ? new Float32Array(size) : dtype === "int32" ? new Int32Array(size) : new Uint8Array(size);
-    if (size >= POOL_MIN_ELEMENTS) this.owned.add(fresh);
-    return fresh;
+    const bytes = size * (dtype === "bool" ? 1 : 4);
+    if (size < POOL_MIN_ELEMENTS) return typedView(dtype, new ArrayBuffer(bytes), size);
+    const array = typedView(dtype, this.pool.take(bytes) ?? new ArrayBuffer(bytes), size);
+    this.owned.add(array);
+    return array;
   }
 
-  /** Marks a tensor's array as seen outside native kernels (read, or passed to a JS kernel that may keep a view). */
+  /**
+   * Marks a tensor's array as seen outside native kernels (read, or passed to a JS kernel that may keep a view),
+   * so it is never recycled. A view of a larger recycled buffer is first swapped for an exact-size copy, because
+   * code outside (tfjs's io, users) may read `values.buffer` whole; the buffer goes back to the pool.
+   */
   escape(dataId: tf.DataId): void {
     const data = this.data.get(dataId);
-    if (data?.values) this.owned.delete(data.values as object);
+    const values = data?.values as PoolArray | undefined;
+    if (!values || !this.owned.has(values)) return;
+    this.owned.delete(values);
+    if (values.byteLength !== values.buffer.byteLength) {
+      data!.values = values.slice();
+      this.pool.give(values.buffer as ArrayBuffer);
+    }
   }
 
   override readSync(dataId: tf.DataId): tf.BackendValues {
@@ -67,36 +74,19 @@ export class OnednnBackend extends MathBackendCPU {
     if (data && (force || data.refCount <= 1) && data.values && this.owned.has(data.values as object)) {
       const values = data.values as PoolArray;
       this.owned.delete(values);
-      if (values.byteLength <= POOL_MAX_BYTES) {
-        // Oldest pooled arrays make room: the sizes in use change (training, then a large inference batch).
-        for (const [old, oldKey] of this.pooledOrder) {
-          if (this.pooledBytes + values.byteLength <= POOL_MAX_BYTES) break;
-          const list = this.pool.get(oldKey)!;
-          list.splice(list.indexOf(old), 1);
-          this.pooledOrder.delete(old);
-          this.pooledBytes -= old.byteLength;
-        }
-        const key = `${data.dtype}:${values.length}`;
-        const free = this.pool.get(key) ?? [];
-        free.push(values);
-        this.pool.set(key, free);
-        this.pooledOrder.set(values, key);
-        this.pooledBytes += values.byteLength;
-      }
+      this.pool.give(values.buffer as ArrayBuffer);
     }
     return super.disposeData(dataId, force);
   }
 
   /** Bytes held by the output pool. */
   pooledByteCount(): number {
-    return this.pooledBytes;
+    return this.pool.byteCount;
   }
 
-  /** Drops every pooled array (the garbage collector frees them), e.g. between training and a large inference batch. */
+  /** Drops every pooled buffer (the garbage collector frees them), e.g. between training and a large inference batch. */
   releasePool(): void {
     this.pool.clear();
-    this.pooledOrder.clear();
-    this.pooledBytes = 0;
   }
 
   override dispose(): void {
