@@ -207,6 +207,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
         // Training's pooled arrays fit no inference shape: let them go before the batch of 1000.
         releasePooledMemory();
         infer = Math.max(infer, inferSpeed(r.model, options.inferBatchSize ?? 1000));
+        // ...and the inference batch's fit no training shape of the next round.
+        releasePooledMemory();
       }
       // model.dispose() leaves an optimizer passed in as an object (its slot variables) to its owner.
       r.model.optimizer.dispose();

@@ -33,7 +33,7 @@ test("addon conv2d params of wrong length, negative, zero or inconsistent throw 
 test("addon missing and non-array arguments throw TypeError", () => {
   const b = native() as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const name of ["conv2dForward", "conv2dBackwardData", "conv2dBackwardFilter", "matMul", "maxPool", "maxPoolGrad", "binary",
-    "unary", "select", "reduce", "softmax", "batchNorm", "cast", "transpose", "tile", "slice", "fill", "concat"]) {
+    "unary", "select", "reduce", "softmax", "batchNorm", "cast", "transpose", "tile", "slice", "fill", "concat", "setMallocMmapThreshold"]) {
     assert.throws(() => b[name](), (e: unknown) => e instanceof TypeError || e instanceof RangeError, name);
     assert.throws(() => b[name]("x", {}, 3, null), (e: unknown) => e instanceof TypeError || e instanceof RangeError, name);
   }
@@ -56,6 +56,13 @@ test("addon matMul, pool, reduce, transpose, slice, tile, select reject inconsis
   assert.throws(() => n.tile(f32(6), [2, 3], [2], f32(12)), /repetition/);
   assert.throws(() => n.select(new Uint8Array(4), f32(6), f32(6), f32(6)), /divide/);
   assert.throws(() => n.concat([f32(3), new Int32Array(3)], [3, 3], 1, f32(6)), /dtype/);
+});
+test("addon setMallocMmapThreshold accepts 0..32 MiB and rejects the rest", () => {
+  const n = native();
+  assert.equal(n.setMallocMmapThreshold(4 * 1024 * 1024), true, "glibc accepts a fixed threshold");
+  assert.throws(() => n.setMallocMmapThreshold(-1), /0\.\.32 MiB but found -1 bytes/);
+  assert.throws(() => n.setMallocMmapThreshold(2 ** 26), /0\.\.32 MiB/);
+  assert.throws(() => n.setMallocMmapThreshold(0.5), /integer/);
 });
 test("addon accepts TypedArray views (byteOffset) and detached buffers are rejected", () => {
   const buf = new Float32Array([9, 9, -1, 2, -3, 4]);

@@ -9,6 +9,8 @@ type Numeric = Float32Array | Int32Array | Uint8Array;
 export interface NativeBinding {
   info(): { onednnVersion: string; threads: number; isa: number };
   setThreads(threads: number): void;
+  /** glibc's M_MMAP_THRESHOLD, fixed (false where the C library is not glibc). */
+  setMallocMmapThreshold(bytes: number): boolean;
   /** params: [N, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilationH, dilationW, padTop, padLeft, padBottom, padRight] */
   conv2dForward(x: F32, filter: F32, bias: F32 | null, out: F32, params: number[], activation: number, alpha: number): void;
   conv2dBackwardData(dy: F32, filter: F32, dx: F32, params: number[]): void;

@@ -1,5 +1,6 @@
 // The addon's one registration list. Every export runs inside Guarded, so oneDNN and C++ errors
 // reach JS as exceptions instead of taking the process down.
+#include <malloc.h>
 #include <omp.h>
 #include <pthread.h>
 #include <signal.h>
@@ -84,6 +85,20 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Fixes glibc's mmap threshold (default: it rises to the largest array freed, up to 32 MiB). Once risen,
+// freed tensor arrays of a few MiB stay in the heap and resident after their phase (training, then a
+// batch-1000 inference) ends; with a fixed threshold they go back to the system when freed.
+Napi::Value SetMallocMmapThreshold(const Napi::CallbackInfo& info) {
+  int64_t bytes = GetInt(info, 0, "bytes");
+  ONEDNN_CHECK(info.Env(), bytes >= 0 && bytes <= (int64_t{1} << 25), RangeError,
+               "Expected a threshold of 0..32 MiB but found " + std::to_string(bytes) + " bytes");
+#ifdef __GLIBC__
+  return Napi::Boolean::New(info.Env(), mallopt(M_MMAP_THRESHOLD, static_cast<int>(bytes)) == 1);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -91,6 +106,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const Entry entries[] = {
       {"info", Guarded<Info>},
       {"setThreads", Guarded<SetThreads>},
+      {"setMallocMmapThreshold", Guarded<SetMallocMmapThreshold>},
       {"conv2dForward", Guarded<Conv2dForward>},
       {"conv2dBackwardData", Guarded<Conv2dBackwardData>},
       {"conv2dBackwardFilter", Guarded<Conv2dBackwardFilter>},
