@@ -60,6 +60,21 @@ export interface LoadMnistOptions {
  * mnist.train.count; // 60000
  */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> {
+  const { mnist } = await loadMnistWhile(options, async () => undefined);
+  return mnist;
+}
+
+/**
+ * loadMnist that runs `work` on the parsed splits while the checksums are verified (both cores busy), and
+ * returns its result only when they passed; on a mismatch the work's result is dropped and the MD5 error thrown.
+ * The splits handed to `work` have passed every check but the checksum.
+ * @example
+ * const { mnist, result: scaled } = await loadMnistWhile({}, (train) => scaleToUnitAsync(train.images));
+ */
+export async function loadMnistWhile<T>(
+  options: LoadMnistOptions,
+  work: (train: MnistSplit, test: MnistSplit) => Promise<T>,
+): Promise<{ mnist: Mnist; result: T }> {
   const started = performance.now();
   const { dir, kind } = resolveMnistDir(options.dataDir);
   const files = locateFiles(dir);
@@ -69,10 +84,17 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> 
       (Object.keys(MNIST_FILES) as FileKey[]).map(async (key) => [key, await readRaw(files[key])] as const),
     ),
   ) as Record<FileKey, Uint8Array>;
-  if (verify) for (const key of Object.keys(MNIST_FILES) as FileKey[]) verifyMd5(key, raw[key], files[key]);
   const train = toSplit(raw.trainImages, files.trainImages, raw.trainLabels, files.trainLabels);
   const test = toSplit(raw.testImages, files.testImages, raw.testLabels, files.testLabels);
-  return {
+  const working = work(train, test);
+  try {
+    if (verify) for (const key of Object.keys(MNIST_FILES) as FileKey[]) verifyMd5(key, raw[key], files[key]);
+  } catch (err) {
+    await working.catch(() => undefined); // its result is not wanted, and its failure is not the news
+    throw err;
+  }
+  const result = await working;
+  const mnist: Mnist = {
     train,
     test,
     sourceDir: dir,
@@ -81,6 +103,7 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> 
     checksums: verify ? "verified" : "skipped",
     loadMilliseconds: performance.now() - started,
   };
+  return { mnist, result };
 }
 
 /** Which directory loadMnist reads, and why; throws when an explicitly named directory is missing. */

@@ -9,6 +9,7 @@ export * from "./idx";
 export * from "./data";
 export * from "./random";
 export * from "./preprocess";
+export * from "./mnist_tensors";
 export * from "./plots";
 export * from "./evaluate";
 export * from "./evaluation_plots";

@@ -11,7 +11,8 @@
         "src/reduce.cc",
         "src/softmax.cc",
         "src/batchnorm.cc",
-        "src/shape_ops.cc"
+        "src/shape_ops.cc",
+        "src/scale.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],

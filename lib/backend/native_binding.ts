@@ -36,6 +36,8 @@ export interface NativeBinding {
   fill(out: Numeric, value: number): void;
   /** Input i is [outer, inners[i]]; out is [outer, sum(inners)]. */
   concat(inputs: Numeric[], inners: number[], outer: number, out: Numeric): void;
+  /** pixels × factor as float32, computed off the JS thread into freshly mapped memory. */
+  scaleU8(pixels: Uint8Array, factor: number): Promise<Float32Array>;
 }
 
 /** Where the addon was looked for and, when it did not load, why. */

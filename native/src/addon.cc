@@ -127,6 +127,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"slice", Guarded<Slice>},
       {"fill", Guarded<Fill>},
       {"concat", Guarded<Concat>},
+      {"scaleU8", Guarded<ScaleU8>},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

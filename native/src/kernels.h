@@ -23,4 +23,5 @@ Napi::Value Tile(const Napi::CallbackInfo& info);
 Napi::Value Slice(const Napi::CallbackInfo& info);
 Napi::Value Fill(const Napi::CallbackInfo& info);
 Napi::Value Concat(const Napi::CallbackInfo& info);
+Napi::Value ScaleU8(const Napi::CallbackInfo& info);
 }  // namespace mnist
