@@ -12,7 +12,7 @@
         "src/softmax.cc",
         "src/batchnorm.cc",
         "src/shape_ops.cc",
-        "src/scale.cc"
+        "src/dataset_memory.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],

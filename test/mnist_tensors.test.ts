@@ -2,6 +2,8 @@
 // the report's shapes, and a checksum mismatch still fails the load while the scaling runs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend, loadMnistTensors, loadMnistWhile, loadNativeBinding, scaleToUnit, scaleToUnitAsync } from "mnist-lab";
 import { tempDir, writeTinyMnist } from "./helpers/idx_fixtures";
@@ -19,6 +21,20 @@ test("the addon's scaleU8 rejects what is not a Uint8Array", async () => {
   assert.ok(binding, "the addon loads where the tests run");
   assert.throws(() => binding.scaleU8(new Float32Array(4) as never, 1 / 255), /Expected a Uint8Array for pixels but found a Float32Array/);
   assert.throws(() => binding.scaleU8(new Uint8Array(4), "x" as never), /Expected a number for factor/);
+});
+
+test("the addon's readFile returns the file's bytes and rejects a missing file or a directory, naming it", async () => {
+  const { binding } = loadNativeBinding();
+  assert.ok(binding, "the addon loads where the tests run");
+  const dir = tempDir();
+  const file = path.join(dir, "bytes");
+  fs.writeFileSync(file, Buffer.from([0, 1, 2, 255]));
+  assert.deepEqual(Array.from(await binding.readFile(file)), [0, 1, 2, 255]);
+  fs.writeFileSync(file, "");
+  assert.equal((await binding.readFile(file)).length, 0);
+  await assert.rejects(binding.readFile(path.join(dir, "missing")), /^Error: open .*missing: No such file or directory$/);
+  await assert.rejects(binding.readFile(dir), /Expected a regular file at .* but it is not one/);
+  assert.throws(() => binding.readFile(42 as never), /Expected a file path string/);
 });
 
 test("loadMnistTensors returns the report's shapes and the step-by-step values", async () => {

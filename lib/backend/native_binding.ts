@@ -38,6 +38,8 @@ export interface NativeBinding {
   concat(inputs: Numeric[], inners: number[], outer: number, out: Numeric): void;
   /** pixels × factor as float32, computed off the JS thread into freshly mapped memory. */
   scaleU8(pixels: Uint8Array, factor: number): Promise<Float32Array>;
+  /** A whole file, read off the JS thread into freshly mapped memory. */
+  readFile(path: string): Promise<Uint8Array>;
 }
 
 /** Where the addon was looked for and, when it did not load, why. */

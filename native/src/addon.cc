@@ -128,6 +128,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"fill", Guarded<Fill>},
       {"concat", Guarded<Concat>},
       {"scaleU8", Guarded<ScaleU8>},
+      {"readFile", Guarded<ReadFile>},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -24,4 +24,5 @@ Napi::Value Slice(const Napi::CallbackInfo& info);
 Napi::Value Fill(const Napi::CallbackInfo& info);
 Napi::Value Concat(const Napi::CallbackInfo& info);
 Napi::Value ScaleU8(const Napi::CallbackInfo& info);
+Napi::Value ReadFile(const Napi::CallbackInfo& info);
 }  // namespace mnist
