@@ -20,7 +20,7 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-march=x86-64-v2", "-mtune=generic", "-fopenmp"],
       "ldflags": ["-fopenmp"],
-      "libraries": ["-ldnnl", "-lgomp"]
+      "libraries": ["-ldnnl", "-lgomp", "-lxxhash"]
     }
   ]
 }

@@ -8,7 +8,7 @@ cd "$root"
 
 # Debian packages: Jupyter (tslab runs inside it), nbconvert/nbclient for headless runs, the C++ toolchain
 # and oneDNN for the native backend; Chromium for the browser tests of the exported report.
-APT_PACKAGES=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel build-essential python3 libdnnl-dev chromium)
+APT_PACKAGES=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel build-essential python3 libdnnl-dev libxxhash-dev chromium)
 
 stamp="$root/.setup-stamp"
 fingerprint() {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend, loadMnistTensors, loadMnistWhile, loadNativeBinding, scaleToUnit, scaleToUnitAsync } from "mnist-lab";
+import { type Mnist, initBackend, loadMnistTensors, loadMnistWhile, loadNativeBinding, scaleToUnit, scaleToUnitAsync } from "mnist-lab";
 import { tempDir, writeTinyMnist } from "./helpers/idx_fixtures";
 
 test("scaleToUnitAsync gives scaleToUnit's values for every byte 0–255 and for empty input", async () => {
@@ -37,9 +37,26 @@ test("the addon's readFile returns the file's bytes and rejects a missing file o
   assert.throws(() => binding.readFile(42 as never), /Expected a file path string/);
 });
 
-test("loadMnistTensors returns the report's shapes and the step-by-step values", async () => {
+test("loadMnistTensors returns the report's shapes and the step-by-step values, scaled and then from the cache", async () => {
   await initBackend();
-  const { mnist, xTrain, yTrain, xTest, yTest } = await loadMnistTensors();
+  const saved = process.env.MNIST_CACHE_DIR;
+  process.env.MNIST_CACHE_DIR = tempDir();
+  try {
+    for (const expectedSource of ["scaled", "cache"]) {
+      const { mnist, xTrain, yTrain, xTest, yTest, pixelSource } = await loadMnistTensors();
+      assert.equal(pixelSource, expectedSource);
+      checkTensors(mnist, xTrain, yTrain, xTest, yTest);
+    }
+    const uncached = await loadMnistTensors({ cache: false });
+    assert.equal(uncached.pixelSource, "scaled");
+    tf.dispose([uncached.xTrain, uncached.yTrain, uncached.xTest, uncached.yTest]);
+  } finally {
+    if (saved === undefined) delete process.env.MNIST_CACHE_DIR;
+    else process.env.MNIST_CACHE_DIR = saved;
+  }
+});
+
+function checkTensors(mnist: Mnist, xTrain: tf.Tensor, yTrain: tf.Tensor, xTest: tf.Tensor, yTest: tf.Tensor): void {
   try {
     assert.deepEqual([xTrain.shape, yTrain.shape, xTest.shape, yTest.shape], [[60000, 28, 28, 1], [60000, 10], [10000, 28, 28, 1], [10000, 10]]);
     assert.equal(mnist.checksums, "verified");
@@ -49,10 +66,13 @@ test("loadMnistTensors returns the report's shapes and the step-by-step values",
     for (let i = 0; i < expected.length; i++) if (actual[i] !== expected[i]) mismatches++;
     assert.equal(mismatches, 0);
     assert.deepEqual(Array.from(yTrain.dataSync().subarray(0, 10)), Array.from({ length: 10 }, (_, k) => (k === mnist.train.labels[0] ? 1 : 0)));
+    const expectedTrain = scaleToUnit(mnist.train.images.subarray(59000 * 784));
+    const actualTrain = xTrain.dataSync().subarray(59000 * 784);
+    assert.ok(expectedTrain.every((v, i) => v === actualTrain[i]), "the last 1,000 training images match");
   } finally {
     tf.dispose([xTrain, yTrain, xTest, yTest]);
   }
-});
+}
 
 test("loadMnistWhile throws the MD5 mismatch and drops the work's result (and its failure)", async () => {
   const dir = tempDir();

@@ -40,6 +40,10 @@ export interface NativeBinding {
   scaleU8(pixels: Uint8Array, factor: number): Promise<Float32Array>;
   /** A whole file, read off the JS thread into freshly mapped memory. */
   readFile(path: string): Promise<Uint8Array>;
+  /** A copy-on-write mapping of a whole file this project never truncates in place (replaced by rename). */
+  mapFile(path: string): Uint8Array;
+  /** XXH3-64 of the parts' bytes, one after another, as 16 hex digits, computed off the JS thread. */
+  xxh3(parts: Array<Float32Array | Int32Array | Uint8Array>): Promise<string>;
 }
 
 /** Where the addon was looked for and, when it did not load, why. */

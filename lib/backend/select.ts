@@ -59,7 +59,7 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
     }
     case "onednn": {
       const loaded = loadNativeBinding();
-      const solutions = ["run `npm run setup` (builds native/ with node-gyp)", "apt-get install -y libdnnl-dev build-essential, then `npm run build:native`"];
+      const solutions = ["run `npm run setup` (builds native/ with node-gyp)", "apt-get install -y libdnnl-dev libxxhash-dev build-essential, then `npm run build:native`"];
       if (!loaded.binding) return { ok: false, reason: loaded.error ?? "the addon did not load", solutions };
       try {
         registerOnednnBackend(loaded.binding);

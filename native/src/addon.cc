@@ -129,6 +129,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"concat", Guarded<Concat>},
       {"scaleU8", Guarded<ScaleU8>},
       {"readFile", Guarded<ReadFile>},
+      {"mapFile", Guarded<MapFile>},
+      {"xxh3", Guarded<Xxh3>},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -1,13 +1,19 @@
-// Whole-dataset buffers: reading the IDX files and scaling their pixels (uint8 → float32 × factor), off the
-// JS thread so loading can verify MD5s meanwhile. Outputs are mapped with MAP_POPULATE: on this kind of VM
-// first-touch page faults dominate (about 3 ns a byte), and populating a mapping in one call halves them.
+// Whole-dataset buffers: reading the IDX files, scaling their pixels (uint8 → float32 × factor), mapping and
+// hashing the cache of scaled pixels — off the JS thread where they take long, so loading can verify MD5s
+// meanwhile. On this kind of VM the first touch of fresh memory costs about 3 ns a byte (2 with MAP_POPULATE,
+// used below) and of a page-cache file mapping about 0.7: hence the cache (lib/pixel_cache.ts).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "common.h"
 #include "kernels.h"
@@ -134,7 +140,87 @@ class ScaleWorker : public Napi::AsyncWorker {
   size_t bytes_ = 0;
 };
 
+class HashWorker : public Napi::AsyncWorker {
+ public:
+  explicit HashWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  void Add(Napi::TypedArray part) {
+    parts_.push_back({static_cast<const uint8_t*>(part.ArrayBuffer().Data()) + part.ByteOffset(), part.ByteLength()});
+    refs_.push_back(Napi::Persistent(part.As<Napi::Object>()));  // keeps the bytes alive while Execute reads them
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    XXH3_state_t* state = XXH3_createState();
+    if (state == nullptr) return SetError("Out of memory for an XXH3 state");
+    XXH3_64bits_reset(state);
+    for (const auto& [data, bytes] : parts_) XXH3_64bits_update(state, data, bytes);
+    hash_ = XXH3_64bits_digest(state);
+    XXH3_freeState(state);
+  }
+
+  void OnOK() override {
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash_));
+    deferred_.Resolve(Napi::String::New(Env(), hex));
+  }
+
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<std::pair<const uint8_t*, size_t>> parts_;
+  std::vector<Napi::ObjectReference> refs_;
+  XXH64_hash_t hash_ = 0;
+};
+
 }  // namespace
+
+// xxh3(parts: TypedArray[]): Promise<string> — XXH3-64 of the parts' bytes, one after another, as 16 hex digits.
+Napi::Value Xxh3(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ONEDNN_CHECK(env, info.Length() > 0 && info[0].IsArray(), TypeError, "Expected an array of TypedArrays to hash");
+  Napi::Array parts = info[0].As<Napi::Array>();
+  auto* worker = new HashWorker(env);
+  for (uint32_t i = 0; i < parts.Length(); i++) {
+    Napi::Value part = parts.Get(i);
+    if (!part.IsTypedArray()) {
+      delete worker;
+      ONEDNN_THROW(env, TypeError, "Expected a TypedArray at index " + std::to_string(i) + " of the parts to hash");
+    }
+    worker->Add(part.As<Napi::TypedArray>());
+  }
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// mapFile(path: string): Uint8Array — a private (copy-on-write) mapping of a whole regular file, unmapped
+// when collected. Only for files this project replaces by rename, never truncates: a file truncated while
+// mapped raises SIGBUS on access.
+Napi::Value MapFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ONEDNN_CHECK(env, info.Length() > 0 && info[0].IsString(), TypeError, "Expected a file path string");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ONEDNN_CHECK(env, fd >= 0, Error, "open " + path + ": " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    close(fd);
+    ONEDNN_THROW(env, Error, "Expected a non-empty regular file at " + path);
+  }
+  size_t bytes = static_cast<size_t>(st.st_size);
+  void* address = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  int error = errno;
+  close(fd);  // the mapping keeps the file
+  ONEDNN_CHECK(env, address != MAP_FAILED, Error, "mmap " + path + ": " + std::strerror(error));
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, address, bytes, [](Napi::Env, void*, Mapping* m) {
+    munmap(m->address, m->bytes);
+    delete m;
+  }, new Mapping{address, bytes});
+  return Napi::Uint8Array::New(env, bytes, buffer, 0);
+}
 
 // readFile(path: string): Promise<Uint8Array>
 Napi::Value ReadFile(const Napi::CallbackInfo& info) {

@@ -25,4 +25,6 @@ Napi::Value Fill(const Napi::CallbackInfo& info);
 Napi::Value Concat(const Napi::CallbackInfo& info);
 Napi::Value ScaleU8(const Napi::CallbackInfo& info);
 Napi::Value ReadFile(const Napi::CallbackInfo& info);
+Napi::Value MapFile(const Napi::CallbackInfo& info);
+Napi::Value Xxh3(const Napi::CallbackInfo& info);
 }  // namespace mnist
