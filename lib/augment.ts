@@ -14,7 +14,16 @@ export interface AugmentationOptions {
   widthShiftRange?: number;
   /** Fraction of the height; the row shift is uniform in [−range, range] × height (Keras `height_shift_range` < 1). */
   heightShiftRange?: number;
+  /**
+   * The point rotation and zoom are taken about. `keras-2.3`: (h/2 + 0.5, w/2 + 0.5), half a pixel past the
+   * grid's centre, as keras-preprocessing ≤ 1.1.2 (Keras 2.3, the report's) computes it; `keras-2.9`:
+   * ((h − 1)/2, (w − 1)/2), the true centre, as Keras ≥ 2.9 does.
+   */
+  center?: TransformCenter;
 }
+
+export type TransformCenter = "keras-2.3" | "keras-2.9";
+export const TRANSFORM_CENTERS: readonly TransformCenter[] = ["keras-2.3", "keras-2.9"];
 
 /** The report's `ImageDataGenerator(rotation_range=10, zoom_range=0.1, width_shift_range=0.1, height_shift_range=0.1)`. */
 export const REPORT_AUGMENTATION: Required<AugmentationOptions> = {
@@ -22,6 +31,7 @@ export const REPORT_AUGMENTATION: Required<AugmentationOptions> = {
   zoomRange: 0.1,
   widthShiftRange: 0.1,
   heightShiftRange: 0.1,
+  center: "keras-2.3",
 };
 
 /**
@@ -38,6 +48,8 @@ export interface AffineParams {
   ty: number;
   zx: number;
   zy: number;
+  /** Default `keras-2.9` (the grid's true centre). */
+  center?: TransformCenter;
 }
 
 export const IDENTITY_AFFINE: Readonly<AffineParams> = { thetaDegrees: 0, tx: 0, ty: 0, zx: 1, zy: 1 };
@@ -54,8 +66,10 @@ const MNIST_SHAPE: ImageShape = { height: 28, width: 28 };
 export function resolveAugmentationOptions(options: AugmentationOptions): Required<AugmentationOptions> {
   const o = { ...REPORT_AUGMENTATION, ...options };
   for (const [name, value] of Object.entries(o)) {
-    if (!Number.isFinite(value) || value < 0) throw invalidParameterError(`augmentation ${name}`, "a finite number ≥ 0", value);
+    if (name === "center") continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw invalidParameterError(`augmentation ${name}`, "a finite number ≥ 0", value);
   }
+  if (!TRANSFORM_CENTERS.includes(o.center)) throw invalidParameterError("augmentation center", TRANSFORM_CENTERS.map((c) => `"${c}"`).join(" or "), o.center);
   if (o.zoomRange >= 1) throw invalidParameterError("augmentation zoomRange", "a number in [0, 1)", o.zoomRange);
   if (o.widthShiftRange >= 1 || o.heightShiftRange >= 1) {
     throw invalidParameterError("augmentation shift range", "a fraction of the image size in [0, 1)", Math.max(o.widthShiftRange, o.heightShiftRange));
@@ -83,12 +97,12 @@ function sampleResolved(rng: Rng, o: Required<AugmentationOptions>, shape: Image
     zx = rng.uniform(1 - o.zoomRange, 1 + o.zoomRange);
     zy = rng.uniform(1 - o.zoomRange, 1 + o.zoomRange);
   }
-  return { thetaDegrees, tx, ty, zx, zy };
+  return { thetaDegrees, tx, ty, zx, zy, center: o.center };
 }
 
 /**
  * Warps one single-channel image: `dst[r, c] = bilinear(src, M·(r, c) + b)` with Keras's matrix
- * rotation · shift · zoom taken about the centre ((h − 1)/2, (w − 1)/2), bilinear interpolation
+ * rotation · shift · zoom taken about `params.center` (see {@link AugmentationOptions}), bilinear interpolation
  * (Keras `order=1`) and points outside the image taking the nearest edge pixel (`fill_mode='nearest'`).
  * Identity parameters copy the input exactly.
  */
@@ -109,8 +123,9 @@ export function affineTransformImage(
   const theta = (thetaDegrees * Math.PI) / 180;
   const cos = Math.cos(theta);
   const sin = Math.sin(theta);
-  const oy = h / 2 - 0.5;
-  const ox = w / 2 - 0.5;
+  const half = params.center === "keras-2.3" ? 0.5 : -0.5;
+  const oy = h / 2 + half;
+  const ox = w / 2 + half;
   // input = R·(Z·(out − o) + t) + o, expanded into input = M·out + b.
   const m00 = cos * zx;
   const m01 = -sin * zy;

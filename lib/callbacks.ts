@@ -59,14 +59,18 @@ function numericLogs(logs: AnyLogs): EpochLogs {
   return out;
 }
 
-// tfjs names the accuracy metric "acc" and Keras 2.3+ "accuracy": accept either spelling of the monitor.
-const ALIASES: Record<string, string> = { accuracy: "acc", acc: "accuracy", val_accuracy: "val_acc", val_acc: "val_accuracy" };
-
-/** The monitored value from `logs`, under its name or its acc/accuracy alias; undefined when absent. */
+/**
+ * The monitored value from `logs`, looked up by its exact name as Keras 2.3 does (`logs.get(monitor)`);
+ * undefined when absent. So the report's `monitor='val_acc'` finds nothing in logs that say `val_accuracy`.
+ */
 export function monitorValue(logs: EpochLogs, monitor: string): number | undefined {
-  if (logs[monitor] !== undefined) return logs[monitor];
-  const alias = ALIASES[monitor];
-  return alias !== undefined ? logs[alias] : undefined;
+  return logs[monitor];
+}
+
+/** Log keys in the order Keras 2.3's fit_generator hands them to callbacks: validation first, then training. */
+function kerasLogKeys(logs: EpochLogs): string[] {
+  const keys = Object.keys(logs).filter((k) => k !== "epoch_seconds");
+  return [...keys.filter((k) => k.startsWith("val_")), ...keys.filter((k) => !k.startsWith("val_") && k !== "lr"), ...keys.filter((k) => k === "lr")];
 }
 
 export type MonitorMode = "auto" | "min" | "max";
@@ -115,9 +119,13 @@ export interface ReduceLROnPlateauArgs {
   log?: LogSink;
 }
 
-/** The report's `ReduceLROnPlateau(monitor='val_acc', patience=3, verbose=1, factor=0.5, min_lr=0.00001)`. */
+/**
+ * The report's `ReduceLROnPlateau(monitor='val_acc', patience=3, verbose=1, factor=0.5, min_lr=0.00001)`, as
+ * written. Its Keras logged `val_accuracy`, so this callback never fired there (the `as-run` schedule);
+ * monitoring `val_accuracy` is what the report meant (`as-intended`).
+ */
 export const REPORT_REDUCE_LR: Required<Omit<ReduceLROnPlateauArgs, "log">> = {
-  monitor: "val_accuracy",
+  monitor: "val_acc",
   factor: 0.5,
   patience: 3,
   verbose: 1,
@@ -130,7 +138,8 @@ export const REPORT_REDUCE_LR: Required<Omit<ReduceLROnPlateauArgs, "log">> = {
 /**
  * Keras's `ReduceLROnPlateau`: when the monitored metric has not improved by `minDelta` for `patience`
  * epochs, multiply the optimizer's learning rate by `factor` (not below `minLr`), then wait `cooldown` epochs.
- * Prints `Epoch 7: ReduceLROnPlateau reducing learning rate to 0.0005.` when `verbose` > 0.
+ * Prints Keras 2.3's `Epoch 00007: ReduceLROnPlateau reducing learning rate to 0.0005000000237487257.` when
+ * `verbose` > 0, and, once, Keras's warning when the monitored metric is not in the logs.
  */
 export class ReduceLROnPlateau extends tfl.Callback implements StatefulCallback {
   readonly stateKey = "reduceLROnPlateau";
@@ -146,6 +155,8 @@ export class ReduceLROnPlateau extends tfl.Callback implements StatefulCallback 
   wait = 0;
   cooldownCounter = 0;
   best: number;
+  /** Python shows a warning once per place and text: so does this. */
+  private warned = false;
 
   constructor(args: ReduceLROnPlateauArgs = {}) {
     super();
@@ -175,11 +186,16 @@ export class ReduceLROnPlateau extends tfl.Callback implements StatefulCallback 
   override async onEpochEnd(epoch: number, logs?: AnyLogs): Promise<void> {
     const values = numericLogs(logs);
     const optimizer = getOptimizer(this.model, "ReduceLROnPlateau");
+    // Keras 2.3 puts the rate into the logs before looking for the monitor.
+    values.lr = Math.fround(getLearningRate(optimizer));
     const current = monitorValue(values, this.monitor);
     if (current === undefined) {
-      this.log(
-        `WARNING: Learning rate reduction is conditioned on metric \`${this.monitor}\` which is not available. Available metrics are: ${Object.keys(values).join(",")}`,
-      );
+      if (!this.warned) {
+        this.log(
+          `RuntimeWarning: Reduce LR on plateau conditioned on metric \`${this.monitor}\` which is not available. Available metrics are: ${kerasLogKeys(values).join(",")}`,
+        );
+      }
+      this.warned = true;
       return;
     }
     if (this.cooldownCounter > 0) {
@@ -192,12 +208,13 @@ export class ReduceLROnPlateau extends tfl.Callback implements StatefulCallback 
     } else if (this.cooldownCounter <= 0) {
       this.wait += 1;
       if (this.wait >= this.patience) {
-        const oldLr = getLearningRate(optimizer);
-        // Keras compares the float32 rate with float32(min_lr): a rate already at the floor is left alone.
-        if (Math.fround(oldLr) > Math.fround(this.minLr)) {
+        // Keras reads the float32 rate back as a double, so 0.001 halves to 0.0005000000237487257, and
+        // compares it with float32(min_lr): a rate already at the floor is left alone.
+        const oldLr = Math.fround(getLearningRate(optimizer));
+        if (oldLr > Math.fround(this.minLr)) {
           const newLr = Math.max(oldLr * this.factor, this.minLr);
           setLearningRate(optimizer, newLr);
-          if (this.verbose > 0) this.log(`Epoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${newLr}.`);
+          if (this.verbose > 0) this.log(`Epoch ${String(epoch + 1).padStart(5, "0")}: ReduceLROnPlateau reducing learning rate to ${newLr}.`);
           this.cooldownCounter = this.cooldown;
           this.wait = 0;
         }
@@ -417,7 +434,10 @@ export function formatLogValue(value: number): string {
   return Math.abs(value) > 1e-3 ? value.toFixed(4) : value.toExponential(4).replace(/e([+-])(\d)$/, "e$10$2");
 }
 
-/** The line Keras's `verbose=2` prints after an epoch: ` - 173s - loss: 0.3680 - accuracy: 0.8847 … - lr: 0.001`. */
+/**
+ * The line Keras's `verbose=2` prints after an epoch: `- 173s - loss: 0.3680 - accuracy: 0.8847 - val_loss: …`.
+ * The learning rate appears (`- lr: 0.001`) only when `logs` has one; the report's lines have none.
+ */
 export function formatEpochLine(seconds: number, logs: EpochLogs): string {
   const order = ["loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc"];
   const keys = [...order.filter((k) => k in logs), ...Object.keys(logs).filter((k) => !order.includes(k) && k !== "lr").sort()];
@@ -431,12 +451,15 @@ export function formatEpochLine(seconds: number, logs: EpochLogs): string {
 export class EpochLogger extends tfl.Callback {
   private readonly log: LogSink;
   private readonly epochs: number | undefined;
+  private readonly showLearningRate: boolean;
   private started = 0;
 
-  constructor(args: { log?: LogSink; epochs?: number } = {}) {
+  /** @param args.showLearningRate add `- lr: …` to each line (Keras 2.3 prints none). */
+  constructor(args: { log?: LogSink; epochs?: number; showLearningRate?: boolean } = {}) {
     super();
     this.log = args.log ?? stdoutSink;
     this.epochs = args.epochs;
+    this.showLearningRate = args.showLearningRate ?? false;
   }
 
   override async onEpochBegin(epoch: number): Promise<void> {
@@ -448,6 +471,7 @@ export class EpochLogger extends tfl.Callback {
     const values = numericLogs(logs);
     const seconds = values.epoch_seconds ?? (performance.now() - this.started) / 1000;
     delete values.epoch_seconds;
+    if (!this.showLearningRate) delete values.lr;
     this.log(formatEpochLine(seconds, values));
   }
 }

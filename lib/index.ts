@@ -3,8 +3,10 @@
 export * as tf from "@tensorflow/tfjs-core";
 export * from "./errors";
 export * from "./model";
+export * from "./optimizers";
 export * from "./model_summary";
 export * from "./paths";
+export * from "./machine";
 export * from "./idx";
 export * from "./data";
 export * from "./random";
@@ -27,6 +29,7 @@ export * from "./augment";
 export * from "./callbacks";
 export * from "./model_io";
 export * from "./runs";
+export * from "./results";
 export * from "./train";
 export * from "./backend";
 export * from "./bench";

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { KerasAdam, KerasRMSprop } from "./optimizers";
 
 /** Knobs of the report's CNN; defaults are the report's values. */
 export interface ReportCnnOptions {
@@ -88,13 +89,16 @@ export function buildReportCnn(options: ReportCnnOptions = {}): tfl.Sequential {
 
 export type OptimizerName = "rmsprop" | "adam";
 
-/** The report's optimizers: RMSprop(lr 0.001, rho 0.9, eps 1e-8) and Adam(lr 0.001, 0.9, 0.999, eps 1e-8). */
+/**
+ * The report's optimizers with Keras 2.3's update rules: `RMSprop(lr=0.001, rho=0.9, epsilon=1e-08)` and
+ * `Adam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08)`.
+ */
 export function makeOptimizer(name: OptimizerName, learningRate = 0.001): tf.Optimizer {
   switch (name) {
     case "rmsprop":
-      return tf.train.rmsprop(learningRate, 0.9, 0, 1e-8);
+      return new KerasRMSprop(learningRate, 0.9, 1e-8);
     case "adam":
-      return tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
+      return new KerasAdam(learningRate, 0.9, 0.999, 1e-8);
     default:
       throw new Error(`Expected optimizer "rmsprop" or "adam" but found ${JSON.stringify(name)}`);
   }

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { writeFileAtomic } from "./atomic_file";
+import { DamagedFileError, readCheckedDir, writeCheckedDir } from "./checked_dir";
 import { MnistLabError } from "./errors";
 
 // tfjs's "file://" handler lives in tfjs-node, which cannot be installed here, so models are written
@@ -39,38 +39,49 @@ export async function modelToFiles(model: tfl.LayersModel): Promise<{ [MODEL_JSO
 
 /**
  * Saves `model` as `dir/model.json` + `dir/weights.bin` (tfjs layers format, loadable by `tf.loadLayersModel`
- * from a browser or tfjs-node). Each file is replaced atomically; weights first, so a kill in between leaves
- * the new weights under the old (identical) topology.
+ * from a browser or tfjs-node) with `checksums.json`, replacing `dir` as a whole (see writeCheckedDir).
  */
 export async function saveModelDir(model: tfl.LayersModel, dir: string): Promise<void> {
-  const files = await modelToFiles(model);
-  await writeFileAtomic(path.join(dir, WEIGHTS_BIN), files[WEIGHTS_BIN]);
-  await writeFileAtomic(path.join(dir, MODEL_JSON), files[MODEL_JSON]);
+  await writeCheckedDir(dir, await modelToFiles(model), { replace: true });
 }
 
-function readModelJson(dir: string): tf.io.ModelJSON {
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
+
+function parseModelJson(file: string, text: string): tf.io.ModelJSON {
+  try {
+    return JSON.parse(text) as tf.io.ModelJSON;
+  } catch (err) {
+    throw new DamagedFileError(file, `to be a tfjs model.json but it is not JSON (${(err as Error).message})`);
+  }
+}
+
+/** model.json and the joined weights of a model directory, verified against its checksums.json when it has one. */
+function readModelFiles(dir: string): { modelJson: tf.io.ModelJSON; specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const file = path.join(dir, MODEL_JSON);
   if (!fs.existsSync(file)) throw new MnistLabError(`Expected a tfjs model at ${file} but it does not exist`);
-  return JSON.parse(fs.readFileSync(file, "utf8")) as tf.io.ModelJSON;
-}
-
-function readWeights(dir: string, modelJson: tf.io.ModelJSON): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+  const checked = readCheckedDir(dir, { optional: true });
+  const read = (name: string): Buffer => checked?.get(name) ?? fs.readFileSync(path.join(dir, name));
+  const modelJson = parseModelJson(file, read(MODEL_JSON).toString("utf8"));
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of modelJson.weightsManifest) {
     specs.push(...group.weights);
     for (const p of group.paths) {
-      const bytes = fs.readFileSync(path.join(dir, p));
-      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      const bytes = read(path.normalize(p));
+      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     }
   }
-  return { specs, data: tf.io.concatenateArrayBuffers(buffers) };
+  const data = tf.io.concatenateArrayBuffers(buffers);
+  const expectedBytes = specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * (s.quantization ? NaN : (DTYPE_BYTES[s.dtype] ?? NaN)), 0);
+  if (Number.isFinite(expectedBytes) && data.byteLength !== expectedBytes) {
+    throw new DamagedFileError(path.join(dir, WEIGHTS_BIN), `to hold the ${expectedBytes} bytes of weights that ${MODEL_JSON} lists but found ${data.byteLength}`);
+  }
+  return { modelJson, specs, data };
 }
 
 /** Loads a model saved by {@link saveModelDir} (uncompiled unless it was saved with its training config). */
 export async function loadModelDir(dir: string): Promise<tfl.LayersModel> {
-  const modelJson = readModelJson(dir);
-  const { specs, data } = readWeights(dir, modelJson);
+  const { modelJson, specs, data } = readModelFiles(dir);
   return tfl.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: modelJson.modelTopology,
@@ -86,7 +97,7 @@ export async function loadModelDir(dir: string): Promise<tfl.LayersModel> {
 
 /** Sets the weights of an already built `model` (same architecture) from a directory written by {@link saveModelDir}. */
 export function loadWeightsIntoModel(model: tfl.LayersModel, dir: string): void {
-  const { specs, data } = readWeights(dir, readModelJson(dir));
+  const { specs, data } = readModelFiles(dir);
   const weights = tf.io.decodeWeights(data, specs);
   try {
     model.loadWeights(weights, true);

@@ -12,3 +12,11 @@ export function projectRoot(): string {
     dir = parent;
   }
 }
+
+/**
+ * Where runs live, for the library, the CLI and the notebooks alike: `$MNIST_LAB_RUNS_DIR` when set,
+ * else `runs/` at the project root (never the current directory, so every tool finds the same runs).
+ */
+export function defaultRunsDir(): string {
+  return path.resolve(process.env.MNIST_LAB_RUNS_DIR || path.join(projectRoot(), "runs"));
+}

@@ -4,7 +4,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { MnistLabError } from "./errors";
 import { loadModelDir } from "./model_io";
 import type { OptimizerName } from "./model";
-import { projectRoot } from "./paths";
+import { defaultRunsDir } from "./paths";
 import { RUN_FILES, loadRun, resolveTrainConfig, runIdFor, type StoredRun, type TrainConfigInput } from "./runs";
 
 /** How much a notebook run does: `smoke` for CI (seconds), `quick` for the main job (minutes), `full` as the report. */
@@ -32,11 +32,6 @@ export function profileTrainConfig(profile: Profile, optimizer: OptimizerName, o
   const settings = PROFILE_SETTINGS[profile];
   if (!settings) throw new MnistLabError(`Expected profile ${PROFILES.join(", ")} but found ${JSON.stringify(profile)}`);
   return { epochs: settings.epochs, trainLimit: settings.trainLimit, validationLimit: settings.validationLimit, ...overrides, optimizer };
-}
-
-/** Where the notebooks and the CLI keep runs: runs/ at the project root. */
-export function defaultRunsDir(): string {
-  return path.join(projectRoot(), "runs");
 }
 
 /** The directory a config trains into (its id is a hash of the whole config). */

@@ -5,6 +5,7 @@ import { REPORT_AUGMENTATION, resolveAugmentationOptions, type AugmentationOptio
 import { REPORT_REDUCE_LR, type EarlyStoppingArgs, type EpochLogs, type ReduceLROnPlateauArgs } from "./callbacks";
 import { invalidParameterError, MnistLabError } from "./errors";
 import { REPORT_CNN_DEFAULTS, type OptimizerName, type ReportCnnOptions } from "./model";
+import type { MachineInfo } from "./machine";
 import type { RngState } from "./random";
 
 /** Everything that decides a training run's result; its hash names the run directory. */
@@ -27,16 +28,28 @@ export interface TrainConfig {
   /** Validate on the first N validation images only (null: all). */
   validationLimit: number | null;
   model: Required<Omit<ReportCnnOptions, "seed">>;
-  /** ReduceLROnPlateau settings; null turns it off. */
+  /**
+   * The learning-rate schedule. `as-run`: what the report's Keras did with `ReduceLROnPlateau(monitor='val_acc')`
+   * — it found no `val_acc` in logs that say `val_accuracy`, warned, and kept the rate constant. `as-intended`:
+   * the callback monitors `val_accuracy` and halves the rate after 3 epochs without gain, down to 1e-5.
+   */
+  schedule: Schedule;
+  /** ReduceLROnPlateau settings (its monitor follows `schedule`); null turns it off. */
   reduceLr: Required<Omit<ReduceLROnPlateauArgs, "log" | "verbose">> | null;
   /** EarlyStopping settings; null (the report's choice) turns it off. */
   earlyStopping: Omit<EarlyStoppingArgs, "log" | "verbose"> | null;
 }
 
+export type Schedule = "as-run" | "as-intended";
+export const SCHEDULES: readonly Schedule[] = ["as-run", "as-intended"];
+
+/** The metric ReduceLROnPlateau watches under each schedule: the report's spelling, or the one its logs had. */
+const SCHEDULE_MONITOR: Record<Schedule, string> = { "as-run": "val_acc", "as-intended": "val_accuracy" };
+
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? Partial<NonNullable<T[K]>> | null : T[K] };
 export type TrainConfigInput = DeepPartial<TrainConfig> & { optimizer: OptimizerName };
 
-/** The report's training: 40 epochs, batch 86, lr 0.001, augmentation, ReduceLROnPlateau on val_accuracy. */
+/** The report's training as it ran: 40 epochs, batch 86, lr 0.001, Keras 2.3's augmentation, a schedule that never fired. */
 export const REPORT_TRAIN_DEFAULTS: Omit<TrainConfig, "optimizer"> = {
   epochs: 40,
   batchSize: 86,
@@ -49,6 +62,7 @@ export const REPORT_TRAIN_DEFAULTS: Omit<TrainConfig, "optimizer"> = {
   validationFraction: 0.1,
   validationLimit: null,
   model: { ...REPORT_CNN_DEFAULTS },
+  schedule: "as-run",
   reduceLr: (({ verbose: _verbose, ...rest }) => rest)(REPORT_REDUCE_LR),
   earlyStopping: null,
 };
@@ -79,7 +93,10 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
   const model = { ...d.model, ...(input.model ?? {}) } as TrainConfig["model"];
   positiveInteger("model.filters", model.filters);
   positiveInteger("model.denseUnits", model.denseUnits);
-  const reduceLr = input.reduceLr === null ? null : ({ ...d.reduceLr!, ...(input.reduceLr ?? {}) } as TrainConfig["reduceLr"]);
+  const schedule = input.schedule ?? d.schedule;
+  if (!SCHEDULES.includes(schedule)) throw invalidParameterError("schedule", SCHEDULES.map((x) => `"${x}"`).join(" or "), schedule);
+  const reduceLr =
+    input.reduceLr === null ? null : ({ ...d.reduceLr!, monitor: SCHEDULE_MONITOR[schedule], ...(input.reduceLr ?? {}) } as TrainConfig["reduceLr"]);
   const earlyStopping = input.earlyStopping ? ({ ...input.earlyStopping } as TrainConfig["earlyStopping"]) : null;
   return {
     optimizer: input.optimizer,
@@ -94,6 +111,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     validationFraction,
     validationLimit: optionalLimit("validationLimit", input.validationLimit ?? d.validationLimit),
     model,
+    schedule,
     reduceLr,
     earlyStopping,
   };
@@ -110,13 +128,14 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * A readable id for a config, e.g. `adam-e40-b86-aug-s42-3f9a1c2b`; the hash covers every field, so runs
+ * A readable id for a config, e.g. `adam-e40-b86-aug-asrun-s42-3f9a1c2b`; the hash covers every field, so runs
  * that differ in anything (limits, model knobs, schedule) never share a directory.
  */
 export function runIdFor(config: TrainConfig): string {
   const hash = createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 8);
   const limit = config.trainLimit === null ? "" : `-n${config.trainLimit}`;
-  return `${config.optimizer}-e${config.epochs}-b${config.batchSize}-${config.augment ? "aug" : "noaug"}${limit}-s${config.seed}-${hash}`;
+  const schedule = config.schedule.replace("-", "");
+  return `${config.optimizer}-e${config.epochs}-b${config.batchSize}-${config.augment ? "aug" : "noaug"}${limit}-${schedule}-s${config.seed}-${hash}`;
 }
 
 /** What metrics.json holds: written last, so its presence marks a finished run. */
@@ -142,6 +161,8 @@ export interface RunMetrics {
   backends: string[];
   trainCount: number;
   validationCount: number;
+  /** The CPU the last epoch ran on (a seed's exact result differs per ISA). */
+  machine: MachineInfo;
   finishedAt: string;
 }
 
@@ -173,18 +194,21 @@ export function checkpointDirName(epochsCompleted: number): string {
   return `epoch-${String(epochsCompleted).padStart(4, "0")}`;
 }
 
-/** The newest complete checkpoint of a run (directories appear only complete, by rename), or undefined. */
-export function latestCheckpoint(runDir: string): { dir: string; epochsCompleted: number } | undefined {
+/** A run's complete checkpoints (directories appear only complete, by rename), newest first. */
+export function listCheckpoints(runDir: string): Array<{ dir: string; epochsCompleted: number }> {
   const root = path.join(runDir, RUN_FILES.checkpoints);
-  if (!fs.existsSync(root)) return undefined;
-  let best: { dir: string; epochsCompleted: number } | undefined;
+  if (!fs.existsSync(root)) return [];
+  const found: Array<{ dir: string; epochsCompleted: number }> = [];
   for (const name of fs.readdirSync(root)) {
     const m = CHECKPOINT_PATTERN.exec(name);
-    if (!m) continue;
-    const epochsCompleted = Number(m[1]);
-    if (!best || epochsCompleted > best.epochsCompleted) best = { dir: path.join(root, name), epochsCompleted };
+    if (m) found.push({ dir: path.join(root, name), epochsCompleted: Number(m[1]) });
   }
-  return best;
+  return found.sort((a, b) => b.epochsCompleted - a.epochsCompleted);
+}
+
+/** The newest complete checkpoint of a run, or undefined (it is checked only when read: see trainRun). */
+export function latestCheckpoint(runDir: string): { dir: string; epochsCompleted: number } | undefined {
+  return listCheckpoints(runDir)[0];
 }
 
 /** Parses a history.csv written by CsvLogger back into rows (numbers; 'epoch' 0-based as Keras writes it). */

@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { removeStaleTemps, writeDirAtomic, writeFileAtomic } from "./atomic_file";
+import { removeStaleTemps, writeFileAtomic } from "./atomic_file";
+import { DamagedFileError, readCheckedDir, writeCheckedDir } from "./checked_dir";
 import { augmentBatch } from "./augment";
 import { initBackend } from "./backend";
 import {
@@ -21,11 +22,13 @@ import { MnistLabError, invalidParameterError } from "./errors";
 import { buildReportCnn, compileReportCnn, makeOptimizer } from "./model";
 import { loadModelDir, loadWeightsIntoModel, modelToFiles, optimizerStateToFiles, restoreOptimizerState, saveModelDir } from "./model_io";
 import { splitTrainValidation } from "./preprocess";
+import { machineInfo } from "./machine";
+import { defaultRunsDir } from "./paths";
 import { Rng, permutation } from "./random";
 import {
   RUN_FILES,
   checkpointDirName,
-  latestCheckpoint,
+  listCheckpoints,
   loadRun,
   lockRun,
   resolveTrainConfig,
@@ -63,7 +66,7 @@ export interface TrainProgress {
 
 export interface TrainRunOptions {
   data: { train: LabelledImages; test: LabelledImages };
-  /** Parent of run directories (default "runs" under the working directory). */
+  /** Parent of run directories (default: {@link defaultRunsDir}). */
   runsDir?: string;
   /** Delete any stored state of this config and train from scratch. */
   retrain?: boolean;
@@ -242,33 +245,67 @@ function metricsFor(config: TrainConfig, runId: string, history: EpochLogs[], st
     backends,
     trainCount: counts.train,
     validationCount: counts.validation,
+    machine: machineInfo(),
     finishedAt: new Date().toISOString(),
   };
 }
+
+/** Checkpoints kept on disk: the newest may be damaged (a disk error, a stray write), so one more stays. */
+const CHECKPOINTS_KEPT = 2;
 
 async function writeCheckpoint(runDir: string, model: tfl.LayersModel, state: CheckpointState): Promise<void> {
   const root = path.join(runDir, RUN_FILES.checkpoints);
   const modelFiles = await modelToFiles(model);
   const optimizerFiles = await optimizerStateToFiles(model.optimizer);
-  const target = path.join(root, checkpointDirName(state.epochsCompleted));
-  // A leftover directory of the same epoch can only be complete (rename is atomic): replace it.
-  await fs.promises.rm(target, { recursive: true, force: true });
-  await writeDirAtomic(target, {
-    ...modelFiles,
-    "optimizer.json": optimizerFiles.json,
-    "optimizer.bin": optimizerFiles.bin,
-    "state.json": JSON.stringify(state),
-  });
+  // A leftover directory of the same epoch is one that was not resumed from (damaged or newer): replace it.
+  await writeCheckedDir(
+    path.join(root, checkpointDirName(state.epochsCompleted)),
+    { ...modelFiles, "optimizer.json": optimizerFiles.json, "optimizer.bin": optimizerFiles.bin, "state.json": JSON.stringify(state) },
+    { replace: true },
+  );
   // Older checkpoints go only once the new one is in place.
-  for (const name of await fs.promises.readdir(root)) {
-    if (name !== path.basename(target) && /^epoch-\d+$/.test(name)) await fs.promises.rm(path.join(root, name), { recursive: true, force: true });
+  for (const old of listCheckpoints(runDir).slice(CHECKPOINTS_KEPT)) await fs.promises.rm(old.dir, { recursive: true, force: true });
+}
+
+/** Restores weights, optimizer state and run state from a checkpoint, after checking every file's checksum. */
+async function readCheckpoint(dir: string, model: tfl.LayersModel): Promise<CheckpointState> {
+  const files = readCheckedDir(dir)!;
+  const need = (name: string): Buffer => {
+    const data = files.get(name);
+    if (!data) throw new DamagedFileError(path.join(dir, name), "to be part of the checkpoint but checksums.json does not list it");
+    return data;
+  };
+  const state = parseJsonFile<CheckpointState>(path.join(dir, "state.json"), need("state.json"));
+  loadWeightsIntoModel(model, dir);
+  await restoreOptimizerState(model.optimizer, need("optimizer.json").toString("utf8"), need("optimizer.bin"));
+  return state;
+}
+
+function parseJsonFile<T>(file: string, data: Buffer): T {
+  try {
+    return JSON.parse(data.toString("utf8")) as T;
+  } catch (err) {
+    throw new DamagedFileError(file, `to be JSON but it is not (${(err as Error).message})`);
   }
 }
 
-async function readCheckpoint(dir: string, model: tfl.LayersModel): Promise<CheckpointState> {
-  loadWeightsIntoModel(model, dir);
-  await restoreOptimizerState(model.optimizer, fs.readFileSync(path.join(dir, "optimizer.json"), "utf8"), fs.readFileSync(path.join(dir, "optimizer.bin")));
-  return JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")) as CheckpointState;
+/**
+ * Restores the newest intact checkpoint. A damaged one is named in the log and renamed `<dir>.damaged` (kept
+ * for inspection, never read again) before the next older one is tried. Returns undefined when none is intact.
+ */
+async function restoreNewestCheckpoint(runDir: string, model: tfl.LayersModel, log: LogSink): Promise<{ dir: string; state: CheckpointState } | undefined> {
+  for (const checkpoint of listCheckpoints(runDir)) {
+    try {
+      return { dir: checkpoint.dir, state: await readCheckpoint(checkpoint.dir, model) };
+    } catch (err) {
+      if (!(err instanceof DamagedFileError)) throw err;
+      const aside = `${checkpoint.dir}.damaged`;
+      await fs.promises.rm(aside, { recursive: true, force: true });
+      await fs.promises.rename(checkpoint.dir, aside);
+      log(`Checkpoint ${checkpoint.dir} is damaged: ${err.message}; moved it to ${aside} and trying an older one`);
+    }
+  }
+  return undefined;
 }
 
 async function switchBackend(name: string | undefined): Promise<string> {
@@ -300,7 +337,7 @@ async function switchBackend(name: string | undefined): Promise<string> {
 export async function trainRun(input: TrainConfigInput, options: TrainRunOptions): Promise<RunResult> {
   const config = resolveTrainConfig(input);
   const runId = runIdFor(config);
-  const runsDir = path.resolve(options.runsDir ?? "runs");
+  const runsDir = path.resolve(options.runsDir ?? defaultRunsDir());
   const runDir = path.join(runsDir, runId);
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const wantModel = options.loadModel ?? true;
@@ -374,9 +411,9 @@ async function trainFromCheckpoint(
     let startEpoch = 0;
     let stopTraining = false;
     let callbackStates: CheckpointState["callbacks"] = {};
-    const checkpoint = latestCheckpoint(runDir);
+    const checkpoint = await restoreNewestCheckpoint(runDir, model, log);
     if (checkpoint) {
-      const state = await readCheckpoint(checkpoint.dir, model);
+      const state = checkpoint.state;
       rng = new Rng(state.rngState);
       history = state.history;
       backends = state.backends;
@@ -391,7 +428,7 @@ async function trainFromCheckpoint(
     const callbacks: tfl.Callback[] = [new EpochLogger({ log, epochs: config.epochs })];
     if (config.reduceLr) callbacks.push(new ReduceLROnPlateau({ ...config.reduceLr, verbose: 1, log }));
     if (config.earlyStopping) callbacks.push(new EarlyStopping({ ...config.earlyStopping, verbose: 1, log }));
-    callbacks.push(new BestModelCheckpoint({ dir: path.join(runDir, RUN_FILES.best), monitor: config.reduceLr?.monitor ?? "val_accuracy", log }));
+    callbacks.push(new BestModelCheckpoint({ dir: path.join(runDir, RUN_FILES.best), monitor: "val_accuracy", log }));
     callbacks.push(new CsvLogger({ file: path.join(runDir, RUN_FILES.history) }));
     callbacks.push(...(options.callbacks ?? []));
     const batchesPerEpoch = Math.ceil(train.count / config.batchSize);

@@ -4,6 +4,7 @@ import { registerBenchCommand } from "./bench";
 import { registerDataCommand } from "./data";
 import { registerNotebookCommand } from "./notebook";
 import { registerReportCommand } from "./report";
+import { registerSweepCommand } from "./sweep";
 import { registerTrainCommand } from "./train";
 
 /** The one list of subcommands. */
@@ -13,5 +14,6 @@ export function registerCommands(program: Command): void {
   registerDataCommand(program);
   registerNotebookCommand(program);
   registerReportCommand(program);
+  registerSweepCommand(program);
   registerTrainCommand(program);
 }

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { BACKEND_CHAIN, initBackend, loadMnist, trainRun, type OptimizerName, type TrainConfigInput } from "../../lib";
+import { BACKEND_CHAIN, SCHEDULES, initBackend, loadMnist, trainRun, type OptimizerName, type Schedule, type TrainConfigInput } from "../../lib";
 import { UsageError } from "../main";
 
 interface TrainCliOptions {
@@ -9,6 +9,7 @@ interface TrainCliOptions {
   trainLimit?: string;
   validationLimit?: string;
   validation?: string;
+  schedule?: string;
   augment: boolean;
   seed?: string;
   learningRate?: string;
@@ -49,6 +50,9 @@ export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
   if (opts.validation !== undefined && opts.validation !== "test" && opts.validation !== "split") {
     throw new UsageError(`Expected --validation to be "test" or "split" but found ${JSON.stringify(opts.validation)}`);
   }
+  if (opts.schedule !== undefined && !(SCHEDULES as readonly string[]).includes(opts.schedule)) {
+    throw new UsageError(`Expected --schedule to be ${SCHEDULES.join(" or ")} but found ${JSON.stringify(opts.schedule)}`);
+  }
   const model: Record<string, number> = {};
   const filters = parseInteger("--filters", opts.filters, 1);
   const denseUnits = parseInteger("--dense-units", opts.denseUnits, 1);
@@ -61,6 +65,7 @@ export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
     trainLimit: parseInteger("--train-limit", opts.trainLimit, 1),
     validationLimit: parseInteger("--validation-limit", opts.validationLimit, 1),
     validation: opts.validation as "test" | "split" | undefined,
+    schedule: opts.schedule as Schedule | undefined,
     augment: opts.augment,
     seed: parseInteger("--seed", opts.seed, 0),
     learningRate: parsePositiveNumber("--learning-rate", opts.learningRate),
@@ -79,7 +84,8 @@ export function registerTrainCommand(program: Command): void {
     .option("--train-limit <n>", "train on the first N training images only")
     .option("--no-augment", "no random rotation/zoom/shift of training images")
     .option("--seed <s>", "seed of weights, shuffles, augmentation and dropout (default 42)")
-    .option("--runs-dir <dir>", "where run directories go", "runs")
+    .option("--schedule <name>", "as-run (the report's Keras: constant rate) or as-intended (ReduceLROnPlateau on val_accuracy)", "as-run")
+    .option("--runs-dir <dir>", "where run directories go (default: $MNIST_LAB_RUNS_DIR, else runs/ in the project)")
     .option("--retrain", "discard a stored run of this config and train again")
     .option("--json", "end with one JSON line of results")
     .option("--backend <name>", `tfjs backend: auto, ${BACKEND_CHAIN.join(", ")} (default: $MNIST_BACKEND, else the first that loads)`)
