@@ -60,7 +60,9 @@ export function readCheckedDir(dir: string, options: { optional?: boolean } = {}
     if (!fs.existsSync(file)) throw new DamagedFileError(file, "to exist (it is listed in checksums.json) but it does not");
     const data = fs.readFileSync(file);
     const found = sha256(data);
-    if (found !== expected) throw new DamagedFileError(file, `to have SHA-256 ${expected.slice(0, 16)}… but found ${found.slice(0, 16)}… (damaged)`);
+    if (found !== expected) {
+      throw new DamagedFileError(file, `to have SHA-256 ${expected} (as checksums.json says) but found ${found}: the file or checksums.json is damaged`);
+    }
     contents.set(name, data);
   }
   return contents;

@@ -53,7 +53,8 @@ abstract class KerasOptimizer extends tf.Optimizer {
     let set = this.slotSets.get(name);
     if (!set) {
       const variable = registeredVariable(name);
-      set = { variable, slots: this.slotNames.map(() => tf.variable(tf.zerosLike(variable), false)) };
+      // tidy: a variable shares its initial value's data, and the zeros tensor itself must go.
+      set = { variable, slots: this.slotNames.map(() => tf.tidy(() => tf.variable(tf.zerosLike(variable), false))) };
       this.slotSets.set(name, set);
     }
     return set;

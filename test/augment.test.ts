@@ -120,7 +120,7 @@ test("sampleAffineParams stays in the report's Keras ranges and covers them", ()
   }
   // zx and zy are drawn independently, as Keras does.
   assert.ok(params.some((p) => Math.abs(p.zx - p.zy) > 0.1));
-  assert.deepEqual(REPORT_AUGMENTATION, { rotationRange: 10, zoomRange: 0.1, widthShiftRange: 0.1, heightShiftRange: 0.1 });
+  assert.deepEqual(REPORT_AUGMENTATION, { rotationRange: 10, zoomRange: 0.1, widthShiftRange: 0.1, heightShiftRange: 0.1, center: "keras-2.3" });
 });
 
 test("augmentBatch same seed gives the same output and another seed another", () => {
@@ -158,4 +158,17 @@ test("augmentPreview returns the chosen originals scaled to [0, 1] and seeded va
   assert.deepEqual(warp(p.originals[1], p.params[1][3]), p.augmented[1][3]);
   assert.deepEqual(augmentPreview(images, { indices: [2, 0], variants: 4, seed: 5 }).augmented, p.augmented);
   assert.throws(() => augmentPreview(images, { indices: [3] }), /Expected an image index in \[0, 3\) for augmentPreview index but found number 3/);
+});
+
+test("affineTransformImage center keras-2.3 zooms about (h/2 + 0.5) and keras-2.9 about the grid's centre", () => {
+  const ramp = image((r) => r);
+  // input row = o + zx·(output row − o): the fixed point o is 14.5 (Keras 2.3) or 13.5 (Keras ≥ 2.9).
+  const legacy = warp(ramp, { zx: 2, center: "keras-2.3" });
+  const modern = warp(ramp, { zx: 2, center: "keras-2.9" });
+  assertClose(legacy[14 * W + 5], 13.5, "keras-2.3 row 14");
+  assertClose(modern[14 * W + 5], 14.5, "keras-2.9 row 14");
+  assertClose(legacy[10 * W + 5], 14.5 + 2 * (10 - 14.5), "keras-2.3 row 10");
+  assert.equal(sampleAffineParams(new Rng(1)).center, "keras-2.3");
+  assert.equal(sampleAffineParams(new Rng(1), { center: "keras-2.9" }).center, "keras-2.9");
+  assert.throws(() => augmentBatch(ramp, 1, new Rng(1), { center: "middle" as "keras-2.3" }), /Expected "keras-2.3" or "keras-2.9" for augmentation center but found "middle"/);
 });

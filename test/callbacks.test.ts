@@ -92,7 +92,8 @@ async function feed(cb: tfl.Callback, model: tfl.LayersModel, values: Array<Reco
 test("ReduceLROnPlateau halves the rate after 3 epochs without improvement and prints Keras's message", async () => {
   const lines: string[] = [];
   const model = tinyModel(0.001);
-  const cb = new ReduceLROnPlateau({ ...REPORT_REDUCE_LR, log: (l) => lines.push(l) });
+  // The report's settings monitoring what its logs called the metric (the as-intended schedule).
+  const cb = new ReduceLROnPlateau({ ...REPORT_REDUCE_LR, monitor: "val_accuracy", log: (l) => lines.push(l) });
   const acc = [0.88, 0.99, 0.99, 0.98, 0.99, 0.99, 0.98, 0.985, 0.97, 0.99];
   const rates: number[] = [];
   cb.setModel(model);
@@ -102,10 +103,13 @@ test("ReduceLROnPlateau halves the rate after 3 epochs without improvement and p
     rates.push(getLearningRate(model.optimizer));
   }
   // Best 0.99 at epoch 2; epochs 3, 4, 5 do not beat it by 1e-4 → reduce at the end of epoch 5 (0-based 4).
-  assert.deepEqual(rates, [0.001, 0.001, 0.001, 0.001, 0.0005, 0.0005, 0.0005, 0.00025, 0.00025, 0.00025]);
+  // Keras halves the float32 rate read back as a double, and prints that double.
+  const half = 0.0005000000237487257;
+  const quarter = 0.0002500000118743628;
+  assert.deepEqual(rates, [0.001, 0.001, 0.001, 0.001, half, half, half, quarter, quarter, quarter]);
   assert.deepEqual(lines, [
-    "Epoch 5: ReduceLROnPlateau reducing learning rate to 0.0005.",
-    "Epoch 8: ReduceLROnPlateau reducing learning rate to 0.00025.",
+    "Epoch 00005: ReduceLROnPlateau reducing learning rate to 0.0005000000237487257.",
+    "Epoch 00008: ReduceLROnPlateau reducing learning rate to 0.0002500000118743628.",
   ]);
   model.dispose();
 });
@@ -128,8 +132,8 @@ test("ReduceLROnPlateau stops at minLr, waits out the cooldown, honours minDelta
   // plateau (epoch 7) reduces to 1e-5, clipped to minLr 2e-5; epoch 8 is in the cooldown again.
   assert.deepEqual(rates, [0.001, 0.0001, 0.0001, 0.0001, 0.0001, 0.0001, 0.0001, 0.00002, 0.00002]);
   assert.deepEqual(lines, [
-    "Epoch 2: ReduceLROnPlateau reducing learning rate to 0.0001.",
-    "Epoch 8: ReduceLROnPlateau reducing learning rate to 0.00002.",
+    "Epoch 00002: ReduceLROnPlateau reducing learning rate to 0.00010000000474974513.",
+    "Epoch 00008: ReduceLROnPlateau reducing learning rate to 0.00002.",
   ]);
   const m2 = tinyModel(3e-5);
   const floor = new ReduceLROnPlateau({ monitor: "val_loss", patience: 1, factor: 0.1, minLr: 2e-5 });
@@ -141,12 +145,13 @@ test("ReduceLROnPlateau stops at minLr, waits out the cooldown, honours minDelta
   m2.dispose();
 });
 
-test("ReduceLROnPlateau monitoring val_accuracy reads tfjs's val_acc, and state round-trips", async () => {
-  assert.equal(monitorValue({ val_acc: 0.5 }, "val_accuracy"), 0.5);
-  assert.equal(monitorValue({ val_accuracy: 0.25 }, "val_acc"), 0.25);
+test("ReduceLROnPlateau looks its monitor up by exact name as Keras 2.3, and state round-trips", async () => {
+  assert.equal(monitorValue({ val_acc: 0.5 }, "val_accuracy"), undefined);
+  assert.equal(monitorValue({ val_accuracy: 0.25 }, "val_acc"), undefined);
+  assert.equal(monitorValue({ val_accuracy: 0.25 }, "val_accuracy"), 0.25);
   const model = tinyModel(0.001);
   const cb = new ReduceLROnPlateau({ monitor: "val_accuracy", patience: 2, factor: 0.5 });
-  await feed(cb, model, [{ val_acc: 0.9 }, { val_acc: 0.8 }]);
+  await feed(cb, model, [{ val_accuracy: 0.9 }, { val_accuracy: 0.8 }]);
   assert.equal(cb.wait, 1);
   assert.equal(cb.best, 0.9);
   const state = JSON.parse(JSON.stringify(cb.getState()));
@@ -154,8 +159,8 @@ test("ReduceLROnPlateau monitoring val_accuracy reads tfjs's val_acc, and state 
   resumed.setModel(model);
   await resumed.onTrainBegin();
   resumed.setState(state);
-  await resumed.onEpochEnd(2, { val_acc: 0.85 });
-  assert.equal(getLearningRate(model.optimizer), 0.0005);
+  await resumed.onEpochEnd(2, { val_accuracy: 0.85 });
+  assert.equal(getLearningRate(model.optimizer), 0.0005000000237487257);
   // A fresh (infinite) best survives JSON too.
   const fresh = new ReduceLROnPlateau({ monitor: "val_loss" });
   const copy = new ReduceLROnPlateau({ monitor: "val_loss" });
@@ -166,12 +171,13 @@ test("ReduceLROnPlateau monitoring val_accuracy reads tfjs's val_acc, and state 
 
 test("ReduceLROnPlateau works as a callback of tfjs model.fit", async () => {
   const model = tinyModel(0.01);
-  const cb = new ReduceLROnPlateau({ monitor: "val_accuracy", patience: 1, factor: 0.5, minDelta: 1 });
+  // tfjs's fit names the metric val_acc.
+  const cb = new ReduceLROnPlateau({ monitor: "val_acc", patience: 1, factor: 0.5, minDelta: 1 });
   const x = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]]);
   const y = tf.tensor2d([[1, 0], [0, 1], [1, 0], [0, 1]]);
   // minDelta 1 makes every epoch after the first a plateau: the rate halves each epoch from epoch 2.
   await model.fit(x, y, { epochs: 3, validationData: [x, y], callbacks: [cb], verbose: 0 });
-  assert.equal(getLearningRate(model.optimizer), 0.0025);
+  assert.equal(getLearningRate(model.optimizer), Math.fround(Math.fround(0.01) * 0.5) * 0.5);
   tf.dispose([x, y]);
   model.dispose();
 });
@@ -268,16 +274,33 @@ test("EpochLogger prints Epoch n/N then the metrics line", async () => {
   const model = tinyModel();
   const cb = new EpochLogger({ log: (l) => lines.push(l), epochs: 40 });
   await feed(cb, model, [{ loss: 0.1126, accuracy: 0.9658, val_loss: 0.0865, val_accuracy: 0.9756, lr: 0.001, epoch_seconds: 213 }]);
-  assert.deepEqual(lines, ["Epoch 1/40", "- 213s - loss: 0.1126 - accuracy: 0.9658 - val_loss: 0.0865 - val_accuracy: 0.9756 - lr: 0.001"]);
+  assert.deepEqual(lines, ["Epoch 1/40", "- 213s - loss: 0.1126 - accuracy: 0.9658 - val_loss: 0.0865 - val_accuracy: 0.9756"]);
+  const withRate: string[] = [];
+  await feed(new EpochLogger({ log: (l) => withRate.push(l), epochs: 40, showLearningRate: true }), model, [{ loss: 0.1, lr: 0.0005000000237487257, epoch_seconds: 1 }]);
+  assert.equal(withRate[1], "- 1s - loss: 0.1000 - lr: 0.0005");
+  model.dispose();
+});
+
+test("ReduceLROnPlateau as the report wrote it (monitor val_acc) warns once and never changes the rate, as Keras 2.3 did", async () => {
+  const model = tinyModel(0.001);
+  const lines: string[] = [];
+  const cb = new ReduceLROnPlateau({ ...REPORT_REDUCE_LR, log: (l) => lines.push(l) });
+  // The report's RMSprop epochs 1–6: no gain at 3, 4, 5, which would have reduced the rate after epoch 5.
+  const acc = [0.8721, 0.9916, 0.9916, 0.9904, 0.99, 0.9929];
+  await feed(cb, model, acc.map((a) => ({ loss: 0.1, accuracy: 0.9, val_loss: 0.03, val_accuracy: a, lr: 0.001 })));
+  assert.equal(getLearningRate(model.optimizer), 0.001);
+  assert.deepEqual(lines, [
+    "RuntimeWarning: Reduce LR on plateau conditioned on metric `val_acc` which is not available. Available metrics are: val_loss,val_accuracy,loss,accuracy,lr",
+  ]);
   model.dispose();
 });
 
 test("ReduceLROnPlateau at the report's floor (1e-5) reduces once and then stays silent, as Keras", async () => {
   const model = tinyModel(1.5625e-5);
   const lines: string[] = [];
-  const cb = new ReduceLROnPlateau({ ...REPORT_REDUCE_LR, patience: 1, log: (l) => lines.push(l) });
+  const cb = new ReduceLROnPlateau({ ...REPORT_REDUCE_LR, monitor: "val_accuracy", patience: 1, log: (l) => lines.push(l) });
   await feed(cb, model, [{ val_accuracy: 0.99 }, { val_accuracy: 0.99 }, { val_accuracy: 0.99 }, { val_accuracy: 0.99 }]);
   assert.equal(getLearningRate(model.optimizer), 1e-5);
-  assert.deepEqual(lines, ["Epoch 2: ReduceLROnPlateau reducing learning rate to 0.00001."]);
+  assert.deepEqual(lines, ["Epoch 00002: ReduceLROnPlateau reducing learning rate to 0.00001."]);
   model.dispose();
 });

@@ -25,8 +25,10 @@ test("buildReportCnn knobs change the architecture; the same seed gives the same
 
 test("makeOptimizer builds the report's RMSprop and Adam and rejects other names", () => {
   const rmsprop = makeOptimizer("rmsprop");
-  assert.deepEqual(rmsprop.getConfig(), { learningRate: 0.001, decay: 0.9, momentum: 0, epsilon: 1e-8, centered: false });
+  assert.equal(rmsprop.getClassName(), "KerasRMSprop");
+  assert.deepEqual(rmsprop.getConfig(), { learningRate: 0.001, rho: 0.9, epsilon: 1e-8 });
   const adam = makeOptimizer("adam");
+  assert.equal(adam.getClassName(), "KerasAdam");
   assert.deepEqual(adam.getConfig(), { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   assert.throws(() => makeOptimizer("sgd" as never), /Expected optimizer "rmsprop" or "adam" but found "sgd"/);
   rmsprop.dispose();

@@ -31,16 +31,19 @@ test("trainRun trains, logs like Keras verbose=2 and writes config, history, mod
   const progress: TrainProgress[] = [];
   const run = await trainRun(tiny(), { data, runsDir, log: (l) => lines.push(l), onProgress: (p) => progress.push(p) });
   assert.equal(run.status, "trained");
+  // The as-run schedule: Keras's warning once, after the first epoch's line.
+  assert.match(lines.splice(2, 1)[0], /^RuntimeWarning: Reduce LR on plateau conditioned on metric `val_acc` which is not available/);
   assert.equal(run.resumedFromEpoch, 0);
-  assert.match(run.runId, /^adam-e2-b20-aug-s42-[0-9a-f]{8}$/);
+  assert.match(run.runId, /^adam-e2-b20-aug-asrun-s42-[0-9a-f]{8}$/);
   assert.equal(run.runDir, path.join(runsDir, run.runId));
   for (const f of ["config.json", "history.csv", "metrics.json", "model/model.json", "model/weights.bin", "best/model.json", "checkpoints/epoch-0002/state.json"]) {
     assert.ok(fs.existsSync(path.join(run.runDir, f)), `${f} exists`);
   }
-  assert.deepEqual(fs.readdirSync(path.join(run.runDir, "checkpoints")), ["epoch-0002"]);
+  // The newest two checkpoints stay, so a damaged newest one has an intact predecessor.
+  assert.deepEqual(fs.readdirSync(path.join(run.runDir, "checkpoints")).sort(), ["epoch-0001", "epoch-0002"]);
   assert.equal(run.history.length, 2);
   assert.equal(lines[0], "Epoch 1/2");
-  assert.match(lines[1], /^- \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4} - lr: 0\.001$/);
+  assert.match(lines[1], /^- \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$/);
   assert.equal(lines[2], "Epoch 2/2");
   // 60 images in batches of 20: 3 train batches per epoch, then the validation batch.
   assert.deepEqual(progress.filter((p) => p.phase === "train").map((p) => `${p.epoch}:${p.batch}/${p.batches}`), ["1:1/3", "1:2/3", "1:3/3", "2:1/3", "2:2/3", "2:3/3"]);
@@ -126,7 +129,7 @@ test("trainRun resumed after an interrupted run ends with the history of an unin
 
 test("trainRun restores ReduceLROnPlateau's state and the reduced learning rate on resume", async () => {
   // minDelta 1 makes every epoch a plateau: with patience 1 the rate halves after every epoch.
-  const config = tiny({ epochs: 3, reduceLr: { patience: 1, minDelta: 1 } });
+  const config = tiny({ epochs: 3, schedule: "as-intended", reduceLr: { patience: 1, minDelta: 1 } });
   const runsDir = tempDir();
   await assert.rejects(
     trainRun(config, { data, runsDir, log: quiet, onEpoch: ({ epoch }) => { if (epoch === 2) throw new Error("stop"); } }),
@@ -134,9 +137,10 @@ test("trainRun restores ReduceLROnPlateau's state and the reduced learning rate 
   );
   const lines: string[] = [];
   const run = await trainRun(config, { data, runsDir, log: (l) => lines.push(l), loadModel: false });
-  assert.deepEqual(run.history.map((h) => h.lr), [0.001, 0.001, 0.0005]);
-  assert.ok(lines.includes("Epoch 3: ReduceLROnPlateau reducing learning rate to 0.00025."), lines.join("\n"));
-  assert.equal(run.metrics.finalLearningRate, 0.0005);
+  const half = 0.0005000000237487257;
+  assert.deepEqual(run.history.map((h) => h.lr), [0.001, 0.001, half]);
+  assert.ok(lines.includes("Epoch 00003: ReduceLROnPlateau reducing learning rate to 0.0002500000118743628."), lines.join("\n"));
+  assert.equal(run.metrics.finalLearningRate, half);
 });
 
 test("trainRun leaks no tensors", async () => {
