@@ -30,6 +30,8 @@ export * from "./callbacks";
 export * from "./model_io";
 export * from "./runs";
 export * from "./results";
+export * from "./report_log";
+export * from "./reproduction";
 export * from "./train";
 export * from "./backend";
 export * from "./bench";
