@@ -83,7 +83,20 @@ export interface TrainRunOptions {
   callbacks?: tfl.Callback[];
   /** Return the trained (or stored) model in the result (default true); the caller disposes it. */
   loadModel?: boolean;
+  /** Stops training after the current batch when aborted, like SIGINT (Jupyter's Kernel › Interrupt, Ctrl-C). */
+  signal?: AbortSignal;
 }
+
+/** Thrown by trainRun when it was interrupted: the epochs already checkpointed stay, and the same call resumes. */
+export class TrainingInterrupted extends MnistLabError {
+  constructor(message: string) {
+    super(message);
+    this.name = "TrainingInterrupted";
+  }
+}
+
+/** Runs this process is training now, by directory: a re-run notebook cell must never start a second loop on one. */
+const activeTrainings = new Map<string, { stopping: boolean; done: Promise<unknown> }>();
 
 export interface RunResult extends StoredRun {
   metrics: RunMetrics;
@@ -343,6 +356,37 @@ export async function trainRun(input: TrainConfigInput, options: TrainRunOptions
   const wantModel = options.loadModel ?? true;
   const backend = await switchBackend(options.backend);
 
+  const active = activeTrainings.get(runDir);
+  if (active && !active.stopping) {
+    throw new MnistLabError(
+      `Expected run ${runId} to be free but this process is training it already (another cell?); interrupt that cell (Kernel › Interrupt) or wait for it`,
+    );
+  }
+  if (active) {
+    log(`Waiting for the interrupted training of ${runId} to stop after its current batch …`);
+    await active.done.catch(() => undefined);
+  }
+  const entry = { stopping: false, done: Promise.resolve() as Promise<unknown> };
+  const started = trainLocked(config, runId, runDir, backend, log, options, wantModel, entry);
+  entry.done = started;
+  activeTrainings.set(runDir, entry);
+  try {
+    return await started;
+  } finally {
+    if (activeTrainings.get(runDir) === entry) activeTrainings.delete(runDir);
+  }
+}
+
+async function trainLocked(
+  config: TrainConfig,
+  runId: string,
+  runDir: string,
+  backend: string,
+  log: LogSink,
+  options: TrainRunOptions,
+  wantModel: boolean,
+  entry: { stopping: boolean },
+): Promise<RunResult> {
   const release = lockRun(runDir);
   try {
     if (options.retrain) {
@@ -371,7 +415,7 @@ export async function trainRun(input: TrainConfigInput, options: TrainRunOptions
         model: wantModel ? await loadModelDir(path.join(runDir, RUN_FILES.model)) : undefined,
       };
     }
-    return await trainFromCheckpoint(config, runId, runDir, backend, log, options, wantModel);
+    return await trainFromCheckpoint(config, runId, runDir, backend, log, options, wantModel, entry);
   } finally {
     release();
   }
@@ -385,6 +429,7 @@ async function trainFromCheckpoint(
   log: LogSink,
   options: TrainRunOptions,
   wantModel: boolean,
+  entry: { stopping: boolean },
 ): Promise<RunResult> {
   // Data: the first trainLimit training images, then optionally a stratified held-out part of them.
   let trainSplit: LabelledImages = options.data.train;
@@ -447,72 +492,92 @@ async function trainFromCheckpoint(
     const y = new Float32Array(config.batchSize * NUM_CLASSES);
     model.stopTraining = stopTraining;
 
-    for (let epoch = startEpoch; epoch < config.epochs && !model.stopTraining; epoch++) {
-      const started = performance.now();
-      for (const cb of callbacks) await cb.onEpochBegin(epoch);
-      const learningRate = getLearningRate(model.optimizer);
-      const order = permutation(train.count, rng);
-      let lossSum = 0;
-      let correctSum = 0;
-      for (let b = 0; b < batchesPerEpoch; b++) {
-        const from = b * config.batchSize;
-        const n = Math.min(config.batchSize, train.count - from);
-        train.gather(order, from, n, x, y);
-        const input = config.augment ? augmentBatch(x, n, rng, config.augmentation, augmented) : x;
-        reseedDropout(model, rng);
-        const xs = tf.tensor4d(input.subarray(0, n * IMAGE_SIZE), [n, 28, 28, 1]);
-        const ys = tf.tensor2d(y.subarray(0, n * NUM_CLASSES), [n, NUM_CLASSES]);
-        let result: number | number[];
-        try {
-          result = await model.trainOnBatch(xs, ys);
-        } finally {
-          tf.dispose([xs, ys]);
+    // tslab answers Kernel › Interrupt by ending the cell, not the work; this listener stops the loop itself.
+    const requestStop = () => {
+      if (entry.stopping) return;
+      entry.stopping = true;
+      log(`Interrupted: training of ${runId} stops after the current batch; run the same cell or command again to resume.`);
+    };
+    process.on("SIGINT", requestStop);
+    options.signal?.addEventListener("abort", requestStop);
+    if (options.signal?.aborted) requestStop();
+    try {
+      const interrupted = (epoch: number) =>
+        new TrainingInterrupted(
+          `Training of ${runId} was interrupted in epoch ${epoch + 1}/${config.epochs}; ${epoch} epoch(s) are saved in ${runDir}: the same call resumes after epoch ${epoch}`,
+        );
+      for (let epoch = startEpoch; epoch < config.epochs && !model.stopTraining; epoch++) {
+        if (entry.stopping) throw interrupted(epoch);
+        const started = performance.now();
+        for (const cb of callbacks) await cb.onEpochBegin(epoch);
+        const learningRate = getLearningRate(model.optimizer);
+        const order = permutation(train.count, rng);
+        let lossSum = 0;
+        let correctSum = 0;
+        for (let b = 0; b < batchesPerEpoch; b++) {
+          if (entry.stopping) throw interrupted(epoch);
+          const from = b * config.batchSize;
+          const n = Math.min(config.batchSize, train.count - from);
+          train.gather(order, from, n, x, y);
+          const input = config.augment ? augmentBatch(x, n, rng, config.augmentation, augmented) : x;
+          reseedDropout(model, rng);
+          const xs = tf.tensor4d(input.subarray(0, n * IMAGE_SIZE), [n, 28, 28, 1]);
+          const ys = tf.tensor2d(y.subarray(0, n * NUM_CLASSES), [n, NUM_CLASSES]);
+          let result: number | number[];
+          try {
+            result = await model.trainOnBatch(xs, ys);
+          } finally {
+            tf.dispose([xs, ys]);
+          }
+          const [loss, accuracy] = result as number[];
+          lossSum += loss * n;
+          correctSum += accuracy * n;
+          const progress: TrainProgress = {
+            phase: "train",
+            epoch: epoch + 1,
+            epochs: config.epochs,
+            batch: b + 1,
+            batches: batchesPerEpoch,
+            loss: lossSum / (from + n),
+            accuracy: correctSum / (from + n),
+            seconds: (performance.now() - started) / 1000,
+          };
+          bar?.update(progress);
+          options.onProgress?.(progress);
         }
-        const [loss, accuracy] = result as number[];
-        lossSum += loss * n;
-        correctSum += accuracy * n;
-        const progress: TrainProgress = {
-          phase: "train",
-          epoch: epoch + 1,
-          epochs: config.epochs,
-          batch: b + 1,
-          batches: batchesPerEpoch,
-          loss: lossSum / (from + n),
-          accuracy: correctSum / (from + n),
-          seconds: (performance.now() - started) / 1000,
+        const validation = await evaluateSplit(model, validationSplit, {
+          batchSize: Math.max(config.batchSize, 256),
+          limit: config.validationLimit,
+          onBatch: (batch, batches) =>
+            options.onProgress?.({ phase: "validate", epoch: epoch + 1, epochs: config.epochs, batch, batches, loss: lossSum / train.count, accuracy: correctSum / train.count, seconds: (performance.now() - started) / 1000 }),
+        });
+        bar?.clear();
+        const logs: EpochLogs = {
+          loss: lossSum / train.count,
+          accuracy: correctSum / train.count,
+          val_loss: validation.loss,
+          val_accuracy: validation.accuracy,
+          lr: learningRate,
+          epoch_seconds: (performance.now() - started) / 1000,
         };
-        bar?.update(progress);
-        options.onProgress?.(progress);
+        for (const cb of callbacks) await cb.onEpochEnd(epoch, { ...logs });
+        history.push(logs);
+        const states: CheckpointState["callbacks"] = {};
+        for (const cb of callbacks) if (isStatefulCallback(cb)) states[cb.stateKey] = cb.getState();
+        await writeCheckpoint(runDir, model, {
+          epochsCompleted: epoch + 1,
+          learningRate: getLearningRate(model.optimizer),
+          rngState: rng.state(),
+          stopTraining: model.stopTraining,
+          history,
+          callbacks: states,
+          backends,
+        });
+        options.onEpoch?.({ epoch: epoch + 1, epochs: config.epochs, logs, runDir });
       }
-      const validation = await evaluateSplit(model, validationSplit, {
-        batchSize: Math.max(config.batchSize, 256),
-        limit: config.validationLimit,
-        onBatch: (batch, batches) =>
-          options.onProgress?.({ phase: "validate", epoch: epoch + 1, epochs: config.epochs, batch, batches, loss: lossSum / train.count, accuracy: correctSum / train.count, seconds: (performance.now() - started) / 1000 }),
-      });
-      bar?.clear();
-      const logs: EpochLogs = {
-        loss: lossSum / train.count,
-        accuracy: correctSum / train.count,
-        val_loss: validation.loss,
-        val_accuracy: validation.accuracy,
-        lr: learningRate,
-        epoch_seconds: (performance.now() - started) / 1000,
-      };
-      for (const cb of callbacks) await cb.onEpochEnd(epoch, { ...logs });
-      history.push(logs);
-      const states: CheckpointState["callbacks"] = {};
-      for (const cb of callbacks) if (isStatefulCallback(cb)) states[cb.stateKey] = cb.getState();
-      await writeCheckpoint(runDir, model, {
-        epochsCompleted: epoch + 1,
-        learningRate: getLearningRate(model.optimizer),
-        rngState: rng.state(),
-        stopTraining: model.stopTraining,
-        history,
-        callbacks: states,
-        backends,
-      });
-      options.onEpoch?.({ epoch: epoch + 1, epochs: config.epochs, logs, runDir });
+    } finally {
+      process.off("SIGINT", requestStop);
+      options.signal?.removeEventListener("abort", requestStop);
     }
     for (const cb of callbacks) await cb.onTrainEnd();
 

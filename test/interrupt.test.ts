@@ -1,0 +1,87 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { TrainingInterrupted, trainRun, type TrainConfigInput } from "mnist-lab";
+import { TINY_MODEL, syntheticDigits, tempDir, useCpuBackend } from "./helpers/train_fixtures";
+
+test.before(useCpuBackend);
+
+const data = { train: syntheticDigits(60, 1), test: syntheticDigits(30, 2) };
+const config: TrainConfigInput = { optimizer: "rmsprop", epochs: 3, batchSize: 20, model: TINY_MODEL, seed: 3 };
+const quiet = () => undefined;
+
+test("trainRun aborted mid-epoch stops after the current batch, says what is saved, and the same call resumes", async () => {
+  const runsDir = tempDir();
+  const controller = new AbortController();
+  const lines: string[] = [];
+  let batchesAfterAbort = 0;
+  await assert.rejects(
+    trainRun(config, {
+      data,
+      runsDir,
+      log: (l) => lines.push(l),
+      loadModel: false,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (controller.signal.aborted && p.phase === "train") batchesAfterAbort++;
+        if (p.epoch === 2 && p.batch === 1) controller.abort();
+      },
+    }),
+    (err: Error) => err instanceof TrainingInterrupted && /interrupted in epoch 2\/3; 1 epoch\(s\) are saved .*: the same call resumes after epoch 1$/.test(err.message),
+  );
+  assert.equal(batchesAfterAbort, 0, "no batch ran after the interrupt");
+  assert.ok(lines.some((l) => l.startsWith("Interrupted: training of ") && l.endsWith("run the same cell or command again to resume.")));
+  const run = await trainRun(config, { data, runsDir, log: quiet, loadModel: false });
+  assert.equal(run.status, "resumed");
+  assert.equal(run.resumedFromEpoch, 1);
+});
+
+test("trainRun refuses a second training of the same run in this process, and waits for one that is stopping", async () => {
+  const runsDir = tempDir();
+  const controller = new AbortController();
+  let firstEpochStarted!: () => void;
+  const started = new Promise<void>((resolve) => (firstEpochStarted = resolve));
+  const first = trainRun(config, { data, runsDir, log: quiet, loadModel: false, signal: controller.signal, onProgress: () => firstEpochStarted() });
+  const firstOutcome = first.catch((err: Error) => err);
+  await started;
+  await assert.rejects(trainRun(config, { data, runsDir, log: quiet, loadModel: false }), /this process is training it already \(another cell\?\)/);
+  controller.abort();
+  const lines: string[] = [];
+  const second = await trainRun(config, { data, runsDir, log: (l) => lines.push(l), loadModel: false });
+  assert.ok((await firstOutcome) instanceof TrainingInterrupted);
+  assert.ok(lines[0].startsWith("Waiting for the interrupted training of"), lines.join("\n"));
+  assert.equal(second.metrics.epochsCompleted, 3);
+});
+
+test("trainRun in a process that gets SIGINT (Ctrl-C, Kernel › Interrupt) stops after the batch and resumes on the next call", async () => {
+  const runsDir = tempDir();
+  const script = `
+    const lab = require("mnist-lab");
+    const { syntheticDigits, TINY_MODEL } = require(${JSON.stringify(path.join(__dirname, "helpers", "train_fixtures"))});
+    (async () => {
+      await lab.initBackend("cpu");
+      const data = { train: syntheticDigits(60, 1), test: syntheticDigits(30, 2) };
+      try {
+        await lab.trainRun(${JSON.stringify(config)}, { data, runsDir: ${JSON.stringify(runsDir)}, loadModel: false,
+          onEpoch: (e) => { if (e.epoch === 1) process.stdout.write("EPOCH1\\n"); } });
+        process.stdout.write("FINISHED\\n");
+      } catch (err) { process.stdout.write("CAUGHT " + err.name + ": " + err.message + "\\n"); }
+    })();`;
+  const child = spawn(process.execPath, ["--require", "ts-node/register", "-e", script], { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    if (out.includes("EPOCH1\n") && !child.killed) child.kill("SIGINT");
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  assert.equal(code, 0, out);
+  assert.match(out, /Interrupted: training of \S+ stops after the current batch/);
+  // The signal lands between batches or during validation: the loop stops before the next batch or epoch.
+  const caught = /CAUGHT TrainingInterrupted: Training of \S+ was interrupted in epoch ([23])\/3; ([12]) epoch\(s\) are saved/.exec(out);
+  assert.ok(caught, out);
+  assert.doesNotMatch(out, /FINISHED/);
+  assert.doesNotMatch(out, new RegExp(`Epoch ${caught[1]}/3`), "no epoch begins after the interrupt");
+  const run = await trainRun(config, { data, runsDir, log: quiet, loadModel: false });
+  assert.equal(run.resumedFromEpoch, Number(caught[2]));
+});
