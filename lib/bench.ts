@@ -6,7 +6,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend, releasePooledMemory, type BackendReport } from "./backend";
 import { loadMnist } from "./data";
-import { buildReportCnn, compileReportCnn, makeOptimizer, predictLean, type OptimizerName } from "./model";
+import { buildReportCnn, compileReportCnn, makeOptimizer, predictLean, type OptimizerName, type ReportOptimizer } from "./model";
 import { projectRoot } from "./paths";
 
 export interface BenchOptions {
@@ -33,7 +33,7 @@ export interface BenchOptions {
 
 export interface PytorchFigures {
   engine: string;
-  trainImagesPerSec: Record<OptimizerName, number>;
+  trainImagesPerSec: Record<ReportOptimizer, number>;
   inferImagesPerSec: number;
   peakRssMiB: number;
 }
@@ -45,15 +45,15 @@ export interface BenchResult {
   batchSize: number;
   steps: number;
   rounds: number;
-  trainImagesPerSec: Record<OptimizerName, number>;
+  trainImagesPerSec: Record<ReportOptimizer, number>;
   inferImagesPerSec: number;
   /** Seconds per 60,000-image epoch at the measured training speed. */
-  epochSeconds: Record<OptimizerName, number>;
+  epochSeconds: Record<ReportOptimizer, number>;
   /** Peak resident memory of this process (MiB). */
   peakRssMiB: number;
   /** Resident memory after warm-up and at the end of each optimizer's run (MiB), to show it stays flat. */
-  rssMiB: Record<OptimizerName, { afterWarmup: number; end: number }>;
-  numTensors: Record<OptimizerName, { afterWarmup: number; end: number }>;
+  rssMiB: Record<ReportOptimizer, { afterWarmup: number; end: number }>;
+  numTensors: Record<ReportOptimizer, { afterWarmup: number; end: number }>;
   pytorch?: PytorchFigures;
   /** Ours divided by PyTorch's (> 1: faster; for RSS > 1: more memory). */
   ratios?: { trainRmsprop: number; trainAdam: number; infer: number; peakRss: number };
@@ -159,9 +159,9 @@ export function runPytorchReference(options: { script?: string; python?: string;
     "runpy.run_path(sys.argv[0], run_name='__main__')",
     "print(json.dumps({'peakRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))",
   ].join("\n");
-  const trainImagesPerSec: Partial<Record<OptimizerName, number>> = {};
+  const trainImagesPerSec: Partial<Record<ReportOptimizer, number>> = {};
   let engine = "pytorch", inferImagesPerSec = 0, peak = 0;
-  for (const optimizer of ["rmsprop", "adam"] as OptimizerName[]) {
+  for (const optimizer of ["rmsprop", "adam"] as ReportOptimizer[]) {
     const args = ["-c", wrapper, script, "--optimizer", optimizer, "--steps", String(options.steps ?? 20), "--batch", String(options.batchSize ?? 86)];
     const r = spawnSync(python, args, { encoding: "utf8", maxBuffer: 16 * 2 ** 20 });
     if (r.error || r.status !== 0) {
@@ -174,7 +174,7 @@ export function runPytorchReference(options: { script?: string; python?: string;
     trainImagesPerSec[optimizer] = result.train_images_per_s;
     inferImagesPerSec = Math.max(inferImagesPerSec, result.infer_images_per_s);
   }
-  return { engine, trainImagesPerSec: trainImagesPerSec as Record<OptimizerName, number>, inferImagesPerSec, peakRssMiB: round1(peak) };
+  return { engine, trainImagesPerSec: trainImagesPerSec as Record<ReportOptimizer, number>, inferImagesPerSec, peakRssMiB: round1(peak) };
 }
 
 /**
@@ -191,14 +191,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
   log(`backend: ${backendReport.active}`);
   const batches = await makeBatches(o.batchSize);
   log(`data: ${batches.kind === "mnist" ? "MNIST training images" : "random images (MNIST not found)"}`);
-  const train: Record<OptimizerName, number> = { rmsprop: 0, adam: 0 };
+  const train: Record<ReportOptimizer, number> = { rmsprop: 0, adam: 0 };
   const rss = {} as BenchResult["rssMiB"];
   const tensors = {} as BenchResult["numTensors"];
   let infer = 0;
   let pt: PytorchFigures | undefined;
   for (let round = 1; round <= rounds; round++) {
     if (rounds > 1) log(`round ${round}/${rounds}`);
-    for (const optimizer of ["rmsprop", "adam"] as OptimizerName[]) {
+    for (const optimizer of ["rmsprop", "adam"] as ReportOptimizer[]) {
       const r = await trainSpeed(optimizer, batches, o, log);
       train[optimizer] = Math.max(train[optimizer], r.imagesPerSec);
       rss[optimizer] = r.rss;

@@ -1,6 +1,7 @@
 // The one entry point of the library: notebooks, the CLI and the tests import "mnist-lab" (this file, built).
 // tfjs-core is re-exported so a notebook needs no second import to dispose or type a tensor.
 export * as tf from "@tensorflow/tfjs-core";
+export * as tfl from "@tensorflow/tfjs-layers";
 export * from "./errors";
 export * from "./model";
 export * from "./optimizers";

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { KerasAdam, KerasRMSprop } from "./optimizers";
+import { KerasAdam, KerasRMSprop, KerasSGD } from "./optimizers";
 
 /** Knobs of the report's CNN; defaults are the report's values. */
 export interface ReportCnnOptions {
@@ -87,20 +87,25 @@ export function buildReportCnn(options: ReportCnnOptions = {}): tfl.Sequential {
   return model;
 }
 
-export type OptimizerName = "rmsprop" | "adam";
+export type OptimizerName = "rmsprop" | "adam" | "sgd";
+export const OPTIMIZERS: readonly OptimizerName[] = ["rmsprop", "adam", "sgd"];
+/** The two the report compares. */
+export type ReportOptimizer = "rmsprop" | "adam";
 
 /**
  * The report's optimizers with Keras 2.3's update rules: `RMSprop(lr=0.001, rho=0.9, epsilon=1e-08)` and
- * `Adam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08)`.
+ * `Adam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08)`; and Keras's `SGD(lr, momentum, nesterov)` for experiments.
  */
-export function makeOptimizer(name: OptimizerName, learningRate = 0.001): tf.Optimizer {
+export function makeOptimizer(name: OptimizerName, learningRate = 0.001, sgd: { momentum?: number; nesterov?: boolean } = {}): tf.Optimizer {
   switch (name) {
+    case "sgd":
+      return new KerasSGD(learningRate, sgd.momentum ?? 0, sgd.nesterov ?? false);
     case "rmsprop":
       return new KerasRMSprop(learningRate, 0.9, 1e-8);
     case "adam":
       return new KerasAdam(learningRate, 0.9, 0.999, 1e-8);
     default:
-      throw new Error(`Expected optimizer "rmsprop" or "adam" but found ${JSON.stringify(name)}`);
+      throw new Error(`Expected optimizer "rmsprop", "adam" or "sgd" but found ${JSON.stringify(name)}`);
   }
 }
 

@@ -95,14 +95,26 @@ export async function loadModelDir(dir: string): Promise<tfl.LayersModel> {
   );
 }
 
-/** Sets the weights of an already built `model` (same architecture) from a directory written by {@link saveModelDir}. */
+/**
+ * Sets the weights of an already built `model` of the same architecture from a directory written by
+ * {@link saveModelDir}, by position: a model rebuilt in another cell has the same weights under other names.
+ */
 export function loadWeightsIntoModel(model: tfl.LayersModel, dir: string): void {
   const { specs, data } = readModelFiles(dir);
-  const weights = tf.io.decodeWeights(data, specs);
+  const decoded = tf.io.decodeWeights(data, specs);
   try {
-    model.loadWeights(weights, true);
+    const targets = model.weights;
+    if (targets.length !== specs.length) {
+      throw new MnistLabError(`Expected ${targets.length} weights for ${model.name} in ${dir} but found ${specs.length}: not the same architecture`);
+    }
+    specs.forEach((spec, i) => {
+      if (!tf.util.arraysEqual(spec.shape, targets[i].shape as number[])) {
+        throw new MnistLabError(`Expected weight ${i} (${targets[i].originalName}) of shape [${targets[i].shape}] in ${dir} but found ${spec.name} [${spec.shape}]`);
+      }
+    });
+    model.setWeights(specs.map((spec) => decoded[spec.name]));
   } finally {
-    tf.dispose(Object.values(weights));
+    tf.dispose(Object.values(decoded));
   }
 }
 

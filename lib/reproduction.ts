@@ -3,7 +3,7 @@ import tCdf from "@stdlib/stats-base-dists-t-cdf";
 import pl from "nodejs-polars";
 import { MnistLabError } from "./errors";
 import { mostConfusedUnorderedPairs } from "./evaluate";
-import type { OptimizerName } from "./model";
+import type { ReportOptimizer } from "./model";
 import type { PlotlyFigure } from "./plots";
 import { REPORT_EPOCH_LOGS } from "./report_log";
 import type { RunResultSummary } from "./results";
@@ -12,7 +12,7 @@ import type { Schedule } from "./runs";
 // The reproduction's statistics over seeds: every conclusion 04_reproduction states is computed here.
 
 /** Display names, as the report writes the optimizers. */
-export const OPTIMIZER_LABELS: Record<OptimizerName, "RMSprop" | "Adam"> = { rmsprop: "RMSprop", adam: "Adam" };
+export const OPTIMIZER_LABELS: Record<ReportOptimizer, "RMSprop" | "Adam"> = { rmsprop: "RMSprop", adam: "Adam" };
 
 /** The report's final validation accuracies (优化器比较). */
 export const REPORT_FINAL_ACCURACY: Record<"RMSprop" | "Adam", number> = { RMSprop: 0.9965, Adam: 0.9963 };
@@ -44,7 +44,7 @@ export function formatSpread(s: Spread): string {
 
 /** Finished full-profile runs of one optimizer and schedule. */
 export interface SeedGroup {
-  optimizer: OptimizerName;
+  optimizer: ReportOptimizer;
   schedule: Schedule;
   runs: RunResultSummary[];
   final: Spread;
@@ -56,14 +56,14 @@ export interface SeedGroup {
 export function seedGroups(results: readonly RunResultSummary[]): SeedGroup[] {
   const groups = new Map<string, RunResultSummary[]>();
   for (const r of results) {
-    if (r.config.trainLimit !== null || r.config.epochs !== 40 || r.metrics.epochsCompleted !== 40) continue;
+    if (r.config.optimizer === "sgd" || r.config.model === null || r.config.trainLimit !== null || r.config.epochs !== 40 || r.metrics.epochsCompleted !== 40) continue;
     const key = `${r.config.optimizer}|${r.config.schedule}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.entries()]
     .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
     .map(([key, runs]) => {
-      const [optimizer, schedule] = key.split("|") as [OptimizerName, Schedule];
+      const [optimizer, schedule] = key.split("|") as [ReportOptimizer, Schedule];
       runs.sort((a, b) => a.config.seed - b.config.seed);
       return {
         optimizer,
@@ -137,7 +137,7 @@ export function epochBand(runs: readonly RunResultSummary[], metric: string): { 
   return band;
 }
 
-const BAND_COLORS: Record<OptimizerName, [string, string]> = { rmsprop: ["#1f77b4", "rgba(31,119,180,0.2)"], adam: ["#ff7f0e", "rgba(255,127,14,0.2)"] };
+const BAND_COLORS: Record<ReportOptimizer, [string, string]> = { rmsprop: ["#1f77b4", "rgba(31,119,180,0.2)"], adam: ["#ff7f0e", "rgba(255,127,14,0.2)"] };
 
 /** Validation accuracy per epoch: each group's min–max band over seeds and mean, with the report's logged epochs as markers. */
 export function seedBandFigure(groups: readonly SeedGroup[], metric = "val_accuracy"): PlotlyFigure {
@@ -207,7 +207,7 @@ export function pairMoreOften(a: readonly RunResultSummary[], b: readonly RunRes
 /** One row per run: optimizer, schedule, seed, final and best validation accuracy, test accuracy, seconds per epoch, CPU. */
 export function runResultsFrame(runs: readonly RunResultSummary[]): pl.DataFrame {
   return pl.DataFrame({
-    optimizer: runs.map((r) => OPTIMIZER_LABELS[r.config.optimizer]),
+    optimizer: runs.map((r) => OPTIMIZER_LABELS[r.config.optimizer as ReportOptimizer] ?? r.config.optimizer),
     schedule: runs.map((r) => r.config.schedule),
     seed: runs.map((r) => r.config.seed),
     "final val_accuracy": runs.map((r) => `${(100 * r.metrics.valAccuracy).toFixed(2)}%`),

@@ -1,16 +1,19 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPORT_AUGMENTATION, resolveAugmentationOptions, type AugmentationOptions } from "./augment";
 import { REPORT_REDUCE_LR, type EarlyStoppingArgs, type EpochLogs, type ReduceLROnPlateauArgs } from "./callbacks";
-import { invalidParameterError, MnistLabError } from "./errors";
-import { REPORT_CNN_DEFAULTS, type OptimizerName, type ReportCnnOptions } from "./model";
+import { fsErrorCode, fsErrorReason, invalidParameterError, MnistLabError } from "./errors";
+import { OPTIMIZERS, REPORT_CNN_DEFAULTS, type OptimizerName, type ReportCnnOptions } from "./model";
 import type { MachineInfo } from "./machine";
 import type { RngState } from "./random";
 
 /** Everything that decides a training run's result; its hash names the run directory. */
 export interface TrainConfig {
   optimizer: OptimizerName;
+  /** SGD only: Keras's `momentum` and `nesterov` (absent for the report's optimizers). */
+  momentum?: number;
+  nesterov?: boolean;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -27,7 +30,12 @@ export interface TrainConfig {
   validationFraction: number;
   /** Validate on the first N validation images only (null: all). */
   validationLimit: number | null;
-  model: Required<Omit<ReportCnnOptions, "seed">>;
+  /** The report's CNN with these knobs, or null for a model built elsewhere (see `architecture`). */
+  model: Required<Omit<ReportCnnOptions, "seed">> | null;
+  /** A model built in a cell (trainModel): its name and the SHA-256 of its topology with layer names left out. */
+  architecture?: { name: string; sha256: string; parameters: number };
+  /** SHA-256 of the training and validation data when it is not the verified MNIST (absent for MNIST). */
+  dataSha256?: string;
   /**
    * The learning-rate schedule. `as-run`: what the report's Keras did with `ReduceLROnPlateau(monitor='val_acc')`
    * — it found no `val_acc` in logs that say `val_accuracy`, warned, and kept the rate constant. `as-intended`:
@@ -79,7 +87,12 @@ function optionalLimit(name: string, value: unknown): number | null {
 /** Fills defaults and checks every field; throws `Expected … but found …` on the first bad one. */
 export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
   const d = REPORT_TRAIN_DEFAULTS;
-  if (input.optimizer !== "rmsprop" && input.optimizer !== "adam") throw invalidParameterError("optimizer", '"rmsprop" or "adam"', input.optimizer);
+  if (!OPTIMIZERS.includes(input.optimizer)) throw invalidParameterError("optimizer", OPTIMIZERS.map((o) => `"${o}"`).join(", "), input.optimizer);
+  if (input.optimizer !== "sgd" && (input.momentum !== undefined || input.nesterov !== undefined)) {
+    throw invalidParameterError("momentum", `no momentum for ${input.optimizer} (only sgd takes one)`, input.momentum ?? input.nesterov);
+  }
+  const momentum = input.optimizer === "sgd" ? (input.momentum ?? 0) : undefined;
+  if (momentum !== undefined && !(momentum >= 0 && momentum < 1)) throw invalidParameterError("momentum", "a number in [0, 1)", momentum);
   const learningRate = input.learningRate ?? d.learningRate;
   if (typeof learningRate !== "number" || !(learningRate > 0) || !Number.isFinite(learningRate)) {
     throw invalidParameterError("learningRate", "a finite number > 0", learningRate);
@@ -90,9 +103,13 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
   if (validation !== "test" && validation !== "split") throw invalidParameterError("validation", '"test" or "split"', validation);
   const validationFraction = input.validationFraction ?? d.validationFraction;
   if (!(validationFraction > 0 && validationFraction < 1)) throw invalidParameterError("validationFraction", "a number in (0, 1)", validationFraction);
-  const model = { ...d.model, ...(input.model ?? {}) } as TrainConfig["model"];
-  positiveInteger("model.filters", model.filters);
-  positiveInteger("model.denseUnits", model.denseUnits);
+  const model = input.model === null ? null : ({ ...d.model!, ...(input.model ?? {}) } as NonNullable<TrainConfig["model"]>);
+  if (model) {
+    positiveInteger("model.filters", model.filters);
+    positiveInteger("model.denseUnits", model.denseUnits);
+  } else if (!input.architecture?.sha256) {
+    throw invalidParameterError("model", "the report's CNN knobs, or an architecture for a model built elsewhere", input.model);
+  }
   const schedule = input.schedule ?? d.schedule;
   if (!SCHEDULES.includes(schedule)) throw invalidParameterError("schedule", SCHEDULES.map((x) => `"${x}"`).join(" or "), schedule);
   const reduceLr =
@@ -100,6 +117,8 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
   const earlyStopping = input.earlyStopping ? ({ ...input.earlyStopping } as TrainConfig["earlyStopping"]) : null;
   return {
     optimizer: input.optimizer,
+    momentum,
+    nesterov: input.optimizer === "sgd" ? (input.nesterov ?? false) : undefined,
     epochs: positiveInteger("epochs", input.epochs ?? d.epochs),
     batchSize: positiveInteger("batchSize", input.batchSize ?? d.batchSize),
     learningRate,
@@ -111,6 +130,8 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     validationFraction,
     validationLimit: optionalLimit("validationLimit", input.validationLimit ?? d.validationLimit),
     model,
+    architecture: model ? undefined : (input.architecture as TrainConfig["architecture"]),
+    dataSha256: input.dataSha256,
     schedule,
     reduceLr,
     earlyStopping,
@@ -135,7 +156,8 @@ export function runIdFor(config: TrainConfig): string {
   const hash = createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 8);
   const limit = config.trainLimit === null ? "" : `-n${config.trainLimit}`;
   const schedule = config.schedule.replace("-", "");
-  return `${config.optimizer}-e${config.epochs}-b${config.batchSize}-${config.augment ? "aug" : "noaug"}${limit}-${schedule}-s${config.seed}-${hash}`;
+  const architecture = config.architecture ? `${config.architecture.name.replace(/[^A-Za-z0-9_.]+/g, "_").slice(0, 40)}-` : "";
+  return `${architecture}${config.optimizer}-e${config.epochs}-b${config.batchSize}-${config.augment ? "aug" : "noaug"}${limit}-${schedule}-s${config.seed}-${hash}`;
 }
 
 /** What metrics.json holds: written last, so its presence marks a finished run. */
@@ -262,34 +284,171 @@ export function listRuns(runsDir: string): StoredRun[] {
     .map(loadRun);
 }
 
-function pidAlive(pid: number): boolean {
+// The run lock. Removing a dead owner's lock and then creating one's own are two steps, so "remove if stale, then
+// create" let a second racer remove the lock the first had just created (issue 10). Here a lock is `<pid> <token>`
+// and appears whole (written beside, then link()ed, which fails if the name exists). A stale lock may be removed
+// only by the one process that creates `<lock>.takeover-<token>-<n>` with O_EXCL, and only after reading that the
+// lock still holds that token; tokens never repeat, so a racer acting on an old view finds another token and
+// removes nothing. Plain POSIX calls, no flock(): those are advisory, per-descriptor and unreliable on NFS.
+
+/** Locks this process holds (real path → token): meeting one again is a re-entry (a re-run notebook cell), not a stale lock. */
+const heldLocks = new Map<string, string>();
+/** Takeover markers and lock temp files younger than this stay: a racer paused after reading a lock must still find them. */
+const LOCK_LEFTOVER_MAX_AGE_MS = 60 * 60 * 1000;
+/** An unreadable lock this young may still be being written (only where link() is missing); older, it is stale. */
+const LOCK_WRITE_GRACE_MS = 10_000;
+/** link() errors of file systems without hard links (FAT, some network mounts). */
+const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
+
+interface LockHolder {
+  /** Null when the file is neither `<pid> <token>` nor the older `<pid>` (damaged, or still being written). */
+  pid: number | null;
+  /** Names this lock file and no other: its token, else its inode, mtime and size. */
+  id: string;
+  ageMs: number;
+}
+
+/** Reads a lock or takeover marker; undefined when there is none (any more). */
+function readLockHolder(file: string): LockHolder | undefined {
+  let fd: number;
   try {
-    process.kill(pid, 0);
+    fd = fs.openSync(file, "r");
+  } catch (err) {
+    if (fsErrorCode(err) === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    // stat and content from one descriptor describe one file, even if the name is replaced meanwhile.
+    const stat = fs.fstatSync(fd);
+    const text = fs.readFileSync(fd, "utf8");
+    const ageMs = Date.now() - stat.mtimeMs;
+    const current = /^(\d+) ([0-9a-f]{32})\n?$/.exec(text);
+    if (current) return { pid: Number(current[1]), id: current[2], ageMs };
+    const legacy = /^(\d+)\n?$/.exec(text); // what lockRun wrote before tokens
+    return { pid: legacy ? Number(legacy[1]) : null, id: `i${stat.ino}-m${Math.floor(stat.mtimeMs)}-s${stat.size}`, ageMs };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function lockHolderMayBeAlive(holder: LockHolder): boolean {
+  if (holder.pid === null) return holder.ageMs < LOCK_WRITE_GRACE_MS;
+  // Our pid in a lock this process does not hold was left by an earlier process that had it (pids repeat, in
+  // containers often). Worker threads of this process would look the same: train from one thread only.
+  if (holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    return fsErrorCode(err) === "EPERM";
+  }
+}
+
+/** Creates `file` holding `content`, complete from its first moment; false when the name is taken. */
+function createWhole(file: string, content: string): boolean {
+  const temp = `${file}.new-${process.pid}-${randomBytes(4).toString("hex")}`;
+  fs.writeFileSync(temp, content, { flag: "wx" });
+  try {
+    fs.linkSync(temp, file);
+    return true;
+  } catch (err) {
+    if (fsErrorCode(err) === "EEXIST") return false;
+    if (!NO_HARD_LINKS.has(fsErrorCode(err) ?? "")) throw err;
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+  // Without hard links the file exists empty for a moment: readers give a young unreadable lock time.
+  try {
+    fs.writeFileSync(file, content, { flag: "wx" });
+    return true;
+  } catch (err) {
+    if (fsErrorCode(err) === "EEXIST") return false;
+    throw err;
+  }
+}
+
+/** Makes this process the only one that may remove the stale lock `id`; false when a live process already may. */
+function claimTakeover(lock: string, id: string, token: string): boolean {
+  // A claimant that died before finishing leaves its marker; the next generation is then free to claim.
+  for (let generation = 1; generation <= 100; generation++) {
+    const marker = `${lock}.takeover-${id}-${generation}`;
+    if (createWhole(marker, `${process.pid} ${token}\n`)) return true;
+    const claimant = readLockHolder(marker);
+    if (claimant && lockHolderMayBeAlive(claimant)) return false;
+  }
+  return false;
+}
+
+/** Removes takeover markers and lock temp files older than LOCK_LEFTOVER_MAX_AGE_MS (called by the lock's holder). */
+function removeOldLockLeftovers(dir: string): void {
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.startsWith(`${RUN_FILES.lock}.`)) continue;
+      const file = path.join(dir, name);
+      if (Date.now() - fs.lstatSync(file).mtimeMs > LOCK_LEFTOVER_MAX_AGE_MS) fs.rmSync(file, { force: true });
+    }
+  } catch {
+    // Leftovers only cost a directory entry; failing to tidy them must not fail the run.
+  }
+}
+
+function releaseLock(lock: string, token: string): void {
+  if (heldLocks.get(lock) !== token) return;
+  heldLocks.delete(lock);
+  try {
+    // Only our own lock goes: one replaced meanwhile (removed by hand, then taken) belongs to another process.
+    if (readLockHolder(lock)?.id === token) fs.rmSync(lock, { force: true });
+  } catch {
+    // Left behind, the lock names a dead pid and the next run takes it over; an error here would hide the run's own.
+  }
+}
+
+/** mkdir -p of the run directory; returns its real path, so one run has one registry key however it is named. */
+function makeRunDir(runDir: string): string {
+  try {
+    fs.mkdirSync(runDir, { recursive: true });
+    return fs.realpathSync(runDir);
+  } catch (err) {
+    if (fsErrorCode(err) === undefined) throw err;
+    throw new MnistLabError(`Expected ${runDir} to be a writable run directory but ${fsErrorReason(err)}`, { cause: err });
   }
 }
 
 /**
- * Takes the run's lock file so two processes never train the same run; a lock left by a killed process
- * (its pid is gone) is taken over. Returns the release function.
+ * Takes the run's lock file so two processes never train the same run; a lock left by a killed process (its pid
+ * is gone) is taken over, by exactly one of any number of racers. A lock this process already holds is refused:
+ * it means the run is being trained by this process (e.g. a notebook cell still running). Returns the release function.
  */
 export function lockRun(runDir: string): () => void {
-  fs.mkdirSync(runDir, { recursive: true });
-  const lock = path.join(runDir, RUN_FILES.lock);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
-      return () => fs.rmSync(lock, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const owner = Number(fs.readFileSync(lock, "utf8"));
-      if (Number.isInteger(owner) && owner !== process.pid && pidAlive(owner)) {
-        throw new MnistLabError(`Expected run ${runDir} to be free but process ${owner} is training it (lock ${lock})`);
-      }
-      fs.rmSync(lock, { force: true });
-    }
+  const dir = makeRunDir(runDir);
+  const lock = path.join(dir, RUN_FILES.lock);
+  if (heldLocks.has(lock)) {
+    throw new MnistLabError(
+      `Expected run ${runDir} to be free but this process is already training it (a cell still running?): interrupt that cell or wait for it to finish`,
+    );
   }
-  throw new MnistLabError(`Expected to take the lock ${lock} but another process keeps taking it`);
+  const token = randomBytes(16).toString("hex");
+  try {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (createWhole(lock, `${process.pid} ${token}\n`)) {
+        heldLocks.set(lock, token);
+        removeOldLockLeftovers(dir);
+        return () => releaseLock(lock, token);
+      }
+      const holder = readLockHolder(lock);
+      if (!holder) continue; // released meanwhile
+      if (lockHolderMayBeAlive(holder)) {
+        const who = holder.pid === null ? "another process is taking it" : `process ${holder.pid} is training it`;
+        throw new MnistLabError(`Expected run ${runDir} to be free but ${who} (lock ${lock})`);
+      }
+      if (!claimTakeover(lock, holder.id, token)) {
+        throw new MnistLabError(`Expected run ${runDir} to be free but another process is taking over its stale lock ${lock}`);
+      }
+      if (readLockHolder(lock)?.id === holder.id) fs.rmSync(lock, { force: true });
+    }
+  } catch (err) {
+    if (err instanceof MnistLabError || fsErrorCode(err) === undefined) throw err;
+    throw new MnistLabError(`Expected to take the lock ${lock} but ${fsErrorReason(err)}`, { cause: err });
+  }
+  throw new MnistLabError(`Expected to take the lock ${lock} but other processes kept taking it`);
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -223,10 +224,22 @@ export function reseedDropout(model: tfl.LayersModel, rng: Rng): void {
   }
 }
 
-function buildModel(config: TrainConfig): tfl.LayersModel {
-  const model = buildReportCnn({ ...config.model, seed: config.seed });
-  compileReportCnn(model, makeOptimizer(config.optimizer, config.learningRate));
+/** Compiles `model` as the report does (categorical cross-entropy, accuracy) with the config's Keras-exact optimizer. */
+function compileForRun(model: tfl.LayersModel, config: TrainConfig): tfl.LayersModel {
+  compileReportCnn(model, makeOptimizer(config.optimizer, config.learningRate, { momentum: config.momentum, nesterov: config.nesterov }));
   return model;
+}
+
+/** A model built in a notebook cell, given to trainModel: used as is (trained in place), never disposed by us. */
+interface GivenModel {
+  model: tfl.LayersModel;
+}
+
+/** The model a run trains: the report's CNN built from its knobs, or a model given by the caller. */
+function modelForRun(config: TrainConfig, given?: GivenModel): tfl.LayersModel {
+  if (given) return compileForRun(given.model, config);
+  if (!config.model) throw new MnistLabError("Expected the report's CNN knobs or a given model but found neither");
+  return compileForRun(buildReportCnn({ ...config.model, seed: config.seed }), config);
 }
 
 function mean(values: number[]): number {
@@ -348,7 +361,71 @@ async function switchBackend(name: string | undefined): Promise<string> {
  * run.metrics.valAccuracy;
  */
 export async function trainRun(input: TrainConfigInput, options: TrainRunOptions): Promise<RunResult> {
-  const config = resolveTrainConfig(input);
+  return runTraining(withDataFingerprint(resolveTrainConfig(input), options.data), options);
+}
+
+/** Training input for trainModel: trainRun's config without the report's model knobs. */
+export type ExperimentConfigInput = Omit<TrainConfigInput, "model" | "architecture">;
+
+/**
+ * Trains any `tf.LayersModel` built in a cell (28×28×1 images in, 10 softmax probabilities out) with everything
+ * trainRun gives the report's CNN: augmentation, the Keras-exact optimizers (and SGD with momentum), callbacks,
+ * Keras logs, progress, checkpoints and resume. The run is cached by the model's topology (layer names left
+ * out, so rebuilding the same model finds it) + the config + the data: a finished run loads its weights into
+ * `model` instead of training. `model` is trained in place and returned as `result.model`.
+ *
+ * @example
+ * const model = tf.sequential({ layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 10, activation: "softmax" })] });
+ * const run = await trainModel(model, { optimizer: "sgd", momentum: 0.9, learningRate: 0.01, epochs: 2 }, { data: mnist, name: "linear" });
+ */
+export async function trainModel(model: tfl.LayersModel, input: ExperimentConfigInput, options: TrainRunOptions & { name?: string }): Promise<RunResult> {
+  checkMnistModel(model);
+  const architecture = { name: options.name ?? "custom", sha256: topologySha256(model), parameters: model.countParams() };
+  const config = withDataFingerprint(resolveTrainConfig({ ...input, model: null, architecture }), options.data);
+  return runTraining(config, { ...options, loadModel: true }, { model });
+}
+
+function checkMnistModel(model: tfl.LayersModel): void {
+  const input = model.inputs?.[0]?.shape;
+  const output = model.outputs?.[0]?.shape;
+  const ok = input && output && input.length === 4 && input[1] === 28 && input[2] === 28 && input[3] === 1 && output.length === 2 && output[1] === 10;
+  if (!ok) {
+    throw new MnistLabError(
+      `Expected a model taking [null, 28, 28, 1] images and giving [null, 10] class probabilities but found input ${JSON.stringify(input ?? null)} and output ${JSON.stringify(output ?? null)}`,
+    );
+  }
+}
+
+/**
+ * SHA-256 of a model's topology with its model and layer names replaced by their positions: tfjs numbers
+ * auto-named layers per process (`conv2d_Conv2D7`), so the same model built twice must hash the same.
+ */
+export function topologySha256(model: tfl.LayersModel): string {
+  const names = [model.name, ...model.layers.map((l) => l.name)];
+  let json = JSON.stringify(model.toJSON(null, false));
+  names.forEach((name, i) => {
+    json = json.split(JSON.stringify(name)).join(JSON.stringify(`#${i}`));
+  });
+  return createHash("sha256").update(json).digest("hex");
+}
+
+/** Data other than the verified MNIST files becomes part of the run's identity. */
+function withDataFingerprint(config: TrainConfig, data: TrainRunOptions["data"]): TrainConfig {
+  if ((data as { checksums?: string }).checksums === "verified") return config;
+  const hash = createHash("sha256");
+  for (const split of [data.train, data.test]) {
+    hash.update(new Uint8Array(split.images.buffer, split.images.byteOffset, split.images.byteLength));
+    hash.update(Uint8Array.from(Array.prototype.slice.call(split.labels, 0, split.count) as number[]));
+  }
+  return { ...config, dataSha256: hash.digest("hex") };
+}
+
+function loadStoredInto(model: tfl.LayersModel, runDir: string): tfl.LayersModel {
+  loadWeightsIntoModel(model, path.join(runDir, RUN_FILES.model));
+  return model;
+}
+
+async function runTraining(config: TrainConfig, options: TrainRunOptions, given?: GivenModel): Promise<RunResult> {
   const runId = runIdFor(config);
   const runsDir = path.resolve(options.runsDir ?? defaultRunsDir());
   const runDir = path.join(runsDir, runId);
@@ -367,7 +444,7 @@ export async function trainRun(input: TrainConfigInput, options: TrainRunOptions
     await active.done.catch(() => undefined);
   }
   const entry = { stopping: false, done: Promise.resolve() as Promise<unknown> };
-  const started = trainLocked(config, runId, runDir, backend, log, options, wantModel, entry);
+  const started = trainLocked(config, runId, runDir, backend, log, options, wantModel, entry, given);
   entry.done = started;
   activeTrainings.set(runDir, entry);
   try {
@@ -386,6 +463,7 @@ async function trainLocked(
   options: TrainRunOptions,
   wantModel: boolean,
   entry: { stopping: boolean },
+  given: GivenModel | undefined,
 ): Promise<RunResult> {
   const release = lockRun(runDir);
   try {
@@ -412,10 +490,10 @@ async function trainLocked(
         metrics: stored.metrics,
         status: "loaded",
         resumedFromEpoch: stored.metrics.epochsCompleted,
-        model: wantModel ? await loadModelDir(path.join(runDir, RUN_FILES.model)) : undefined,
+        model: given ? loadStoredInto(given.model, runDir) : wantModel ? await loadModelDir(path.join(runDir, RUN_FILES.model)) : undefined,
       };
     }
-    return await trainFromCheckpoint(config, runId, runDir, backend, log, options, wantModel, entry);
+    return await trainFromCheckpoint(config, runId, runDir, backend, log, options, wantModel, entry, given);
   } finally {
     release();
   }
@@ -430,6 +508,7 @@ async function trainFromCheckpoint(
   options: TrainRunOptions,
   wantModel: boolean,
   entry: { stopping: boolean },
+  given: GivenModel | undefined,
 ): Promise<RunResult> {
   // Data: the first trainLimit training images, then optionally a stratified held-out part of them.
   let trainSplit: LabelledImages = options.data.train;
@@ -447,8 +526,8 @@ async function trainFromCheckpoint(
   const train = new SplitReader(trainSplit, null, "training data");
   const validationCount = new SplitReader(validationSplit, config.validationLimit, "validation data").count;
 
-  const model = buildModel(config);
-  let keepModel = false;
+  const model = modelForRun(config, given);
+  let keepModel = given !== undefined;
   try {
     let rng = new Rng(config.seed);
     let history: EpochLogs[] = [];
