@@ -1,12 +1,21 @@
 // Shared by the backend tests: run a computation on tfjs's cpu backend and on onednn, compare with a
-// tolerance that treats NaN and Infinity exactly and names the first bad index.
+// tolerance that treats NaN and Infinity exactly and names the first bad index, and fail when a native
+// kernel fell back to JS (which would otherwise pass: the fallback is tfjs-cpu's own kernel).
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { initBackend } from "mnist-lab";
+import { getKernelCallCounts, initBackend, resetKernelCallCounts } from "mnist-lab";
 
 export interface Tolerance {
   rtol?: number;
   atol?: number;
+}
+
+export interface MatchOptions extends Tolerance {
+  /**
+   * Native kernels this computation is expected to run in JS on onednn (inputs they decline by design), each
+   * with the reason; every one must fall back and no other may.
+   */
+  expectedFallbacks?: Record<string, string>;
 }
 
 /** Throws unless actual matches expected elementwise: NaN where NaN, the same Infinity, else |a-e| <= atol + rtol*|e|. */
@@ -55,10 +64,32 @@ export async function runOn(backend: string, fn: () => Out): Promise<Array<{ sha
   return result;
 }
 
-/** Runs fn on cpu and on onednn and asserts equal shapes, dtypes and close values. */
-export async function assertMatchesCpu(label: string, fn: () => Out, tol: Tolerance = {}): Promise<void> {
+/** Every kernel that has run natively in an assertMatchesCpu of this process (for coverage checks). */
+export const kernelsSeenNative = new Set<string>();
+
+/** Throws unless exactly the expected native kernels fell back to JS since the counts were last reset. */
+export function assertNativeRan(label: string, expectedFallbacks: Record<string, string> = {}): void {
+  const { fallback, native } = getKernelCallCounts();
+  for (const k of Object.keys(native)) kernelsSeenNative.add(k);
+  const unexpected = Object.keys(fallback).filter((k) => !(k in expectedFallbacks)).sort();
+  if (unexpected.length > 0) {
+    throw new Error(`${label}: expected every native kernel to run natively but found JS fallbacks: ${unexpected.map((k) => `${k} x${fallback[k]}`).join(", ")}`);
+  }
+  const missing = Object.keys(expectedFallbacks).filter((k) => !(k in fallback)).sort();
+  if (missing.length > 0) {
+    throw new Error(`${label}: expected ${missing.join(", ")} to fall back to JS (listed as expected) but found it native: ${missing.map((k) => `${k} x${native[k] ?? 0}`).join(", ")}`);
+  }
+}
+
+/**
+ * Runs fn on cpu and on onednn and asserts equal shapes, dtypes and close values, and that every native
+ * kernel ran natively on onednn except `expectedFallbacks`.
+ */
+export async function assertMatchesCpu(label: string, fn: () => Out, options: MatchOptions = {}): Promise<void> {
   await onednnReady();
+  const tol: Tolerance = { rtol: options.rtol, atol: options.atol };
   const expected = await runOn("cpu", fn);
+  resetKernelCallCounts();
   const actual = await runOn("onednn", fn);
   if (expected.length !== actual.length) throw new Error(`${label}: expected ${expected.length} outputs but found ${actual.length}`);
   expected.forEach((e, i) => {
@@ -67,6 +98,7 @@ export async function assertMatchesCpu(label: string, fn: () => Out, tol: Tolera
     if (a.dtype !== e.dtype) throw new Error(`${label} output ${i}: expected dtype ${e.dtype} but found ${a.dtype}`);
     assertAllClose(a.values, e.values, `${label} output ${i}`, tol);
   });
+  assertNativeRan(label, options.expectedFallbacks);
 }
 
 /** A small seeded generator (mulberry32) so failures reproduce. */

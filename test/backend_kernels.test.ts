@@ -1,7 +1,9 @@
 // Every native kernel of the onednn backend against tfjs's cpu kernel on seeded random inputs.
 import { test } from "node:test";
+import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { assertMatchesCpu, rand } from "./backend_helpers";
+import { nativeKernelNames } from "mnist-lab";
+import { assertMatchesCpu, kernelsSeenNative, rand } from "./backend_helpers";
 
 const s = (shape: number[]) => `[${shape.join(",")}]`;
 
@@ -41,6 +43,34 @@ for (const activation of ["linear", "relu6", "elu", "leakyrelu", "sigmoid", "pre
     })));
 }
 
+// NCHW runs natively too (transposed around the NHWC convolution), gradients included.
+test("conv2d NCHW x=[2,3,7,7] f=[3,3,3,4] s=2 p=same, with grads", () => assertMatchesCpu("conv2d NCHW", () => {
+  const x = rand([2, 3, 7, 7], 1) as tf.Tensor4D, f = rand([3, 3, 3, 4], 2) as tf.Tensor4D;
+  const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same", "NCHW");
+  return [conv(x, f), ...tf.grads(conv)([x, f], rand(conv(x, f).shape, 3))];
+}, { rtol: 1e-3, atol: 1e-4 }));
+test("conv2d NCHW x=[1,2,5,5] f=[2,2,2,3] p=explicit [[0,0],[0,0],[1,0],[0,1]]", () => assertMatchesCpu("conv2d NCHW explicit", () =>
+  tf.conv2d(rand([1, 2, 5, 5], 1) as tf.Tensor4D, rand([2, 2, 2, 3], 2) as tf.Tensor4D, 1, [[0, 0], [0, 0], [1, 0], [0, 1]], "NCHW")));
+
+// FusedConv2D's epilogue in every form tfjs-cpu accepts: per-channel bias fuses, other biases and PReLU
+// run after the convolution as native broadcasting ops.
+const FUSED_EPILOGUES: Array<{ name: string; nchw?: boolean; bias?: number[]; prelu?: number[]; activation?: "relu" | "prelu" | "elu" }> = [
+  { name: "bias=[] relu", bias: [], activation: "relu" },
+  { name: "bias=[2,6,6,4] (full size) elu", bias: [2, 6, 6, 4], activation: "elu" },
+  { name: "bias=[1,1,4] prelu=[1,1,4]", bias: [1, 1, 4], prelu: [1, 1, 4], activation: "prelu" },
+  { name: "prelu=[]", prelu: [], activation: "prelu" },
+  { name: "NCHW bias=[4] prelu=[4]", nchw: true, bias: [4], prelu: [4], activation: "prelu" },
+  { name: "NCHW bias=[] relu", nchw: true, bias: [], activation: "relu" },
+  { name: "NCHW bias=[1] prelu=[1]", nchw: true, bias: [1], prelu: [1], activation: "prelu" },
+];
+for (const c of FUSED_EPILOGUES) {
+  test(`fusedConv2d ${c.name} x=${c.nchw ? "[2,3,6,6]" : "[2,6,6,3]"} f=[3,3,3,4] p=same`, () => assertMatchesCpu(c.name, () => tf.fused.conv2d({
+    x: rand(c.nchw ? [2, 3, 6, 6] : [2, 6, 6, 3], 1) as tf.Tensor4D, filter: rand([3, 3, 3, 4], 2) as tf.Tensor4D, strides: 1, pad: "same",
+    dataFormat: c.nchw ? "NCHW" : "NHWC", bias: c.bias ? rand(c.bias, 3) : undefined, activation: c.activation,
+    preluActivationWeights: c.prelu ? rand(c.prelu, 4) : undefined,
+  }), { rtol: 1e-4, atol: 1e-4 }));
+}
+
 // BatchMatMul and _FusedMatMul, with gradients (which transpose).
 const MATMULS: Array<{ a: number[]; b: number[]; ta?: boolean; tb?: boolean }> = [
   { a: [86, 160], b: [160, 26] },
@@ -65,6 +95,14 @@ test("fusedMatMul bias relu a=[86,1600] b=[1600,256]", () => assertMatchesCpu("f
 test("fusedMatMul bias=[1] linear a=[3,4] b=[4,5] (broadcast bias)", () => assertMatchesCpu("fusedMatMul", () =>
   tf.fused.matMul({ a: rand([3, 4], 1), b: rand([4, 5], 2), bias: rand([1], 3) })));
 
+test("fusedMatMul bias=[2,2] relu and prelu=[1,2] a=[1,2,3] b=[1,3,2] (epilogue after the sgemm)", () => assertMatchesCpu("fusedMatMul epilogue", () => [
+  tf.fused.matMul({ a: rand([1, 2, 3], 1) as tf.Tensor3D, b: rand([1, 3, 2], 2) as tf.Tensor3D, bias: rand([2, 2], 3), activation: "relu" }),
+  tf.fused.matMul({ a: rand([1, 2, 3], 1) as tf.Tensor3D, b: rand([1, 3, 2], 2) as tf.Tensor3D, activation: "prelu", preluActivationWeights: rand([1, 2], 4) }),
+  tf.fused.matMul({ a: rand([4, 3], 1), b: rand([3, 2], 2), bias: rand([1, 1, 2], 3) }),
+]));
+test("prelu x=[2,3,4] alpha=[4] and alpha=[]", () => assertMatchesCpu("prelu", () =>
+  [tf.prelu(rand([2, 3, 4], 1), rand([4], 2)), tf.prelu(rand([2, 3, 4], 1), tf.scalar(0.25))]));
+
 // MaxPool and MaxPoolGrad, including ties (constant input) and NaN.
 const POOLS: Array<{ x: number[]; size: number; stride: number; pad: "valid" | "same" }> = [
   { x: [2, 20, 20, 64], size: 2, stride: 2, pad: "valid" },
@@ -81,6 +119,8 @@ for (const p of POOLS) {
 }
 test("maxPool grad ties x=[1,4,4,2] constant", () => assertMatchesCpu("ties", () =>
   tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, "valid"))(tf.ones([1, 4, 4, 2]))));
+test("maxPool 1x1 that keeps the shape returns its input x=[1,2,2,3] s=2 p=1 (as tfjs's kernels do)", () => assertMatchesCpu("maxPool 1x1", () =>
+  tf.maxPool(rand([1, 2, 2, 3], 1) as tf.Tensor4D, 1, 2, 1)));
 test("maxPool NaN and -Infinity x=[1,2,2,1]", () => assertMatchesCpu("nan pool", () =>
   tf.maxPool(tf.tensor4d([NaN, -Infinity, 1, NaN, NaN, NaN, NaN, NaN], [2, 2, 2, 1]), 2, 2, "valid")));
 
@@ -169,6 +209,12 @@ test("reduce NaN and Infinity x=[2,5]", () => assertMatchesCpu("special reduce",
   const x = tf.tensor2d([1, NaN, 3, Infinity, -1, -Infinity, 2, 0, 5, 1], [2, 5]);
   return [tf.sum(x, 1), tf.max(x, 1), tf.min(x, 1), tf.mean(x, 1), tf.argMax(x, 1)];
 }));
+test("sum int32 x=[3,4,5] axes=[1] and [0,2], bool x=[7] (counts)", () => assertMatchesCpu("int32 sum", () => {
+  const x = tf.cast(tf.mul(rand([3, 4, 5], 1), 1000), "int32");
+  return [tf.sum(x, 1), tf.sum(x, [0, 2], true), tf.sum(tf.tensor1d([1, 0, 1, 1, 0, 1, 1], "bool"))];
+}));
+test("mean of 3e38 stays finite x=[3] and x=[3,2] axes=[0] (accumulates in double)", () => assertMatchesCpu("mean 3e38", () =>
+  [tf.mean(tf.tensor1d([3e38, 3e38, 3e38])), tf.mean(tf.fill([3, 2], 3e38), 0), tf.sum(tf.tensor1d([3e38, 3e38, -3e38]))]));
 test("reduce zero-size x=[0,3] axes=[0] and x=[2,0] axes=[1]", () => assertMatchesCpu("empty reduce", () =>
   [tf.sum(tf.zeros([0, 3]), 0), tf.mean(tf.zeros([2, 0]), 1), tf.sum(tf.zeros([2, 0]), 1)]));
 
@@ -221,3 +267,8 @@ test("conv2d and matMul NaN and Infinity x=[1,4,4,2] f=[2,2,2,3]", () => assertM
   return [tf.conv2d(x, f, 1, "valid"), tf.fused.conv2d({ x, filter: f, strides: 1, pad: "same", bias: rand([3], 3), activation: "relu" }),
     tf.matMul(tf.reshape(x, [4, 8]), rand([8, 3], 4)), tf.fused.matMul({ a: tf.reshape(x, [4, 8]), b: rand([8, 3], 4), activation: "relu" })];
 }));
+
+// Runs last (node:test keeps file order): a native kernel no test above ran natively is a kernel nobody checks.
+test("nativeKernelNames every native kernel ran natively in a test above", () => {
+  assert.deepEqual(nativeKernelNames().filter((k) => !kernelsSeenNative.has(k)), []);
+});

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { buildReportCnn, compileReportCnn, getJsKernelCalls, makeOptimizer, nativeKernelNames, resetJsKernelCalls, type OptimizerName } from "mnist-lab";
+import { buildReportCnn, compileReportCnn, getKernelCallCounts, makeOptimizer, nativeKernelNames, resetKernelCallCounts, type OptimizerName } from "mnist-lab";
 import { assertAllClose, onednnReady, randomValues } from "./backend_helpers";
 
 function batch(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
@@ -23,9 +23,9 @@ for (const optimizer of ["rmsprop", "adam"] as OptimizerName[]) {
     compileReportCnn(model, makeOptimizer(optimizer));
     const { x, y } = batch(8, 3);
     await model.trainOnBatch(x, y);
-    resetJsKernelCalls();
+    resetKernelCallCounts();
     const profile = await tf.profile(async () => { await model.trainOnBatch(x, y); });
-    const js = getJsKernelCalls();
+    const js = getKernelCallCounts().js;
     const native = new Set(nativeKernelNames());
     const unknown = [...new Set(profile.kernelNames.filter((k) => !isScope(k) && !native.has(k)))];
     assert.deepEqual({ js, unknown }, { js: {}, unknown: [] }, `kernels that ran in JS: ${JSON.stringify(js)} ${unknown.join(", ")}`);
@@ -39,9 +39,9 @@ test("onednn inference x=[100,28,28,1] runs no kernel in JS", async () => {
   await tf.setBackend("onednn");
   const model = buildReportCnn({ seed: 1 });
   const { x, y } = batch(100, 5);
-  resetJsKernelCalls();
+  resetKernelCallCounts();
   const profile = await tf.profile(() => { const p = model.predict(x, { batchSize: 32 }) as tf.Tensor; p.dataSync(); p.dispose(); });
-  const js = getJsKernelCalls();
+  const js = getKernelCallCounts().js;
   const native = new Set(nativeKernelNames());
   const unknown = [...new Set(profile.kernelNames.filter((k) => !isScope(k) && !native.has(k)))];
   assert.deepEqual({ js, unknown }, { js: {}, unknown: [] });

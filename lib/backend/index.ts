@@ -4,12 +4,13 @@ export type { BackendCandidate, BackendName, BackendReport } from "./select";
 export {
   ONEDNN_BACKEND_NAME,
   OnednnBackend,
-  getJsKernelCalls,
+  getKernelCallCounts,
   nativeKernelNames,
   registerOnednnBackend,
   releasePooledMemory,
-  resetJsKernelCalls,
+  resetKernelCallCounts,
 } from "./onednn_backend";
+export type { KernelCallCounts } from "./onednn_backend";
 export { BufferPool } from "./buffer_pool";
 export { loadNativeBinding } from "./native_binding";
 export type { NativeBinding, NativeBindingResult } from "./native_binding";

@@ -10,6 +10,8 @@ import { BufferPool } from "./buffer_pool";
 
 export const ONEDNN_BACKEND_NAME = "onednn";
 
+const NATIVE_KERNEL_NAMES = new Set(NATIVE_KERNELS.map((k) => k.kernelName));
+
 type PoolDtype = "float32" | "int32" | "bool";
 type PoolArray = Float32Array | Int32Array | Uint8Array;
 
@@ -59,6 +61,8 @@ export class OnednnBackend extends MathBackendCPU {
    * code outside (tfjs's io, users) may read `values.buffer` whole; the buffer goes back to the pool.
    */
   escape(dataId: tf.DataId): void {
+    // data.get of an id this backend does not hold asks the engine to move it here, which reads it: endless.
+    if (!this.data.has(dataId)) return;
     const data = this.data.get(dataId);
     const values = data?.values as PoolArray | undefined;
     if (!values || !this.owned.has(values)) return;
@@ -75,7 +79,7 @@ export class OnednnBackend extends MathBackendCPU {
   }
 
   override disposeData(dataId: tf.DataId, force = false): boolean {
-    const data = this.data.get(dataId);
+    const data = this.data.has(dataId) ? this.data.get(dataId) : undefined;
     if (data && (force || data.refCount <= 1) && data.values && this.owned.has(data.values as object)) {
       const values = data.values as PoolArray;
       this.owned.delete(values);
@@ -100,15 +104,31 @@ export class OnednnBackend extends MathBackendCPU {
   }
 }
 
-const jsKernelCalls = new Map<string, number>();
-
-/** Kernels that ran in JS on the onednn backend since the last reset (no native version, or it declined the input). */
-export function getJsKernelCalls(): Record<string, number> {
-  return Object.fromEntries(jsKernelCalls);
+/** How kernels ran on the onednn backend since the last reset, as kernel name -> calls. */
+export interface KernelCallCounts {
+  /** Ran in the addon (or zero-copy, like Reshape). */
+  native: Record<string, number>;
+  /**
+   * Have a native version but ran in tfjs-cpu's JS kernel: the native one declined the inputs (dtype, layout,
+   * shapes it does not handle) or MNIST_ONEDNN_JS_KERNELS switched it off. Tests fail on these.
+   */
+  fallback: Record<string, number>;
+  /** Ran in JS, fallbacks included (most have no native version). */
+  js: Record<string, number>;
 }
 
-export function resetJsKernelCalls(): void {
-  jsKernelCalls.clear();
+// Counted per process rather than per backend instance: tfjs's engine.reset() replaces the instance.
+const callCounts = { native: new Map<string, number>(), fallback: new Map<string, number>(), js: new Map<string, number>() };
+const count = (map: Map<string, number>, name: string) => map.set(name, (map.get(name) ?? 0) + 1);
+
+/** Kernel calls on the onednn backend since the last reset: native, fallen back to JS, and all JS. */
+export function getKernelCallCounts(): KernelCallCounts {
+  return { native: Object.fromEntries(callCounts.native), fallback: Object.fromEntries(callCounts.fallback), js: Object.fromEntries(callCounts.js) };
+}
+
+/** Zeroes every count of getKernelCallCounts. */
+export function resetKernelCallCounts(): void {
+  for (const map of Object.values(callCounts)) map.clear();
 }
 
 /** Names of the kernels with a native (or zero-copy) implementation on the onednn backend. */
@@ -129,16 +149,26 @@ export function registerOnednnBackend(native: NativeBinding, priority = 0): bool
   for (const config of tf.getKernelsForBackend("cpu")) {
     const name = config.kernelName;
     const cpuFunc = config.kernelFunc;
+    const hasNative = NATIVE_KERNEL_NAMES.has(name);
     const runJs: tf.KernelFunc = (args) => {
-      jsKernelCalls.set(name, (jsKernelCalls.get(name) ?? 0) + 1);
+      count(callCounts.js, name);
+      if (hasNative) count(callCounts.fallback, name);
       const backend = args.backend as OnednnBackend;
       // A JS kernel may keep a view of its inputs (cpu Slice does), so those arrays must never be recycled.
-      for (const t of Object.values(args.inputs)) if (t) backend.escape((t as tf.TensorInfo).dataId);
+      // Some kernels take a list of tensors as one input (RaggedGather's paramsNestedSplits).
+      for (const input of Object.values(args.inputs) as Array<tf.TensorInfo | tf.TensorInfo[] | undefined>) {
+        for (const t of Array.isArray(input) ? input : [input]) if (t) backend.escape(t.dataId);
+      }
       return cpuFunc(args);
     };
     const nativeFunc = natives.get(name);
     const kernelFunc: tf.KernelFunc = nativeFunc
-      ? (args) => nativeFunc(args as unknown as NativeKernelArgs) ?? runJs(args)
+      ? (args) => {
+        const out = nativeFunc(args as unknown as NativeKernelArgs);
+        if (out == null) return runJs(args);
+        count(callCounts.native, name);
+        return out;
+      }
       : runJs;
     tf.registerKernel({ ...config, backendName: ONEDNN_BACKEND_NAME, kernelFunc });
   }
@@ -146,7 +176,8 @@ export function registerOnednnBackend(native: NativeBinding, priority = 0): bool
     if (tf.getKernel(name, ONEDNN_BACKEND_NAME) == null) {
       tf.registerKernel({ kernelName: name, backendName: ONEDNN_BACKEND_NAME, kernelFunc: (args) => {
         const r = nativeFunc(args as unknown as NativeKernelArgs);
-        if (r == null) throw new Error(`Kernel ${name} has no JS fallback on the onednn backend for these inputs`);
+        if (r == null) throw new Error(`Expected inputs the native ${name} kernel accepts (it has no JS fallback) but found others`);
+        count(callCounts.native, name);
         return r;
       } });
     }

@@ -11,7 +11,8 @@ namespace {
 
 // Binary op codes shared with lib/backend/kernels/elementwise.ts.
 enum BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kPow, kSquaredDifference,
-                kEqual, kNotEqual, kGreater, kGreaterEqual, kLess, kLessEqual, kLogicalAnd, kLogicalOr, kBinaryOpCount };
+                kEqual, kNotEqual, kGreater, kGreaterEqual, kLess, kLessEqual, kLogicalAnd, kLogicalOr, kPrelu,
+                kBinaryOpCount };
 
 template <int Op, typename T>
 inline auto Apply(T a, T b) {
@@ -30,7 +31,8 @@ inline auto Apply(T a, T b) {
   else if constexpr (Op == kLess) return static_cast<uint8_t>(a < b);
   else if constexpr (Op == kLessEqual) return static_cast<uint8_t>(a <= b);
   else if constexpr (Op == kLogicalAnd) return static_cast<uint8_t>(a && b);
-  else return static_cast<uint8_t>(a || b);
+  else if constexpr (Op == kLogicalOr) return static_cast<uint8_t>(a || b);
+  else return a < 0 ? a * b : a;  // kPrelu: b is alpha
 }
 
 // Output dims collapsed to at most a few, with each input's stride per dim (0 where it broadcasts).
@@ -133,7 +135,7 @@ template <int Op>
 void DispatchKind(const Napi::CallbackInfo& info, char kind, const Broadcast& p, int64_t total) {
   Napi::Env env = info.Env();
   constexpr bool logical = Op == kLogicalAnd || Op == kLogicalOr;
-  constexpr bool comparison = Op >= kEqual;
+  constexpr bool comparison = Op >= kEqual && Op <= kLessEqual;
   if constexpr (logical) {
     ONEDNN_CHECK(env, kind == 'b', TypeError, "Expected bool (Uint8Array) inputs for a logical op");
     Dispatch<Op, uint8_t>(info, p, total);

@@ -1,6 +1,7 @@
 // Reductions over the middle axis of an [outer, reduce, inner] view; lib/backend/kernels/reduce.ts
 // brings any axis set to that form (transposing only when the axes are not contiguous).
-// Sums accumulate in double, as tfjs-cpu does in JS numbers.
+// Sums accumulate in double, as tfjs-cpu does in JS numbers; a mean divides before rounding to float, so
+// values near FLT_MAX do not overflow (tfjs-cpu divides each element first).
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -60,6 +61,20 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     }
     return env.Undefined();
   }
+  if (op == kSum && ArrayKind(info, 1, "x") == 'i') {
+    // int32 sums (counts of correct predictions): wrap to int32 like tfjs-cpu's Int32Array store.
+    auto x = GetArray<int32_t>(info, 1, "x");
+    auto y = GetArray<int32_t>(info, 2, "output");
+    CheckSize(env, x, k1 * r * k2, "x");
+    CheckSize(env, y, k1 * k2, "output");
+    for (int64_t o = 0; o < k1 * k2; ++o) {
+      int64_t i = o / k2, j = o % k2;
+      int64_t acc = 0;
+      for (int64_t t = 0; t < r; ++t) acc += x.data[(i * r + t) * k2 + j];
+      y.data[o] = static_cast<int32_t>(static_cast<uint32_t>(acc));
+    }
+    return env.Undefined();
+  }
   auto x = GetArray<float>(info, 1, "x");
   CheckSize(env, x, k1 * r * k2, "x");
   if (op == kArgMax || op == kArgMin) {
@@ -99,7 +114,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
 #pragma omp critical
       for (int64_t j = 0; j < k2; ++j) total[j] = prod ? total[j] * part[j] : total[j] + part[j];
     }
-    for (int64_t j = 0; j < k2; ++j) y.data[j] = static_cast<float>(total[j]);
+    for (int64_t j = 0; j < k2; ++j) y.data[j] = static_cast<float>(op == kMean ? total[j] / static_cast<double>(r) : total[j]);
   } else {
 #pragma omp parallel for if (k1 * r * k2 > kParallelGrain) schedule(static)
     for (int64_t o = 0; o < k1 * k2; ++o) {
@@ -108,12 +123,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
       double acc = prod ? 1.0 : 0.0;
       if (prod) for (int64_t t = 0; t < r; ++t) acc *= p[t * k2];
       else for (int64_t t = 0; t < r; ++t) acc += p[t * k2];
+      // A mean over an empty axis is 0, as tfjs-cpu's sum of x / 0 over no elements.
+      if (op == kMean) acc = r == 0 ? 0.0 : acc / static_cast<double>(r);
       y.data[o] = static_cast<float>(acc);
     }
-  }
-  if (op == kMean) {
-    const float count = static_cast<float>(r);
-    for (int64_t o = 0; o < k1 * k2; ++o) y.data[o] = y.data[o] / count;
   }
   return env.Undefined();
 }

@@ -1,15 +1,47 @@
 // Broadcasting binary ops, unary ops and Select (native/src/elementwise.cc).
 import { backend_util } from "@tensorflow/tfjs-core";
+import type { TensorInfo } from "@tensorflow/tfjs-core";
+import type { OnednnBackend } from "../onednn_backend";
 import type { NativeKernelConfig } from "./util";
 import { f32, numeric, output } from "./util";
 
-// Op codes of native/src/elementwise.cc.
+// Op codes of native/src/elementwise.cc; Prelu's inputs are named x and alpha, so it has its own config.
+export const ADD_OP = 0;
+export const PRELU_OP = 16;
 const BINARY_OPS: Array<[string, number, "arithmetic" | "comparison" | "logical"]> = [
   ["Add", 0, "arithmetic"], ["Sub", 1, "arithmetic"], ["Multiply", 2, "arithmetic"], ["RealDiv", 3, "arithmetic"],
   ["Maximum", 4, "arithmetic"], ["Minimum", 5, "arithmetic"], ["Pow", 6, "arithmetic"], ["SquaredDifference", 7, "arithmetic"],
   ["Equal", 8, "comparison"], ["NotEqual", 9, "comparison"], ["Greater", 10, "comparison"], ["GreaterEqual", 11, "comparison"],
   ["Less", 12, "comparison"], ["LessEqual", 13, "comparison"], ["LogicalAnd", 14, "logical"], ["LogicalOr", 15, "logical"],
 ];
+
+/** A float32 tensor of the backend combined with a float32 array of `bShape` by a broadcasting binary op. */
+export function binaryInto(backend: OnednnBackend, op: number, a: TensorInfo, b: Float32Array, bShape: number[]): TensorInfo {
+  const shape = backend_util.assertAndGetBroadcastShape(a.shape, bShape);
+  const out = output(backend, shape, "float32");
+  backend.native.binary(op, f32(backend, a)!, a.shape, b, bShape, out.values, shape);
+  return out.info;
+}
+
+// Unary op codes by fused activation code (fused.ts's activationCode: relu, relu6, elu, leakyrelu, sigmoid).
+const ACTIVATION_UNARY_OPS: Record<number, number> = { 1: 0, 2: 12, 3: 15, 4: 14, 5: 11 };
+
+/** A fused kernel's activation (by activationCode's code) applied to a float32 tensor of the backend. */
+export function unaryActivation(backend: OnednnBackend, x: TensorInfo, code: number, alpha: number): TensorInfo {
+  const out = output(backend, [...x.shape], "float32");
+  backend.native.unary(ACTIVATION_UNARY_OPS[code], f32(backend, x)!, out.values, alpha, 0);
+  return out.info;
+}
+
+export const preluConfig: NativeKernelConfig = {
+  kernelName: "Prelu",
+  kernelFunc: ({ inputs, backend }) => {
+    const { x, alpha } = inputs;
+    const a = f32(backend, alpha);
+    if (!x || !alpha || !a || !f32(backend, x)) return null;
+    return binaryInto(backend, PRELU_OP, x, a, [...alpha.shape]);
+  },
+};
 
 function binaryConfig(kernelName: string, op: number, kind: "arithmetic" | "comparison" | "logical"): NativeKernelConfig {
   return {
@@ -121,6 +153,7 @@ export const elementwiseConfigs: NativeKernelConfig[] = [
   reluGradConfig,
   ...BINARY_OPS.map(([name, op, kind]) => binaryConfig(name, op, kind)),
   ...UNARY_OPS.map(([name, op, params]) => unaryConfig(name, op, params)),
+  preluConfig,
   logicalNotConfig,
   selectConfig,
   fillConfig("ZerosLike", 0),

@@ -1,7 +1,8 @@
 // BatchMatMul and _FusedMatMul on oneDNN's sgemm (native/src/matmul.cc), bias and activation fused.
 import { backend_util } from "@tensorflow/tfjs-core";
 import type { NativeKernelArgs, NativeKernelConfig } from "./util";
-import { f32, fusedEpilogue, output, sizeOf } from "./util";
+import { f32, output, sizeOf } from "./util";
+import { NO_EPILOGUE, planEpilogue } from "./fused";
 
 function matMul(args: NativeKernelArgs, fused: boolean) {
   const { inputs, backend, attrs } = args;
@@ -19,13 +20,16 @@ function matMul(args: NativeKernelArgs, fused: boolean) {
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
   if (batchA === batchB && aBatchShape.join() !== bBatchShape.join() && aBatchShape.length === bBatchShape.length) return null;
   const batchShape = backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
-  if (batchA === 0 || batchB === 0) return null;
-  const epilogue = fusedEpilogue(args, fused, (bias, shape) => bias.length === n && (shape.length <= 1 || sizeOf(shape.slice(0, -1)) === 1));
+  const outShape = [...batchShape, m, n];
+  // A bias of one value per column fuses; one that would add dimensions (rank above the output's) does not.
+  const perColumn = (shape: readonly number[]) => shape.length <= outShape.length && shape.length > 0 &&
+    shape[shape.length - 1] === n && sizeOf(shape.slice(0, -1)) === 1;
+  const epilogue = fused ? planEpilogue(args, outShape, perColumn, (shape) => [...shape]) : NO_EPILOGUE;
   if (!epilogue) return null;
-  const { bias, act } = epilogue;
-  const out = output(backend, [...batchShape, m, n], "float32");
-  backend.native.matMul(a, b, out.values, batchA, batchB, m, n, k, ta, tb, bias, act.code, act.alpha);
-  return out.info;
+  const out = output(backend, outShape, "float32");
+  if (sizeOf(outShape) === 0) return epilogue.finish(out.info);
+  backend.native.matMul(a, b, out.values, batchA, batchB, m, n, k, ta, tb, epilogue.bias, epilogue.code, epilogue.alpha);
+  return epilogue.finish(out.info);
 }
 
 export const batchMatMulConfig: NativeKernelConfig = { kernelName: "BatchMatMul", kernelFunc: (args) => matMul(args, false) };

@@ -1,5 +1,5 @@
 // MaxPool and MaxPoolGrad (native/src/pool.cc): NHWC loops vectorised over channels.
-import { backend_util } from "@tensorflow/tfjs-core";
+import { backend_util, util } from "@tensorflow/tfjs-core";
 import type { NativeKernelConfig } from "./util";
 import { f32, output } from "./util";
 
@@ -19,6 +19,13 @@ export const maxPoolConfig: NativeKernelConfig = {
     if (!x || inputs.x!.shape.length !== 4) return null;
     const p = poolInfo(inputs.x!.shape, attrs);
     if (!p) return null;
+    // A 1x1 window that keeps the shape returns the input itself, as tfjs's kernels do (and tfjs's own specs
+    // expect), even where padding shifts the windows onto the border.
+    const c = p.info;
+    if (c.filterHeight === 1 && c.filterWidth === 1 && util.arraysEqual(c.inShape, c.outShape)) {
+      backend.incRef(inputs.x!.dataId);
+      return { dataId: inputs.x!.dataId, shape: [...inputs.x!.shape], dtype: "float32" };
+    }
     const y = output(backend, p.info.outShape, "float32");
     backend.native.maxPool(x, y.values, p.params);
     return y.info;

@@ -49,35 +49,3 @@ export function output<D extends "float32" | "int32" | "bool">(
   const info = backend.makeTensorInfo(shape, dtype, values);
   return { info, values: values as never };
 }
-
-/** Activation codes of the fused kernels (native/src/matmul.cc, conv2d.cc); null where only JS has it (prelu). */
-export function activationCode(activation: unknown, leakyreluAlpha: unknown): { code: number; alpha: number } | null {
-  switch (activation ?? "linear") {
-    case "linear": return { code: 0, alpha: 0 };
-    case "relu": return { code: 1, alpha: 0 };
-    case "relu6": return { code: 2, alpha: 0 };
-    case "elu": return { code: 3, alpha: 1 };
-    case "leakyrelu": return { code: 4, alpha: typeof leakyreluAlpha === "number" ? leakyreluAlpha : 0.2 };
-    case "sigmoid": return { code: 5, alpha: 0 };
-    default: return null;
-  }
-}
-
-/**
- * The epilogue of a fused conv or matmul: bias and activation. Null when only the JS kernel can run it
- * (prelu, an unknown activation, or a bias `biasFits` rejects). Unfused kernels get no bias, linear.
- */
-export function fusedEpilogue(
-  args: NativeKernelArgs,
-  fused: boolean,
-  biasFits: (bias: Float32Array, shape: readonly number[]) => boolean,
-): { bias: Float32Array | null; act: { code: number; alpha: number } } | null {
-  const { inputs, backend, attrs } = args;
-  if (!fused) return { bias: null, act: { code: 0, alpha: 0 } };
-  if (inputs.preluActivationWeights) return null;
-  const act = activationCode(attrs.activation, attrs.leakyreluAlpha);
-  if (!act) return null;
-  if (!inputs.bias) return { bias: null, act };
-  const bias = f32(backend, inputs.bias);
-  return bias && biasFits(bias, inputs.bias.shape) ? { bias, act } : null;
-}

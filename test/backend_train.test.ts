@@ -1,0 +1,63 @@
+// The training loop (trainRun and its resume) on the onednn backend, with the report's full-size CNN at batch
+// 86 on a tiny synthetic set: the runs complete, resume like an uninterrupted run, and no native kernel
+// falls back to JS on the way (test/train.test.ts covers the loop's behaviour in depth on cpu).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { getKernelCallCounts, loadRun, resetKernelCallCounts, trainRun, type TrainConfigInput } from "mnist-lab";
+import { assertAllClose, assertNativeRan } from "./backend_helpers";
+import { syntheticDigits, tempDir } from "./helpers/train_fixtures";
+
+// More images than the limits, so trainLimit (two batches of 86) and validationLimit do the selecting.
+const data = { train: syntheticDigits(200, 1), test: syntheticDigits(120, 2) };
+const config: TrainConfigInput = { optimizer: "rmsprop", epochs: 2, batchSize: 86, trainLimit: 172, validationLimit: 100 };
+const quiet = () => undefined;
+const strip = (history: Array<Record<string, number>>) => history.map(({ epoch_seconds: _s, ...rest }) => rest);
+
+test("trainRun on onednn trains the report's CNN natively and records the backend", async () => {
+  resetKernelCallCounts();
+  const before = tf.memory().numTensors;
+  const run = await trainRun(config, { data, runsDir: tempDir(), log: quiet, backend: "onednn", loadModel: false });
+  assert.equal(tf.getBackend(), "onednn");
+  assert.equal(run.status, "trained");
+  assert.equal(run.history.length, 2);
+  assert.deepEqual(run.metrics.backends, ["onednn"]);
+  assert.equal(run.metrics.trainCount, 172);
+  assert.equal(run.metrics.validationCount, 100);
+  for (const h of run.history) assert.ok(Number.isFinite(h.loss) && Number.isFinite(h.val_loss), `finite losses: ${JSON.stringify(h)}`);
+  assertNativeRan("trainRun");
+  const { native } = getKernelCallCounts();
+  for (const k of ["FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "_FusedMatMul", "MaxPool", "FusedBatchNorm"]) {
+    assert.ok(native[k] > 0, `Expected ${k} to run natively during training but found no native call`);
+  }
+  assert.equal(tf.memory().numTensors, before, "tensors left after the run");
+});
+
+test("trainRun on onednn resumed after an interruption ends like an uninterrupted run", async () => {
+  const straight = await trainRun(config, { data, runsDir: tempDir(), log: quiet, backend: "onednn", loadModel: false });
+  const runsDir = tempDir();
+  await assert.rejects(
+    trainRun(config, { data, runsDir, log: quiet, backend: "onednn", onEpoch: ({ epoch }) => { if (epoch === 1) throw new Error("interrupted"); } }),
+    /interrupted/,
+  );
+  const runDir = path.join(runsDir, straight.runId);
+  assert.ok(!fs.existsSync(path.join(runDir, "metrics.json")), "an interrupted run has no metrics");
+  assert.equal(loadRun(runDir).history.length, 1);
+  resetKernelCallCounts();
+  const lines: string[] = [];
+  const resumed = await trainRun(config, { data, runsDir, log: (l) => lines.push(l), backend: "onednn", loadModel: false });
+  assertNativeRan("resumed trainRun");
+  assert.equal(resumed.status, "resumed");
+  assert.equal(resumed.resumedFromEpoch, 1);
+  assert.match(lines[0], /^Resuming run .* after epoch 1\/2/);
+  assert.deepEqual(resumed.metrics.backends, ["onednn"]);
+  // oneDNN's threaded reductions may sum in another order between runs, so the histories match closely, not bitwise.
+  const [a, e] = [strip(resumed.history), strip(straight.history)];
+  assert.deepEqual(a.map((h) => Object.keys(h).sort()), e.map((h) => Object.keys(h).sort()));
+  for (let i = 0; i < e.length; i++) {
+    const keys = Object.keys(e[i]).sort();
+    assertAllClose(keys.map((k) => a[i][k]), keys.map((k) => e[i][k]), `epoch ${i + 1} ${keys.join(",")}`, { rtol: 1e-3, atol: 1e-5 });
+  }
+});
