@@ -33,6 +33,7 @@ export * from "./runs";
 export * from "./results";
 export * from "./report_log";
 export * from "./reproduction";
+export * from "./experiments";
 export * from "./train";
 export * from "./backend";
 export * from "./bench";

@@ -32,8 +32,8 @@ export interface TrainConfig {
   validationLimit: number | null;
   /** The report's CNN with these knobs, or null for a model built elsewhere (see `architecture`). */
   model: Required<Omit<ReportCnnOptions, "seed">> | null;
-  /** A model built in a cell (trainModel): its name and the SHA-256 of its topology with layer names left out. */
-  architecture?: { name: string; sha256: string; parameters: number };
+  /** A model built in a cell (trainModel): the SHA-256 of its topology with layer names left out, and its size. */
+  architecture?: { sha256: string; parameters: number };
   /** SHA-256 of the training and validation data when it is not the verified MNIST (absent for MNIST). */
   dataSha256?: string;
   /**
@@ -149,14 +149,15 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * A readable id for a config, e.g. `adam-e40-b86-aug-asrun-s42-3f9a1c2b`; the hash covers every field, so runs
+ * A readable id for a config, e.g. `adam-e40-b86-aug-asrun-s42-3f9a1c2b` (a model built in a cell adds
+ * `model<parameters>-` in front); the hash covers every field, so runs
  * that differ in anything (limits, model knobs, schedule) never share a directory.
  */
 export function runIdFor(config: TrainConfig): string {
   const hash = createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 8);
   const limit = config.trainLimit === null ? "" : `-n${config.trainLimit}`;
   const schedule = config.schedule.replace("-", "");
-  const architecture = config.architecture ? `${config.architecture.name.replace(/[^A-Za-z0-9_.]+/g, "_").slice(0, 40)}-` : "";
+  const architecture = config.architecture ? `model${config.architecture.parameters}-` : "";
   return `${architecture}${config.optimizer}-e${config.epochs}-b${config.batchSize}-${config.augment ? "aug" : "noaug"}${limit}-${schedule}-s${config.seed}-${hash}`;
 }
 

@@ -376,11 +376,13 @@ export type ExperimentConfigInput = Omit<TrainConfigInput, "model" | "architectu
  *
  * @example
  * const model = tf.sequential({ layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 10, activation: "softmax" })] });
- * const run = await trainModel(model, { optimizer: "sgd", momentum: 0.9, learningRate: 0.01, epochs: 2 }, { data: mnist, name: "linear" });
+ * const run = await trainModel(model, { optimizer: "sgd", momentum: 0.9, learningRate: 0.01, epochs: 2 }, { data: mnist });
  */
 export async function trainModel(model: tfl.LayersModel, input: ExperimentConfigInput, options: TrainRunOptions & { name?: string }): Promise<RunResult> {
   checkMnistModel(model);
-  const architecture = { name: options.name ?? "custom", sha256: topologySha256(model), parameters: model.countParams() };
+  // The label is for the log only: the same model under two labels is one run.
+  const architecture = { sha256: topologySha256(model), parameters: model.countParams() };
+  if (options.name) (options.log ?? ((line: string) => process.stdout.write(`${line}\n`)))(`${options.name}: ${architecture.parameters.toLocaleString("en")} parameters`);
   const config = withDataFingerprint(resolveTrainConfig({ ...input, model: null, architecture }), options.data);
   return runTraining(config, { ...options, loadModel: true }, { model });
 }

@@ -107,7 +107,7 @@ test("affineTransformImage zoom 2 halves the content about the centre", () => {
 test("sampleAffineParams stays in the report's Keras ranges and covers them", () => {
   const rng = new Rng(4);
   const params = Array.from({ length: 20_000 }, () => sampleAffineParams(rng));
-  const range = (key: keyof AffineParams) => [Math.min(...params.map((p) => p[key])), Math.max(...params.map((p) => p[key]))];
+  const range = (key: "thetaDegrees" | "tx" | "ty" | "zx" | "zy") => [Math.min(...params.map((p) => p[key])), Math.max(...params.map((p) => p[key]))];
   const [tMin, tMax] = range("thetaDegrees");
   assert.ok(tMin >= -10 && tMax <= 10 && tMin < -9.9 && tMax > 9.9, `theta [${tMin}, ${tMax}]`);
   for (const key of ["tx", "ty"] as const) {

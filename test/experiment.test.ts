@@ -38,7 +38,7 @@ test("trainModel trains a cell's model in place with SGD + momentum, and a rebui
   const run = await trainModel(model, config, { data, runsDir, log: quiet, name: "tiny cnn" });
   assert.equal(run.status, "trained");
   assert.equal(run.model, model);
-  assert.match(run.runId, /^tiny_cnn-sgd-e2-b20-aug-asrun-s42-[0-9a-f]{8}$/);
+  assert.match(run.runId, new RegExp(`^model${model.countParams()}-sgd-e2-b20-aug-asrun-s42-[0-9a-f]{8}$`));
   assert.equal(run.config.model, null);
   assert.equal(run.config.architecture?.parameters, model.countParams());
   assert.equal(run.config.momentum, 0.9);
@@ -46,7 +46,8 @@ test("trainModel trains a cell's model in place with SGD + momentum, and a rebui
   assert.equal(run.history.length, 2);
 
   const again = cellModel();
-  const loaded = await trainModel(again, config, { data, runsDir, log: quiet, name: "tiny cnn" });
+  // Another label, the same model and config: the same run.
+  const loaded = await trainModel(again, config, { data, runsDir, log: quiet, name: "the same cnn" });
   assert.equal(loaded.status, "loaded");
   assert.equal(loaded.runId, run.runId);
   assert.deepEqual(

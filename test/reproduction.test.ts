@@ -16,7 +16,7 @@ import {
 } from "mnist-lab";
 
 function confusionWith(pairs: Record<string, number>): number[][] {
-  const m = Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => (i === j ? 1000 : 0)));
+  const m: number[][] = Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => (i === j ? 1000 : 0)));
   for (const [key, n] of Object.entries(pairs)) {
     const [a, b] = key.split(",").map(Number);
     m[a][b] = n;

@@ -1,8 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as readline from "node:readline";
 import {
   REPORT_TRAIN_DEFAULTS,
   canonicalJson,
@@ -23,11 +25,14 @@ test("resolveTrainConfig fills the report's defaults", () => {
   assert.equal(c.batchSize, 86);
   assert.equal(c.learningRate, 0.001);
   assert.equal(c.augment, true);
-  assert.deepEqual(c.augmentation, { rotationRange: 10, zoomRange: 0.1, widthShiftRange: 0.1, heightShiftRange: 0.1 });
+  assert.deepEqual(c.augmentation, { rotationRange: 10, zoomRange: 0.1, widthShiftRange: 0.1, heightShiftRange: 0.1, center: "keras-2.3" });
   assert.equal(c.validation, "test");
-  assert.deepEqual(c.reduceLr, { monitor: "val_accuracy", factor: 0.5, patience: 3, mode: "auto", minDelta: 1e-4, cooldown: 0, minLr: 1e-5 });
+  assert.equal(c.schedule, "as-run");
+  assert.deepEqual(c.reduceLr, { monitor: "val_acc", factor: 0.5, patience: 3, mode: "auto", minDelta: 1e-4, cooldown: 0, minLr: 1e-5 });
+  assert.equal(resolveTrainConfig({ optimizer: "adam", schedule: "as-intended" }).reduceLr?.monitor, "val_accuracy");
+  assert.throws(() => resolveTrainConfig({ optimizer: "adam", schedule: "never" as "as-run" }), /Expected "as-run" or "as-intended" for schedule but found "never"/);
   assert.equal(c.earlyStopping, null);
-  assert.equal(c.model.filters, 64);
+  assert.equal(c.model?.filters, 64);
   assert.deepEqual(resolveTrainConfig({ optimizer: "adam", reduceLr: null }).reduceLr, null);
   assert.equal(REPORT_TRAIN_DEFAULTS.batchSize, 86);
 });
@@ -44,7 +49,7 @@ test("resolveTrainConfig rejects bad values saying what it expected and found", 
 test("runIdFor is readable and changes with any field of the config", () => {
   const base = resolveTrainConfig({ optimizer: "adam" });
   const id = runIdFor(base);
-  assert.match(id, /^adam-e40-b86-aug-s42-[0-9a-f]{8}$/);
+  assert.match(id, /^adam-e40-b86-aug-asrun-s42-[0-9a-f]{8}$/);
   assert.equal(runIdFor(resolveTrainConfig({ optimizer: "adam" })), id);
   assert.match(runIdFor(resolveTrainConfig({ optimizer: "rmsprop", augment: false, trainLimit: 500, seed: 1 })), /^rmsprop-e40-b86-noaug-n500-s1-/);
   const variants = [
@@ -90,17 +95,148 @@ test("loadRun reads config, history and metrics, and listRuns finds runs", () =>
   assert.throws(() => loadRun(path.join(runsDir, "nope")), /Expected a run directory with config.json at .*nope but found none/);
 });
 
+/** The pid of a process that has exited, as a lock left by SIGKILL names. */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
+}
+
 test("lockRun refuses a run a live process holds and takes over a dead process's lock", () => {
   const runDir = tempDir();
+  const lock = path.join(runDir, ".lock");
   const release = lockRun(runDir);
-  assert.equal(fs.readFileSync(path.join(runDir, ".lock"), "utf8"), String(process.pid));
+  assert.match(fs.readFileSync(lock, "utf8"), new RegExp(`^${process.pid} [0-9a-f]{32}\n$`));
   release();
-  assert.ok(!fs.existsSync(path.join(runDir, ".lock")));
-  // A live other process (our parent) holds it: refused.
-  fs.writeFileSync(path.join(runDir, ".lock"), String(process.ppid));
-  assert.throws(() => lockRun(runDir), new RegExp(`process ${process.ppid} is training it`));
-  // A finished process held it (as after SIGKILL): taken over.
-  const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
-  fs.writeFileSync(path.join(runDir, ".lock"), dead);
+  assert.ok(!fs.existsSync(lock));
+  // A live other process (our parent) holds it, in either format: refused.
+  for (const content of [`${process.ppid} ${"ab".repeat(16)}\n`, String(process.ppid)]) {
+    fs.writeFileSync(lock, content);
+    assert.throws(() => lockRun(runDir), new RegExp(`^MnistLabError: Expected run .* to be free but process ${process.ppid} is training it`));
+  }
+  // A finished process held it (as after SIGKILL), in the token format or the one before it: taken over.
+  const dead = deadPid();
+  for (const content of [`${dead} ${"cd".repeat(16)}\n`, String(dead)]) {
+    fs.writeFileSync(lock, content);
+    lockRun(runDir)();
+    assert.ok(!fs.existsSync(lock));
+  }
+});
+
+test("lockRun refuses a second lock of the same run in this process, however the path is spelled", () => {
+  const parent = tempDir();
+  const runDir = path.join(parent, "run");
+  const release = lockRun(runDir);
+  const alias = path.join(parent, "alias");
+  fs.symlinkSync(runDir, alias);
+  for (const spelling of [runDir, `${runDir}/`, alias]) {
+    assert.throws(() => lockRun(spelling), /^MnistLabError: Expected run .* to be free but this process is already training it \(a cell still running\?\): interrupt that cell or wait for it to finish$/);
+  }
+  assert.ok(fs.existsSync(path.join(runDir, ".lock")), "the refused call leaves the held lock alone");
+  release();
+  release();
+  lockRun(alias)();
+});
+
+test("lockRun's release leaves alone a lock that another process took meanwhile", () => {
+  const runDir = tempDir();
+  const lock = path.join(runDir, ".lock");
+  const release = lockRun(runDir);
+  const other = `${process.ppid} ${"ef".repeat(16)}\n`;
+  fs.rmSync(lock);
+  fs.writeFileSync(lock, other);
+  release();
+  assert.equal(fs.readFileSync(lock, "utf8"), other);
+});
+
+test("lockRun waits out an unreadable lock while it may be being written, then takes it over", () => {
+  const runDir = tempDir();
+  const lock = path.join(runDir, ".lock");
+  fs.writeFileSync(lock, "");
+  assert.throws(() => lockRun(runDir), /to be free but another process is taking it/);
+  const old = new Date(Date.now() - 60_000);
+  fs.utimesSync(lock, old, old);
   lockRun(runDir)();
+});
+
+test("lockRun lets one process take over a stale lock: a live claimant's takeover marker refuses, a dead one's does not", () => {
+  const runDir = tempDir();
+  const lock = path.join(runDir, ".lock");
+  const token = "12".repeat(16);
+  fs.writeFileSync(lock, `${deadPid()} ${token}\n`);
+  fs.writeFileSync(`${lock}.takeover-${token}-1`, `${process.ppid} ${"34".repeat(16)}\n`);
+  assert.throws(() => lockRun(runDir), /to be free but another process is taking over its stale lock/);
+  assert.ok(fs.existsSync(lock), "the stale lock is left to the claimant");
+  // The claimant died between marking and taking (SIGKILL): the next generation of marker is free.
+  fs.writeFileSync(`${lock}.takeover-${token}-1`, `${deadPid()} ${"34".repeat(16)}\n`);
+  lockRun(runDir)();
+  assert.ok(fs.existsSync(`${lock}.takeover-${token}-2`));
+});
+
+test("lockRun removes takeover markers and temp files older than an hour and keeps younger ones", () => {
+  const runDir = tempDir();
+  const names = [".lock.takeover-aa-1", ".lock.new-1-0badc0de", ".lock.takeover-bb-1", "history.csv"];
+  for (const name of names) fs.writeFileSync(path.join(runDir, name), "x");
+  const old = new Date(Date.now() - 2 * 3600_000);
+  for (const name of names.slice(0, 2).concat("history.csv")) fs.utimesSync(path.join(runDir, name), old, old);
+  lockRun(runDir)();
+  assert.deepEqual(fs.readdirSync(runDir).sort(), [".lock.takeover-bb-1", "history.csv"]);
+});
+
+test("lockRun names the path when the run directory cannot be made", () => {
+  const parent = tempDir();
+  const file = path.join(parent, "file");
+  fs.writeFileSync(file, "x");
+  assert.throws(() => lockRun(path.join(file, "run")), /^MnistLabError: Expected .*file\/run to be a writable run directory but a part of the path is a file, not a directory \(ENOTDIR\)$/);
+  assert.throws(() => lockRun(file), /^MnistLabError: Expected .*file to be a writable run directory but a file of that name is in the way \(EEXIST\)$/);
+});
+
+// Child processes that each call lockRun on one run directory at the same moment, on command from stdin
+// ("go <epoch ms> <dir>", "release"), and answer one line each ("won", "lost <message>", "released").
+const RACER = `
+const { lockRun } = require(process.argv[1]);
+let release;
+require("node:readline").createInterface({ input: process.stdin }).on("line", (line) => {
+  const [cmd, at, dir] = line.split(" ");
+  if (cmd === "go") {
+    while (Date.now() < Number(at)); // start together, to the millisecond
+    try { release = lockRun(dir); console.log("won"); } catch (err) { console.log("lost " + err.message); }
+  } else if (cmd === "release") {
+    if (release) release();
+    release = undefined;
+    console.log("released");
+  }
+});
+console.log("ready");
+`;
+
+test("lockRun lets exactly one of many racing processes in over a stale lock, every time", async () => {
+  const racers = Array.from({ length: 6 }, () => {
+    const child = spawn(process.execPath, ["-e", RACER, require.resolve("mnist-lab")], { stdio: ["pipe", "pipe", "inherit"] });
+    const lines: string[] = [];
+    const waiting: Array<(line: string) => void> = [];
+    readline.createInterface({ input: child.stdout! }).on("line", (line) => (waiting.length > 0 ? waiting.shift()!(line) : lines.push(line)));
+    const next = () => new Promise<string>((resolve) => (lines.length > 0 ? resolve(lines.shift()!) : waiting.push(resolve)));
+    return { child, next };
+  });
+  try {
+    for (const r of racers) assert.equal(await r.next(), "ready");
+    const runDir = tempDir();
+    const lock = path.join(runDir, ".lock");
+    const dead = deadPid();
+    for (let round = 0; round < 24; round++) {
+      // A stale lock in the token format, in the format before it, or none at all.
+      const stale = [`${dead} ${randomBytes(16).toString("hex")}\n`, `${dead}`, null][round % 3];
+      if (stale !== null) fs.writeFileSync(lock, stale);
+      const at = Date.now() + 50;
+      for (const r of racers) r.child.stdin!.write(`go ${at} ${runDir}\n`);
+      const answers = await Promise.all(racers.map((r) => r.next()));
+      const winners = answers.filter((a) => a === "won");
+      assert.equal(winners.length, 1, `round ${round} (stale lock ${JSON.stringify(stale)}): ${answers.join(" | ")}`);
+      for (const a of answers) if (a !== "won") assert.match(a, /^lost Expected run .* to be free but (process \d+ is training it|another process is taking over its stale lock)/);
+      for (const r of racers) r.child.stdin!.write("release\n");
+      for (const r of racers) assert.equal(await r.next(), "released");
+      assert.ok(!fs.existsSync(lock), `round ${round}: the winner's release removes its lock`);
+    }
+  } finally {
+    for (const r of racers) r.child.kill();
+  }
 });
