@@ -37,7 +37,7 @@ export const PROFILE_SETTINGS: Record<Profile, ProfileSettings> = {
     trainLimit: 24080,
     validationLimit: null,
     description: "2 epochs on 24,080 images: the curves and the confusion matrices in minutes",
-    canShow: "the shape of the curves and which digits get confused; accuracies about 1–3 points below the report's 40 epochs",
+    canShow: "the shape of the curves and which digits get confused; accuracies a few points below the report's 40 epochs",
   },
   full: {
     epochs: 40,
