@@ -1,6 +1,20 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
+import { MnistLabError, fsErrorCode, fsErrorReason } from "./errors";
+
+/** Errors of the disk rather than of the program: reported as one line naming the file, not as a raw errno. */
+const DISK_ERROR_CODES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"]);
+
+/**
+ * Turns a disk error met while replacing `target` into a one-line MnistLabError that names it and says what
+ * survives (the write goes to a temp file first, so a failure never touches the existing `target`).
+ */
+function diskWriteError(err: unknown, target: string): unknown {
+  if (!DISK_ERROR_CODES.has(fsErrorCode(err) ?? "")) return err;
+  const survives = fs.existsSync(target) ? "its previous version is intact" : "nothing was written in its place";
+  return new MnistLabError(`Expected to write ${target} but ${fsErrorReason(err)}; ${survives}`, { cause: err });
+}
 
 /** A name next to `target` that no other writer picks: same directory, so rename() stays atomic. */
 function tempSibling(target: string): string {
@@ -38,14 +52,14 @@ async function writeAndSync(file: string, data: string | Uint8Array | Uint8Array
  */
 export async function writeFileAtomic(target: string, data: string | Uint8Array | Uint8Array[], options: { sync?: boolean } = {}): Promise<void> {
   const sync = options.sync ?? true;
-  await fs.promises.mkdir(path.dirname(target), { recursive: true });
   const temp = tempSibling(target);
   try {
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
     await writeAndSync(temp, data, sync);
     await fs.promises.rename(temp, target);
   } catch (err) {
-    await fs.promises.rm(temp, { force: true });
-    throw err;
+    await fs.promises.rm(temp, { force: true }).catch(() => undefined);
+    throw diskWriteError(err, target);
   }
   if (sync) await fsyncDir(path.dirname(target));
 }
@@ -55,18 +69,37 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array 
  * directory that is renamed to `target` only when complete. `target` must not exist yet.
  */
 export async function writeDirAtomic(target: string, files: Record<string, string | Uint8Array>): Promise<void> {
-  await fs.promises.mkdir(path.dirname(target), { recursive: true });
   const temp = tempSibling(target);
-  await fs.promises.mkdir(temp);
   try {
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    await fs.promises.mkdir(temp);
     for (const [name, data] of Object.entries(files)) await writeAndSync(path.join(temp, name), data);
     await fsyncDir(temp);
     await fs.promises.rename(temp, target);
   } catch (err) {
-    await fs.promises.rm(temp, { recursive: true, force: true });
-    throw err;
+    await fs.promises.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw diskWriteError(err, target);
   }
   await fsyncDir(path.dirname(target));
+}
+
+/**
+ * mkdir -p, one level at a time: Node 20's `mkdirSync(dir, { recursive: true })` loops forever where mkdir fails
+ * with ENOENT under an existing parent (e.g. under /proc). Throws the first mkdir error but EEXIST.
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let p = path.resolve(dir); !fs.existsSync(p); p = path.dirname(p)) {
+    missing.push(p);
+    if (path.dirname(p) === p) break;
+  }
+  for (const p of missing.reverse()) {
+    try {
+      fs.mkdirSync(p);
+    } catch (err) {
+      if (fsErrorCode(err) !== "EEXIST") throw err;
+    }
+  }
 }
 
 /** Removes temp files and directories that a killed writer left in `dir` (names from {@link writeFileAtomic}). */

@@ -21,3 +21,28 @@ export function describeValue(value: unknown): string {
   if (typeof value === "object") return `an object (${value.constructor?.name ?? "Object"})`;
   return `${typeof value} ${String(value)}`;
 }
+
+/** What an errno code means for a file the user named, in words: `the disk is full (ENOSPC)`. */
+const FS_ERROR_REASONS: Record<string, string> = {
+  ENOSPC: "the disk is full",
+  EDQUOT: "the disk quota is used up",
+  EROFS: "the file system is read-only",
+  EACCES: "permission was denied",
+  EPERM: "the operation was not permitted",
+  ENOTDIR: "a part of the path is a file, not a directory",
+  EEXIST: "a file of that name is in the way",
+  ENOENT: "a part of the path does not exist",
+};
+
+/** The errno code of a Node file-system error, or undefined for anything else. */
+export function fsErrorCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** A file-system error as a clause for a one-line message, e.g. `the disk is full (ENOSPC)`. */
+export function fsErrorReason(err: unknown): string {
+  const code = fsErrorCode(err);
+  if (code === undefined) return err instanceof Error ? err.message : String(err);
+  return `${FS_ERROR_REASONS[code] ?? "the file system refused"} (${code})`;
+}

@@ -28,6 +28,8 @@ export interface Predictions {
 export interface PredictOptions {
   /** Images per model.predict call (default 256); bounds memory, not the result. */
   batchSize?: number;
+  /** Called after every batch, for a progress display. */
+  onBatch?: (batch: number, batches: number) => void;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function predictClasses(
     } finally {
       probs.dispose();
     }
+    options.onBatch?.(from / batchSize + 1, Math.ceil(count / batchSize));
   }
   const classes = new Int32Array(count);
   const confidence = new Float32Array(count);

@@ -1,8 +1,9 @@
-// The scaled pixels of the original MNIST (float32, x / 255) cached on disk. A new process maps the cache
-// (page-cache memory) instead of converting 220 MB into fresh memory, which on this kind of VM costs about
-// 2–3 ns a byte of page faults; that is what brings loading all 70,000 images under half a second.
-// The cache holds only data derived from the MD5-verified original files, carries an XXH3 of its payload,
-// and is replaced by rename, never written in place. MNIST_CACHE_DIR moves it; deleting it is always safe.
+// The scaled pixels of the original MNIST (float32, x / 255) cached on disk. It is read into private memory, not
+// mapped: a mapped file that another process truncates kills the mapping process with SIGBUS, and tensors keep
+// using those pages for the life of the process. (bench/load_data.ts compares a cache hit with scaling anew.)
+// The cache holds only data derived from the MD5-verified original files, carries an XXH3 of its payload (checked
+// on the copy that is used), and is replaced by rename, never written in place. MNIST_CACHE_DIR moves it; deleting
+// it is always safe.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "./atomic_file";
@@ -37,18 +38,20 @@ function nativeOrNull(): NativeBinding | null {
 /**
  * The cached scaled pixels of `trainCount` and `testCount` images, or null when there is no cache, it is
  * for other counts, or its payload does not match its hash (it is then ignored and rewritten later).
- * Needs the native addon (mapping and hashing); null without it.
+ * Needs the native addon (reading and hashing); null without it.
  */
 export async function readPixelCache(trainCount: number, testCount: number, file = pixelCachePath()): Promise<ScaledPixels | null> {
   const native = nativeOrNull();
-  if (!native || !fs.existsSync(file)) return null;
+  if (!native) return null;
+  const payloadBytes = (trainCount + testCount) * MNIST_IMAGE_BYTES * 4;
   let bytes: Uint8Array;
   try {
-    bytes = native.mapFile(file);
+    if ((await fs.promises.stat(file)).size !== HEADER_BYTES + payloadBytes) return null;
+    // A private copy (the addon reads into fresh memory and rejects a file that shrinks meanwhile), never a mapping.
+    bytes = await native.readFile(file);
   } catch {
     return null;
   }
-  const payloadBytes = (trainCount + testCount) * MNIST_IMAGE_BYTES * 4;
   if (bytes.length !== HEADER_BYTES + payloadBytes) return null;
   const header = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const text = (from: number, to: number) => Buffer.from(bytes.subarray(from, to)).toString("latin1");

@@ -38,9 +38,17 @@ export function missingValueCount(frame: pl.DataFrame): number {
 /** Scales uint8 pixels 0–255 to float32 in [0, 1] (the report's `x / 255.0`). */
 export function scaleToUnit(images: Uint8Array): Float32Array {
   const out = new Float32Array(images.length);
-  const inv = 1 / 255;
-  for (let i = 0; i < images.length; i++) out[i] = images[i] * inv;
+  scaleInto(images, 0, out, 0, images.length);
   return out;
+}
+
+/**
+ * The one pixel scaling of the project (notebook cells, training batches, evaluation): `count` values of `src`
+ * from `srcOffset` into `dst` at `dstOffset`, uint8 × (1/255), float32 copied as they are.
+ */
+export function scaleInto(src: ArrayLike<number>, srcOffset: number, dst: Float32Array, dstOffset: number, count: number): void {
+  const factor = src instanceof Uint8Array ? 1 / 255 : 1;
+  for (let i = 0; i < count; i++) dst[dstOffset + i] = src[srcOffset + i] * factor;
 }
 
 /**
@@ -76,14 +84,24 @@ export function toOneHot(labels: ArrayLike<number>, numClasses = MNIST_NUM_CLASS
     throw new MnistLabError(`Expected numClasses to be an integer ≥ 1 but found ${describeValue(numClasses)}`);
   }
   const out = new Float32Array(labels.length * numClasses);
-  for (let i = 0; i < labels.length; i++) {
+  oneHotInto(labels, null, 0, labels.length, out, numClasses);
+  return out;
+}
+
+/**
+ * The one one-hot encoding of the project: labels `indices[from … from + n)` (or `from … from + n` when
+ * `indices` is null) into the first `n` rows of `out`, which are cleared first.
+ */
+export function oneHotInto(labels: ArrayLike<number>, indices: ArrayLike<number> | null, from: number, n: number, out: Float32Array, numClasses = MNIST_NUM_CLASSES): void {
+  out.fill(0, 0, n * numClasses);
+  for (let k = 0; k < n; k++) {
+    const i = indices ? indices[from + k] : from + k;
     const label = labels[i];
     if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
       throw new MnistLabError(`Expected labels to be integers in [0, ${numClasses}) but found ${describeValue(label)} at index ${i}`);
     }
-    out[i * numClasses + label] = 1;
+    out[k * numClasses + label] = 1;
   }
-  return out;
 }
 
 /** toOneHot as a `[N, numClasses]` tensor; the caller disposes it. */

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { makeDirs } from "./atomic_file";
 import { REPORT_AUGMENTATION, resolveAugmentationOptions, type AugmentationOptions } from "./augment";
 import { REPORT_REDUCE_LR, type EarlyStoppingArgs, type EpochLogs, type ReduceLROnPlateauArgs } from "./callbacks";
 import { fsErrorCode, fsErrorReason, invalidParameterError, MnistLabError } from "./errors";
@@ -115,7 +116,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
   const reduceLr =
     input.reduceLr === null ? null : ({ ...d.reduceLr!, monitor: SCHEDULE_MONITOR[schedule], ...(input.reduceLr ?? {}) } as TrainConfig["reduceLr"]);
   const earlyStopping = input.earlyStopping ? ({ ...input.earlyStopping } as TrainConfig["earlyStopping"]) : null;
-  return {
+  const config: TrainConfig = {
     optimizer: input.optimizer,
     momentum,
     nesterov: input.optimizer === "sgd" ? (input.nesterov ?? false) : undefined,
@@ -136,6 +137,9 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     reduceLr,
     earlyStopping,
   };
+  // Optional fields stay absent rather than undefined, so a config equals its JSON round trip.
+  for (const key of Object.keys(config) as Array<keyof TrainConfig>) if (config[key] === undefined) delete config[key];
+  return config;
 }
 
 /** JSON with sorted keys, so equal configs hash equally whatever order their fields were written in. */
@@ -406,13 +410,16 @@ function releaseLock(lock: string, token: string): void {
 
 /** mkdir -p of the run directory; returns its real path, so one run has one registry key however it is named. */
 function makeRunDir(runDir: string): string {
+  let real: string;
   try {
-    fs.mkdirSync(runDir, { recursive: true });
-    return fs.realpathSync(runDir);
+    makeDirs(runDir);
+    real = fs.realpathSync(runDir);
   } catch (err) {
     if (fsErrorCode(err) === undefined) throw err;
     throw new MnistLabError(`Expected ${runDir} to be a writable run directory but ${fsErrorReason(err)}`, { cause: err });
   }
+  if (!fs.statSync(real).isDirectory()) throw new MnistLabError(`Expected ${runDir} to be a writable run directory but it is a file`);
+  return real;
 }
 
 /**

@@ -22,7 +22,8 @@ import {
 import { MnistLabError, invalidParameterError } from "./errors";
 import { buildReportCnn, compileReportCnn, makeOptimizer } from "./model";
 import { loadModelDir, loadWeightsIntoModel, modelToFiles, optimizerStateToFiles, restoreOptimizerState, saveModelDir } from "./model_io";
-import { splitTrainValidation } from "./preprocess";
+import { evaluateModel } from "./evaluate";
+import { oneHotInto, scaleInto, splitTrainValidation } from "./preprocess";
 import { machineInfo } from "./machine";
 import { defaultRunsDir } from "./paths";
 import { Rng, permutation } from "./random";
@@ -111,37 +112,26 @@ export interface RunResult extends StoredRun {
 /** Float32 pixels of one split, in [0, 1], and its labels; uint8 input is scaled lazily per batch. */
 class SplitReader {
   readonly count: number;
-  private readonly scale: number;
   constructor(readonly split: LabelledImages, limit: number | null, what: string) {
     if (split.images.length < split.count * IMAGE_SIZE || split.labels.length < split.count) {
       throw invalidParameterError(`${what} images`, `${split.count} images of 28×28 and ${split.count} labels`, split.images);
     }
     this.count = limit === null ? split.count : Math.min(limit, split.count);
     if (this.count === 0) throw new MnistLabError(`Expected at least one image in ${what} but found none`);
-    this.scale = split.images instanceof Uint8Array ? 1 / 255 : 1;
   }
 
   /** Copies images `indices[from … from+n)` into x (NHWC) and their one-hot labels into y. */
   gather(indices: ArrayLike<number> | null, from: number, n: number, x: Float32Array, y: Float32Array): void {
     const { images, labels } = this.split;
-    y.fill(0, 0, n * NUM_CLASSES);
-    for (let k = 0; k < n; k++) {
-      const i = indices ? indices[from + k] : from + k;
-      const src = i * IMAGE_SIZE;
-      const dst = k * IMAGE_SIZE;
-      for (let p = 0; p < IMAGE_SIZE; p++) x[dst + p] = images[src + p] * this.scale;
-      const label = labels[i];
-      if (!(label >= 0 && label < NUM_CLASSES && Number.isInteger(label))) {
-        throw new MnistLabError(`Expected labels 0–9 but found ${label} at index ${i}`);
-      }
-      y[k * NUM_CLASSES + label] = 1;
-    }
+    for (let k = 0; k < n; k++) scaleInto(images, (indices ? indices[from + k] : from + k) * IMAGE_SIZE, x, k * IMAGE_SIZE, IMAGE_SIZE);
+    oneHotInto(labels, indices, from, n, y, NUM_CLASSES);
   }
 }
 
 /**
- * Loss (categorical cross-entropy) and accuracy of `model` over a split, in batches, in inference mode
- * (dropout off, BatchNorm moving statistics): Keras's `validation_data` evaluation.
+ * Loss (categorical cross-entropy) and accuracy of `model` over the first `limit` images of a split, in
+ * inference mode (dropout off, BatchNorm moving statistics): Keras's `validation_data` evaluation. The same
+ * evaluateModel as 03_evaluate's, so the report's two accuracy figures come from one computation.
  */
 export async function evaluateSplit(
   model: tfl.LayersModel,
@@ -149,28 +139,9 @@ export async function evaluateSplit(
   options: { batchSize?: number; limit?: number | null; onBatch?: (batch: number, batches: number) => void } = {},
 ): Promise<{ loss: number; accuracy: number; count: number }> {
   const reader = new SplitReader(split, options.limit ?? null, "evaluation data");
-  const batchSize = options.batchSize ?? 256;
-  const x = new Float32Array(batchSize * IMAGE_SIZE);
-  const y = new Float32Array(batchSize * NUM_CLASSES);
-  const batches = Math.ceil(reader.count / batchSize);
-  let lossSum = 0;
-  let correct = 0;
-  for (let b = 0; b < batches; b++) {
-    const from = b * batchSize;
-    const n = Math.min(batchSize, reader.count - from);
-    reader.gather(null, from, n, x, y);
-    const [lossT, correctT] = tf.tidy(() => {
-      const xs = tf.tensor4d(x.subarray(0, n * IMAGE_SIZE), [n, 28, 28, 1]);
-      const ys = tf.tensor2d(y.subarray(0, n * NUM_CLASSES), [n, NUM_CLASSES]);
-      const probs = model.predict(xs) as tf.Tensor;
-      return [tf.sum(tfl.metrics.categoricalCrossentropy(ys, probs)), tf.sum(tf.equal(tf.argMax(probs, -1), tf.argMax(ys, -1)))];
-    });
-    lossSum += (await lossT.data())[0];
-    correct += (await correctT.data())[0];
-    tf.dispose([lossT, correctT]);
-    options.onBatch?.(b + 1, batches);
-  }
-  return { loss: lossSum / reader.count, accuracy: correct / reader.count, count: reader.count };
+  const first = selectImages(split, null, reader.count);
+  const evaluation = await evaluateModel(model, { images: first.images, labels: first.labels, count: first.count }, { batchSize: options.batchSize, onBatch: options.onBatch });
+  return { loss: evaluation.loss, accuracy: evaluation.accuracy, count: evaluation.count };
 }
 
 /** The images at `indices` (or the first `count`) as a new split of the same pixel type. */
@@ -428,6 +399,11 @@ function loadStoredInto(model: tfl.LayersModel, runDir: string): tfl.LayersModel
 }
 
 async function runTraining(config: TrainConfig, options: TrainRunOptions, given?: GivenModel): Promise<RunResult> {
+  // A limit past the data would be cut silently, yet name the run `n<limit>`.
+  const trainImages = options.data.train.count;
+  if (config.trainLimit !== null && config.trainLimit > trainImages) {
+    throw invalidParameterError("trainLimit", `at most ${trainImages} (the training images given)`, config.trainLimit);
+  }
   const runId = runIdFor(config);
   const runsDir = path.resolve(options.runsDir ?? defaultRunsDir());
   const runDir = path.join(runsDir, runId);

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "mnist-lab";
 import { tempDir, writeTinyMnist } from "./helpers/idx_fixtures";
@@ -53,4 +54,47 @@ test("mnist-lab rejects unknown options and profiles with exit code 2", () => {
   const r = run("report", "--profile", "huge");
   assert.equal(r.code, 2);
   assert.match(r.stderr, /Expected --profile smoke, quick, full but found "huge"/);
+});
+
+test("mnist-lab prints an unknown option or command as one line that points to the help, with exit code 2", () => {
+  const cases: Array<[string[], string]> = [
+    [["data", "--bogus"], "error: unknown option '--bogus'; see mnist-lab data --help\n"],
+    [["train", "--optimizer", "adam", "--optimiser", "adam"], "error: unknown option '--optimiser' (Did you mean --optimizer?); see mnist-lab train --help\n"],
+    [["trian"], "error: unknown command 'trian' (Did you mean train?); see mnist-lab --help\n"],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = run(...args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.equal(r.stderr, stderr);
+    assert.equal(r.stdout, "");
+  }
+});
+
+test("mnist-lab --help lists the exit codes", () => {
+  const r = run("--help");
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /Exit codes: 0 done, 1 failed .*, 2 bad command line/);
+});
+
+test("mnist-lab data --data-dir that does not exist or is a file exits 2 with one line naming it", () => {
+  const file = path.join(tempDir(), "file");
+  fs.writeFileSync(file, "x");
+  const cases: Array<[string, string]> = [
+    ["/nonexistent-mnist-lab-dir", "error: Expected --data-dir /nonexistent-mnist-lab-dir to be a directory but it does not exist\n"],
+    [file, `error: Expected --data-dir ${file} to be a directory but it is a file\n`],
+  ];
+  for (const [dir, stderr] of cases) {
+    const r = run("data", "--data-dir", dir);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, stderr);
+  }
+});
+
+test("mnist-lab bench refuses a --batch-size beyond the training images or above 4096, with exit code 2 and one line", () => {
+  const beyond = run("bench", "--batch-size", "100000");
+  assert.equal(beyond.code, 2);
+  assert.equal(beyond.stderr, "error: Expected --batch-size to be at most 60000 (the MNIST training images) but found 100000\n");
+  const large = run("bench", "--batch-size", "5000");
+  assert.equal(large.code, 2);
+  assert.match(large.stderr, /^error: Expected --batch-size to be at most 4096 but found 5000: training holds every layer's output for the whole batch \(0\.66 MiB an image with the report's CNN\), so 5000 images need 3\.2 GiB before gradients\n$/);
 });

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseHistoryCsv } from "mnist-lab";
+import { writeTinyMnist } from "./helpers/idx_fixtures";
 import { tempDir } from "./helpers/train_fixtures";
 
 const ROOT = path.join(__dirname, "..");
@@ -11,8 +12,8 @@ const BIN = path.join(ROOT, "bin", "mnist-lab");
 // Tiny knobs (hidden flags) so three epochs of real MNIST take seconds on the cpu backend.
 const TINY = ["--epochs", "3", "--train-limit", "40", "--validation-limit", "40", "--batch-size", "20", "--filters", "2", "--dense-units", "8", "--backend", "cpu", "--json"];
 
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8" });
+function runCli(args: string[], timeoutMs?: number): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -38,6 +39,67 @@ test("mnist-lab train rejects bad parameters with one clear message and exit cod
   const missing = runCli(["train"]);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /required option '--optimizer <name>' not specified/);
+});
+
+test("mnist-lab train refuses a --train-limit or --batch-size beyond the training images, and a batch above 4096 saying why", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["--train-limit", "70000"], /^error: Expected --train-limit to be at most 60000 \(the MNIST training images\) but found 70000\n$/],
+    [["--batch-size", "100000"], /^error: Expected --batch-size to be at most 60000 \(the MNIST training images\) but found 100000\n$/],
+    [["--train-limit", "500", "--batch-size", "600"], /^error: Expected --batch-size to be at most 500 \(the --train-limit\) but found 600\n$/],
+    [["--batch-size", "8192"], /^error: Expected --batch-size to be at most 4096 but found 8192: training holds every layer's output for the whole batch \(0\.66 MiB an image with the report's CNN\), so 8192 images need 5\.3 GiB before gradients\n$/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runCli(["train", "--optimizer", "adam", ...args, "--runs-dir", tempDir()]);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, "", "refused before the backend or the data load");
+  }
+});
+
+test("mnist-lab train refuses a --train-limit beyond the images of a --data-dir once it is loaded", () => {
+  const dataDir = tempDir();
+  writeTinyMnist(dataDir, { trainCount: 30, testCount: 10 });
+  const r = runCli(["train", "--optimizer", "adam", "--train-limit", "31", "--no-verify", "--data-dir", dataDir, "--backend", "cpu", "--runs-dir", tempDir()]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, `error: Expected --train-limit to be at most 30 (the training images in ${dataDir}) but found 31\n`);
+});
+
+test("mnist-lab train with a --runs-dir or --data-dir it cannot use exits 2 with one line naming the path", () => {
+  const file = path.join(tempDir(), "file");
+  fs.writeFileSync(file, "x");
+  const cases: Array<[string[], string]> = [
+    [["--runs-dir", file], `error: Expected --runs-dir ${file} to be a writable directory but it is a file\n`],
+    [["--runs-dir", path.join(file, "runs")], `error: Expected --runs-dir ${path.join(file, "runs")} to be a writable directory but ${file} is a file\n`],
+    // Where mkdir fails with ENOENT under an existing parent, Node's recursive mkdir would loop forever.
+    [["--runs-dir", "/proc/mnist-lab/runs"], "error: Expected --runs-dir /proc/mnist-lab/runs to be a writable directory but it cannot be made in /proc (ENOENT)\n"],
+    [["--data-dir", "/nonexistent-mnist-lab-dir", "--runs-dir", tempDir()], "error: Expected --data-dir /nonexistent-mnist-lab-dir to be a directory but it does not exist\n"],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = runCli(["train", "--optimizer", "adam", ...args], 60_000);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr, stderr);
+  }
+});
+
+test("mnist-lab train on a full disk prints one line naming the file and what survives, exits 1, and resumes once there is room", () => {
+  const runsDir = tempDir();
+  const full = spawnSync(process.execPath, ["--require", path.join(__dirname, "helpers", "full_disk.js"), BIN, "train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, MNIST_LAB_TEST_FULL_DISK: "epoch-0002" },
+  });
+  assert.equal(full.status, 1, full.stderr);
+  // tfjs's cpu backend prints its banner on stderr first; the error is the one line after it.
+  const errors = full.stderr.split("\n").filter((line) => line.startsWith("error:"));
+  assert.equal(errors.length, 1, full.stderr);
+  assert.match(
+    errors[0],
+    /^error: Expected to write \/.*\/adam-e3-b20-[^/]+\/checkpoints\/epoch-0002 but the disk is full \(ENOSPC\); nothing was written in its place; free space and run this command again: the run resumes from its last checkpoint$/,
+  );
+  assert.ok(full.stderr.trimEnd().endsWith(errors[0]), "nothing (no stack) after the error line");
+  const resumed = runCli(["train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(lastJson(resumed.stdout).resumedFromEpoch, 1);
 });
 
 test("mnist-lab train killed with SIGKILL resumes after the last checkpoint and ends like an uninterrupted run", async () => {

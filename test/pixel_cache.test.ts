@@ -2,6 +2,7 @@
 // a changed byte, a bad header, a truncated or missing file) is ignored rather than trusted.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readPixelCache, scaleToUnit, writePixelCache } from "mnist-lab";
@@ -41,4 +42,28 @@ test("readPixelCache ignores a missing file, other counts, a changed payload byt
     fs.writeFileSync(bad, change(Buffer.from(good)));
     assert.equal(await readPixelCache(3, 2, bad), null, name);
   }
+});
+
+test("readPixelCache returns a private copy: truncating the file afterwards leaves the pixels readable", () => {
+  // In a child process: when the cache is mapped instead, touching the pixels after the truncation is a SIGBUS.
+  const file = path.join(tempDir(), "cache.f32");
+  const child = `
+    const fs = require("node:fs");
+    const { readPixelCache, scaleToUnit, writePixelCache } = require(process.argv[1]);
+    const { tinyImages } = require(process.argv[2]);
+    (async () => {
+      const written = { train: scaleToUnit(tinyImages(3)), test: scaleToUnit(tinyImages(2)) };
+      await writePixelCache(written, process.argv[3]);
+      const read = await readPixelCache(3, 2, process.argv[3]);
+      fs.truncateSync(process.argv[3], 0);
+      const same = read.train.every((v, i) => v === written.train[i]) && read.test.every((v, i) => v === written.test[i]);
+      process.stdout.write(same ? "same" : "different");
+    })();`;
+  const r = spawnSync(process.execPath, ["--require", "ts-node/register", "-e", child, require.resolve("mnist-lab"), require.resolve("./helpers/idx_fixtures"), file], {
+    encoding: "utf8",
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+  });
+  assert.equal(r.signal, null, `the reader was killed by ${r.signal}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "same");
 });

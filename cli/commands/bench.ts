@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { BACKEND_CHAIN, defaultPytorchScript, runBench } from "../../lib";
-import { UsageError } from "../main";
+import { MNIST_TRAIN_IMAGES, UsageError, checkBatchSize } from "../main";
 
 interface BenchCliOptions {
   json?: boolean;
@@ -34,6 +34,7 @@ export function registerBenchCommand(program: Command): void {
     .action(async (opts: BenchCliOptions) => {
       const steps = positiveInteger("--steps", opts.steps);
       const batchSize = positiveInteger("--batch-size", opts.batchSize);
+      checkBatchSize("--batch-size", batchSize, MNIST_TRAIN_IMAGES, "the MNIST training images");
       const rounds = positiveInteger("--rounds", opts.rounds);
       if (opts.backend !== undefined && opts.backend !== "auto" && !(BACKEND_CHAIN as readonly string[]).includes(opts.backend)) {
         throw new UsageError(`Expected --backend to be one of auto, ${BACKEND_CHAIN.join(", ")} but found ${JSON.stringify(opts.backend)}`);

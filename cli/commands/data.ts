@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { formatMnistSummary, loadMnist, summarizeMnist } from "../../lib";
+import { existingDirOption } from "../main";
 
 /** `mnist-lab data`: load and verify MNIST, print its summary. */
 export function registerDataCommand(program: Command): void {
@@ -10,7 +11,8 @@ export function registerDataCommand(program: Command): void {
     .option("--no-verify", "skip the MD5 check of the original files (for other data in MNIST's format)")
     .option("--json", "print one JSON object")
     .action(async (opts: { dataDir?: string; verify: boolean; json?: boolean }) => {
-      const summary = summarizeMnist(await loadMnist({ dataDir: opts.dataDir, verifyChecksums: opts.verify }));
+      const dataDir = existingDirOption("--data-dir", opts.dataDir);
+      const summary = summarizeMnist(await loadMnist({ dataDir, verifyChecksums: opts.verify }));
       process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${formatMnistSummary(summary)}\n`);
     });
 }

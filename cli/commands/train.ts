@@ -1,6 +1,19 @@
 import { Option, type Command } from "commander";
-import { BACKEND_CHAIN, SCHEDULES, initBackend, loadMnist, trainRun, type OptimizerName, type Schedule, type TrainConfigInput } from "../../lib";
-import { UsageError } from "../main";
+import {
+  BACKEND_CHAIN,
+  MnistLabError,
+  SCHEDULES,
+  defaultRunsDir,
+  fsErrorCode,
+  initBackend,
+  loadMnist,
+  trainRun,
+  type OptimizerName,
+  type RunResult,
+  type Schedule,
+  type TrainConfigInput,
+} from "../../lib";
+import { MNIST_TRAIN_IMAGES, UsageError, checkBatchSize, existingDirOption, writableDirOption } from "../main";
 
 interface TrainCliOptions {
   optimizer: string;
@@ -73,6 +86,22 @@ export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
   };
 }
 
+/**
+ * Refuses a --train-limit beyond the `images` there are (it would be silently cut, yet name the run `n<limit>`)
+ * and a --batch-size beyond the images it would batch.
+ */
+function checkAgainstTrainImages(config: TrainConfigInput, images: number, what: string): void {
+  const limit = config.trainLimit ?? null;
+  if (limit !== null && limit > images) throw new UsageError(`Expected --train-limit to be at most ${images} (${what}) but found ${limit}`);
+  checkBatchSize("--batch-size", config.batchSize ?? undefined, limit ?? images, limit !== null ? "the --train-limit" : what);
+}
+
+/** Where the runs go, named as the user set it, for messages. */
+function runsDirSource(opts: TrainCliOptions): string {
+  if (opts.runsDir !== undefined) return "--runs-dir";
+  return process.env.MNIST_LAB_RUNS_DIR ? "$MNIST_LAB_RUNS_DIR" : "the runs directory";
+}
+
 /** `mnist-lab train`: one run of the report's experiment, resumable, Keras-style logs. */
 export function registerTrainCommand(program: Command): void {
   program
@@ -98,12 +127,24 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option("--dense-units <n>", "units of the hidden dense layer (default 256)").hideHelp())
     .action(async (opts: TrainCliOptions) => {
       const config = trainConfigFromCli(opts);
+      const dataDir = existingDirOption("--data-dir", opts.dataDir);
+      const runsDir = writableDirOption(runsDirSource(opts), opts.runsDir ?? defaultRunsDir());
+      // MD5-checked data is the original MNIST, so its count is known before loading.
+      if (opts.verify) checkAgainstTrainImages(config, MNIST_TRAIN_IMAGES, "the MNIST training images");
       // --backend, else MNIST_BACKEND, else the first of the chain that loads.
       const backend = await initBackend(opts.backend);
       const active = backend.candidates.find((c) => c.active);
       process.stdout.write(`Backend: ${backend.active}${active ? ` (${active.reason})` : ""}\n`);
-      const data = await loadMnist({ dataDir: opts.dataDir, verifyChecksums: opts.verify });
-      const run = await trainRun(config, { data, runsDir: opts.runsDir, retrain: opts.retrain, loadModel: false });
+      const data = await loadMnist({ dataDir, verifyChecksums: opts.verify });
+      if (!opts.verify) checkAgainstTrainImages(config, data.train.count, `the training images in ${data.sourceDir}`);
+      let run: RunResult;
+      try {
+        run = await trainRun(config, { data, runsDir, retrain: opts.retrain, loadModel: false });
+      } catch (err) {
+        const code = err instanceof MnistLabError ? fsErrorCode(err.cause) : undefined;
+        if (code !== "ENOSPC" && code !== "EDQUOT") throw err;
+        throw new MnistLabError(`${(err as Error).message}; free space and run this command again: the run resumes from its last checkpoint`, { cause: err });
+      }
       const m = run.metrics;
       const summary = {
         runId: run.runId,
