@@ -13,7 +13,6 @@ export * from "./data";
 export * from "./random";
 export * from "./preprocess";
 export * from "./mnist_tensors";
-export * from "./pixel_cache";
 export * from "./plots";
 export * from "./evaluate";
 export * from "./evaluation_plots";

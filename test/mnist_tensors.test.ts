@@ -37,23 +37,10 @@ test("the addon's readFile returns the file's bytes and rejects a missing file o
   assert.throws(() => binding.readFile(42 as never), /Expected a file path string/);
 });
 
-test("loadMnistTensors returns the report's shapes and the step-by-step values, scaled and then from the cache", async () => {
+test("loadMnistTensors returns the report's shapes and the step-by-step values", async () => {
   await initBackend();
-  const saved = process.env.MNIST_CACHE_DIR;
-  process.env.MNIST_CACHE_DIR = tempDir();
-  try {
-    for (const expectedSource of ["scaled", "cache"]) {
-      const { mnist, xTrain, yTrain, xTest, yTest, pixelSource } = await loadMnistTensors();
-      assert.equal(pixelSource, expectedSource);
-      checkTensors(mnist, xTrain, yTrain, xTest, yTest);
-    }
-    const uncached = await loadMnistTensors({ cache: false });
-    assert.equal(uncached.pixelSource, "scaled");
-    tf.dispose([uncached.xTrain, uncached.yTrain, uncached.xTest, uncached.yTest]);
-  } finally {
-    if (saved === undefined) delete process.env.MNIST_CACHE_DIR;
-    else process.env.MNIST_CACHE_DIR = saved;
-  }
+  const { mnist, xTrain, yTrain, xTest, yTest } = await loadMnistTensors();
+  checkTensors(mnist, xTrain, yTrain, xTest, yTest);
 });
 
 function checkTensors(mnist: Mnist, xTrain: tf.Tensor, yTrain: tf.Tensor, xTest: tf.Tensor, yTest: tf.Tensor): void {
