@@ -1,7 +1,11 @@
+import { inspect } from "node:util";
 import type pl from "nodejs-polars";
 import { digitGridHtml, type DigitGridOptions } from "./digits";
+import { MnistLabError } from "./errors";
 import { figureHtml, type PlotlyFigure } from "./plots";
-import { frameHtml } from "./tables";
+import type { Profile } from "./profiles";
+import { profileScope } from "./report_observations";
+import { escapeHtml, frameHtml } from "./tables";
 import type { TrainProgress } from "./train";
 
 interface TslabDisplay {
@@ -15,8 +19,6 @@ interface TslabModule {
 }
 
 let tslabDisplay: TslabDisplay | null | undefined;
-// plotly.js goes into the first figure a kernel shows; later figures reuse window.Plotly.
-let plotlyShown = false;
 
 /** tslab's display when this process is a tslab kernel, else null. */
 function notebookDisplay(): TslabDisplay | null {
@@ -51,11 +53,25 @@ export function showHtml(html: string): void {
   notebookDisplay()?.html(html);
 }
 
-/** Shows a plotly figure; plotly.js is inlined with the first one, so the exported HTML works offline. */
+/**
+ * Shows a plotly figure. Each figure carries plotly.js (run only when the page lacks it), so it draws whatever
+ * ran before: a re-run cell, a reloaded notebook, any export; exporters keep one copy per file.
+ */
 export function showFigure(figure: PlotlyFigure): void {
-  const inline = !plotlyShown && inNotebook();
-  showHtml(figureHtml(figure, { includePlotlyJs: inline }));
-  if (inline) plotlyShown = true;
+  if (inNotebook()) showHtml(figureHtml(figure, { includePlotlyJs: true }));
+}
+
+/**
+ * Shows a profile's size and what its runs can show about the report (profileScope): a smoke run checks the
+ * pipeline and must not read as a failed reproduction.
+ */
+export function showProfileScope(profile: Profile): void {
+  const scope = profileScope(profile);
+  showHtml(
+    `<div class="mnist-lab-scope" style="border-left:4px solid #888;padding:4px 10px;margin:4px 0;font:13px sans-serif">` +
+      `<b>Profile ${escapeHtml(profile)}</b>: ${escapeHtml(scope.training)} per optimizer, validated on ${escapeHtml(scope.validation)}. ` +
+      `What it can show: ${escapeHtml(scope.canShow)}.</div>`,
+  );
 }
 
 /** Shows a polars DataFrame as an HTML table. */
@@ -90,3 +106,80 @@ export function progressDisplay(options: { intervalMs?: number; label?: string }
     );
   };
 }
+
+/** What a long-running cell reports while it works; see {@link withProgress}. */
+export interface TaskProgress {
+  /** Names the current step and, when known, how much of it is done (`done` of `total`). */
+  step(text: string, done?: number, total?: number): void;
+}
+
+/**
+ * Runs `work` under a one-line progress display that updates in place: the label, the current step, a bar
+ * when the step gives `done`/`total`, and the seconds elapsed, ticking every `intervalMs` so that a long
+ * step never looks stuck. It ends with the total time (or where it failed). Outside a notebook it only runs `work`.
+ * @example
+ * const model = await withProgress("Loading the model", async (progress) => {
+ *   progress.step("reading weights");
+ *   return loadRunModel(run);
+ * });
+ */
+export async function withProgress<T>(label: string, work: (progress: TaskProgress) => Promise<T>, options: { intervalMs?: number } = {}): Promise<T> {
+  const display = inNotebook() ? tslab().newDisplay() : null;
+  const started = performance.now();
+  let step = "";
+  let bar = "";
+  const render = (state?: string) => {
+    const seconds = (performance.now() - started) / 1000;
+    const tail = state ?? `${step ? `${escapeHtml(step)} ` : ""}${bar}· ${seconds.toFixed(0)} s`;
+    display?.html(`<div class="mnist-lab-progress" style="font:13px monospace">${escapeHtml(label)} · ${tail}</div>`);
+  };
+  let rendered = 0;
+  const progress: TaskProgress = {
+    step(text, done, total) {
+      const changed = text !== step;
+      step = text;
+      bar =
+        done !== undefined && total !== undefined && total > 0
+          ? `<progress max="${total}" value="${Math.min(done, total)}" style="width:160px;vertical-align:middle"></progress> ${done}/${total} `
+          : "";
+      // A new step shows at once; a step's own ticks at most ten times a second.
+      if (changed || done === total || performance.now() - rendered >= 100) {
+        rendered = performance.now();
+        render();
+      }
+    },
+  };
+  render();
+  const ticker = display ? setInterval(() => render(), options.intervalMs ?? 1000) : null;
+  try {
+    const result = await work(progress);
+    render(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+  } catch (err) {
+    render(`failed after ${((performance.now() - started) / 1000).toFixed(1)} s${step ? ` (${escapeHtml(step)})` : ""}`);
+    throw err;
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+}
+
+/** Whether this process is a tslab kernel (`tslab kernel …`), where cells print thrown errors with util.inspect. */
+function isTslabKernel(): boolean {
+  return /[\\/]tslab[\\/]bin[\\/]tslab$/.test(process.argv[1] ?? "") && process.argv[2] === "kernel";
+}
+
+/**
+ * In a tslab kernel, a MnistLabError (a message meant for the user: what is missing and what makes it) prints as
+ * one line instead of its stack, as the CLI prints it; `MNIST_LAB_DEBUG=1` (`mnist-lab --debug notebook|report`)
+ * keeps the stack. Done on import because tslab offers no hook, and only in its kernels: tests and the CLI are untouched.
+ */
+function printUserErrorsAsOneLine(): void {
+  Object.defineProperty(MnistLabError.prototype, inspect.custom, {
+    configurable: true,
+    value(this: MnistLabError) {
+      return process.env.MNIST_LAB_DEBUG === "1" ? this.stack : `${this.name}: ${this.message}`;
+    },
+  });
+}
+
+if (isTslabKernel()) printUserErrorsAsOneLine();

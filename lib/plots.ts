@@ -9,6 +9,7 @@ export interface PlotlyFigure {
 }
 
 let plotlySource: string | undefined;
+let plotlyTag: string | undefined;
 
 /** plotly.js-dist-min's bundle as text (it cannot run in Node; it is inlined into the HTML). */
 export function plotlyJsSource(): string {
@@ -17,21 +18,22 @@ export function plotlyJsSource(): string {
 }
 
 /**
- * A `<script>` that defines `window.Plotly` offline. require.js (Jupyter) and CommonJS globals are
- * hidden while the bundle runs, so it always takes its browser-global branch.
+ * A `<script>` that defines `window.Plotly` offline, unless a page already has it. require.js (Jupyter)
+ * and CommonJS globals are hidden while the bundle runs, so it always takes its browser-global branch.
+ * scripts/nbtool.py finds the bundle by this wrapper to keep one copy per exported file.
  */
 export function plotlyScriptTag(): string {
-  const js = plotlyJsSource().replace(/<\/script/gi, "<\\/script");
-  return (
-    "<script>(function(){var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\n" +
-    js +
-    "\n}finally{window.define=d;window.module=m;}})();</script>"
-  );
+  plotlyTag ??=
+    "<script>(function(){if(window.Plotly)return;var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\n" +
+    plotlyJsSource().replace(/<\/script/gi, "<\\/script") +
+    "\n}finally{window.define=d;window.module=m;}})();</script>";
+  return plotlyTag;
 }
 
 /**
  * The HTML that draws a figure: a div and a script calling Plotly.newPlot.
- * @param options.includePlotlyJs inline plotly.js before the figure (once per page is enough)
+ * @param options.includePlotlyJs inline plotly.js before the figure, so that it draws without any other output
+ *   on the page (a re-run cell, a reloaded notebook, any export); exporters keep one copy per file
  */
 export function figureHtml(figure: PlotlyFigure, options: { includePlotlyJs?: boolean; id?: string } = {}): string {
   const id = options.id ?? `plot-${randomBytes(6).toString("hex")}`;
@@ -42,7 +44,7 @@ export function figureHtml(figure: PlotlyFigure, options: { includePlotlyJs?: bo
     (options.includePlotlyJs ? plotlyScriptTag() : "") +
     `<div id="${id}" class="mnist-lab-plot" style="width:100%;height:${height}px;"></div>` +
     `<script>(function(){var el=document.getElementById(${json(id)});` +
-    `if(!window.Plotly){el.textContent="plotly.js is not loaded: re-run the notebook from its first cell.";return;}` +
+    `if(!window.Plotly){el.textContent="plotly.js is not loaded: this figure was exported without it.";return;}` +
     `window.Plotly.newPlot(el,${json(figure.data)},${json(figure.layout)},${json(config)});})();</script>`
   );
 }

@@ -65,7 +65,7 @@ export function loadFinishedRun(config: TrainConfigInput, runsDir = defaultRunsD
   const dir = runDirFor(config, runsDir);
   if (!fs.existsSync(path.join(dir, RUN_FILES.metrics))) {
     throw new MnistLabError(
-      `Expected a finished ${config.optimizer} run at ${dir} but found none; run notebooks/02_train.ipynb with the same profile first`,
+      `Expected a finished ${config.optimizer} run for this profile and seed (${dir}) but found none; run notebooks/02_train.ipynb with the same profile and seed first, or mnist-lab report --profile <profile> --seed ${config.seed ?? 42}`,
     );
   }
   return loadRun(dir);

@@ -7,8 +7,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 # Debian packages: Jupyter (tslab runs inside it), nbconvert/nbclient for headless runs, the C++ toolchain
-# and oneDNN for the native backend; Chromium for the browser tests of the exported report.
-APT_PACKAGES=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel build-essential python3 libdnnl-dev libxxhash-dev chromium)
+# and oneDNN for the native backend; Chromium for the browser tests of the exported report, and CJK fonts
+# so the report's Chinese headings do not render as boxes.
+APT_PACKAGES=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel build-essential python3 libdnnl-dev libxxhash-dev chromium fonts-noto-cjk)
 
 stamp="$root/.setup-stamp"
 fingerprint() {
@@ -20,7 +21,12 @@ fingerprint() {
   } | sha256sum | cut -d' ' -f1
 }
 kernel_json="$root/.jupyter/kernels/mnist-lab/kernel.json"
-if [ "${1:-}" = "--if-needed" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(fingerprint)" ] && [ -f "$kernel_json" ] && [ -f dist/cli/main.js ] && [ -L node_modules/mnist-lab ]; then
+# The notebooks' git clean filter (scripts/nbclean.py, applied by .gitattributes): outputs never get committed.
+nbclean_filter="/usr/bin/python3 scripts/nbclean.py"
+filter_configured() {
+  ! git rev-parse --git-dir >/dev/null 2>&1 || [ "$(git config --local --get filter.mnist-lab-nbclean.clean 2>/dev/null)" = "$nbclean_filter" ]
+}
+if [ "${1:-}" = "--if-needed" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(fingerprint)" ] && [ -f "$kernel_json" ] && [ -f dist/cli/main.js ] && [ -L node_modules/mnist-lab ] && filter_configured; then
   exit 0
 fi
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
@@ -61,7 +67,14 @@ if [ -f native/binding.gyp ] && [ "${MNIST_LAB_SKIP_NATIVE:-0}" != 1 ]; then
   addon="$(ls native/build/Release/*.node 2>/dev/null | head -n 1 || true)"
   if [ -z "$addon" ] || [ -n "$(find native/src native/binding.gyp -newer "$addon" -print -quit)" ]; then
     say "building the native backend (node-gyp)"
-    npx --no-install node-gyp rebuild -C native --jobs "$(nproc)" >/dev/null
+    # node-gyp's "gyp info" lines and the compiler's output go to a log, shown only when the build fails.
+    gyp_log="$(mktemp -t mnist-lab-node-gyp.XXXXXX)"
+    if ! npx --no-install node-gyp rebuild -C native --jobs "$(nproc)" --loglevel=error >"$gyp_log" 2>&1; then
+      tail -n 40 "$gyp_log" >&2
+      echo "setup: building the native backend failed; the whole log is $gyp_log" >&2
+      exit 1
+    fi
+    rm -f "$gyp_log"
   fi
 fi
 
@@ -78,6 +91,13 @@ const text = JSON.stringify(spec, null, 2) + "\n";
 const fs = require("fs");
 if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) fs.writeFileSync(file, text);
 ' "$kernel_json" "$(command -v node)" "$root/node_modules/tslab/bin/tslab"
+
+# 6. The notebooks' clean filter, in this clone's .git/config (nothing global changes).
+if git rev-parse --git-dir >/dev/null 2>&1 && ! filter_configured; then
+  say "configuring the notebooks' git clean filter"
+  git config --local filter.mnist-lab-nbclean.clean "$nbclean_filter"
+  git config --local filter.mnist-lab-nbclean.required true
+fi
 
 fingerprint > "$stamp"
 say "ready"

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { PNG } from "pngjs";
 import {
-  classCountFrame, classDistributionFigure, digitGridHtml, digitPng, escapeHtml, figureHtml, frameHtml,
-  inNotebook, plotlyScriptTag, showHtml,
+  MnistLabError, classCountFrame, classDistributionFigure, digitGridHtml, digitPng, escapeHtml, figureHtml, frameHtml,
+  inNotebook, plotlyScriptTag, showFigure, showHtml, showProfileScope, withProgress,
 } from "mnist-lab";
 import { tinyImages } from "./helpers/idx_fixtures";
 
@@ -27,15 +27,29 @@ test("plotlyScriptTag inlines the bundle instead of loading it from anywhere", (
   assert.ok(tag.startsWith("<script>(function(){"), "inline script");
   assert.ok(!tag.includes("<script src="), "no external script");
   assert.ok(tag.includes("window.Plotly = Plotly") || tag.includes("window.Plotly=Plotly"), "defines window.Plotly");
+  assert.ok(tag.startsWith("<script>(function(){if(window.Plotly)return;"), "runs only on a page without plotly.js");
+  assert.equal(plotlyScriptTag(), tag, "built once");
 });
 
 test("frameHtml renders a polars DataFrame as a table, escaping text", () => {
   const html = frameHtml(pl.DataFrame({ digit: [0, 1], name: ["<zero>", "one"], share: [0.5, 0.25] }), { caption: "c" });
   assert.match(html, /^<table class="mnist-lab-table"><caption>c<\/caption><thead><tr><th>digit<\/th><th>name<\/th><th>share<\/th>/);
-  assert.match(html, /<td>&lt;zero&gt;<\/td><td>0\.5000<\/td>/);
+  assert.match(html, /<td>&lt;zero&gt;<\/td><td>0\.50<\/td>/);
   const long = frameHtml(pl.DataFrame({ x: Array.from({ length: 60 }, (_, i) => i) }), { maxRows: 5 });
   assert.match(long, /… 55 more rows/);
   assert.equal(escapeHtml(`a&"'`), "a&amp;&quot;&#39;");
+});
+
+test("frameHtml shows each numeric column with the fewest decimals, up to 4, that show all its values", () => {
+  const html = frameHtml(pl.DataFrame({
+    "s/epoch": [11.8, 12.3],
+    "difference (points)": [-0.05, 0.07000000000000001],
+    accuracy: [0.99123456, 0.99],
+    "final lr": [0.001, 0.00001],
+    images: [60000, 1720],
+  }));
+  const cells = [...html.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.deepEqual(cells, ["11.8", "-0.05", "0.9912", "0.001", "60000", "12.3", "0.07", "0.9900", "1.000e-5", "1720"]);
 });
 
 test("classCountFrame has a digit column and one column per split", () => {
@@ -63,4 +77,21 @@ test("digitGridHtml shows each chosen digit with its label", () => {
 test("showHtml outside a notebook does nothing and returns nothing (tslab would print a value)", () => {
   assert.equal(inNotebook(), false);
   assert.equal(showHtml("<b>x</b>"), undefined);
+});
+
+test("showFigure and showProfileScope outside a notebook do nothing and return nothing", () => {
+  assert.equal(showFigure(classDistributionFigure({ train: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] })), undefined);
+  assert.equal(showProfileScope("smoke"), undefined);
+});
+
+test("withProgress outside a notebook runs the work, returns its value and passes on its error", async () => {
+  const steps: string[] = [];
+  const value = await withProgress("task", async (progress) => {
+    progress.step("one", 1, 2);
+    steps.push("one");
+    return 42;
+  });
+  assert.equal(value, 42);
+  assert.deepEqual(steps, ["one"]);
+  await assert.rejects(withProgress("task", async () => { throw new MnistLabError("Expected x but found y"); }), /Expected x but found y/);
 });

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { NotebookCellError, buildReport, executeNotebook, listNotebooks, parameterAssignments } from "mnist-lab";
 import { tempDir } from "./helpers/idx_fixtures";
+import { writeNotebook } from "./helpers/notebook_fixtures";
 
 test("parameterAssignments writes papermill-style TypeScript assignments", () => {
   assert.equal(parameterAssignments({ profile: "smoke", epochs: 2, dataDir: null, skip: undefined }), 'profile = "smoke";\nepochs = 2;\ndataDir = null;');
@@ -28,16 +29,6 @@ test("notebooks are stored without outputs", () => {
   }
 });
 
-/** A notebook of plain code cells for the project's kernel. */
-function writeNotebook(file: string, sources: string[]): void {
-  const cell = (source: string) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source });
-  fs.writeFileSync(file, JSON.stringify({
-    cells: sources.map(cell),
-    metadata: { kernelspec: { name: "mnist-lab", display_name: "TypeScript", language: "typescript" } },
-    nbformat: 4, nbformat_minor: 5,
-  }));
-}
-
 test("buildReport stops at a failing cell and keeps the last good report", async () => {
   const notebooks = tempDir();
   const out = tempDir();
@@ -47,9 +38,16 @@ test("buildReport stops at a failing cell and keeps the last good report", async
   const good = fs.readFileSync(report, "utf8");
   assert.ok(good.includes("good run"));
   writeNotebook(path.join(notebooks, "01_broken.ipynb"), ["const x = 1;", 'throw new Error("broken on purpose");']);
-  await assert.rejects(buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks }), /01_broken\.ipynb: code cell 2 failed: Error: broken on purpose/);
+  const log = path.join(out, "mnist-report.log");
+  await assert.rejects(buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks }), (err: unknown) => {
+    assert.equal((err as Error).message, `01_broken.ipynb: code cell 2 failed: Error: broken on purpose (the cell's whole output and the kernel's stderr: ${log})`);
+    return true;
+  });
   assert.equal(fs.readFileSync(report, "utf8"), good);
   assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith(".staging")), [], "staging cleaned up");
+  const logText = fs.readFileSync(log, "utf8");
+  assert.match(logText, /== 00_ok\.ipynb: ok in/);
+  assert.match(logText, /-- the output of the failing cell\n[^]*Error: broken on purpose\n\s+at /, "the whole error text, stack included");
 });
 
 test("executeNotebook names the notebook, the cell and the error of a failing cell, and writes nothing", async () => {

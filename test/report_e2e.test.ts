@@ -78,3 +78,27 @@ test("the report opens offline in Chromium: every plot renders, no console error
     await browser.close();
   }
 });
+
+test("the report's Chinese headings render with a CJK font, not as boxes", { timeout: 120_000 }, async () => {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`file://${path.join(out, "mnist-report.html")}`, { waitUntil: "load" });
+    const marked = await page.evaluate(() => {
+      const heading = Array.from(document.querySelectorAll("h1, h2, h3, h4")).find((h) => /空值判断/.test(h.textContent ?? ""));
+      heading?.setAttribute("data-cjk-probe", "");
+      return heading?.textContent ?? null;
+    });
+    assert.ok(marked, "00_data's heading with 空值判断");
+    // Chromium names the fonts it drew a node's text with (set-up installs Debian's fonts-noto-cjk).
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("DOM.enable");
+    await cdp.send("CSS.enable");
+    const { root } = await cdp.send("DOM.getDocument", { depth: -1 });
+    const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector: "[data-cjk-probe]" });
+    const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
+    assert.ok(fonts.some((f) => /CJK/i.test(f.familyName)), `fonts used for ${JSON.stringify(marked)}: ${fonts.map((f) => f.familyName).join(", ")}`);
+  } finally {
+    await browser.close();
+  }
+});

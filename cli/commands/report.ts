@@ -1,7 +1,15 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { PROFILES, buildReport, type Profile } from "../../lib";
+import { MnistLabError, PROFILES, buildReport, listNotebooks, selectNotebooks, type Profile } from "../../lib";
 import { UsageError } from "../main";
+
+/** `--seed` as `train --seed` takes it: decimal digits only, so `1e3`, `0x10` and `""` are refused. */
+function parseSeed(value: string): number {
+  if (!/^\+?\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`Expected --seed to be an integer ≥ 0 but found ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
 
 /** `mnist-lab report`: execute the notebooks with a profile and export them to HTML. */
 export function registerReportCommand(program: Command): void {
@@ -10,23 +18,36 @@ export function registerReportCommand(program: Command): void {
     .description("execute the notebooks in order with a profile's parameters and write one offline HTML report")
     .option("--profile <name>", `smoke (seconds), quick (minutes) or full (the report's 40 epochs)`, "quick")
     .option("--out <dir>", "output directory", "reports")
-    .option("--only <names...>", "only these notebooks, e.g. 00 or 00_data")
+    .option("--only <names...>", "only these notebooks, e.g. 00 or 00_data: their own HTML is replaced, the combined report is kept")
     .option("--seed <n>", "seed injected into every notebook", "42")
-    .action(async (opts: { profile: string; out: string; only?: string[]; seed: string }) => {
-      const seed = Number(opts.seed);
-      if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`Expected --seed to be an integer ≥ 0 but found ${JSON.stringify(opts.seed)}`);
+    .action(async (opts: { profile: string; out: string; only?: string[]; seed: string }, command: Command) => {
+      const seed = parseSeed(opts.seed);
       if (!PROFILES.includes(opts.profile as Profile)) {
         throw new UsageError(`Expected --profile ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
+      }
+      if (opts.only) {
+        try {
+          selectNotebooks(listNotebooks(), opts.only);
+        } catch (err) {
+          if (err instanceof MnistLabError) throw new UsageError(err.message.replace(/^Expected notebooks among/, "Expected --only to name notebooks among"));
+          throw err;
+        }
       }
       const result = await buildReport({
         profile: opts.profile as Profile,
         outDir: opts.out,
         only: opts.only,
         seed,
+        debug: Boolean(command.optsWithGlobals().debug),
         onProgress: (e) =>
           process.stderr.write(e.phase === "start" ? `running ${e.notebook} …\n` : `  ${e.notebook} done in ${e.seconds!.toFixed(1)} s\n`),
       });
-      process.stdout.write(`${path.join(result.outDir, result.report)}\n`);
-      process.stderr.write(`report (${result.profile}) written in ${result.seconds.toFixed(1)} s; notebooks in ${path.join(result.outDir, "notebooks")}\n`);
+      if (result.combined) {
+        process.stdout.write(`${path.join(result.outDir, result.report)}\n`);
+        process.stderr.write(`report (${result.profile}) written in ${result.seconds.toFixed(1)} s; notebooks in ${path.join(result.outDir, "notebooks")}\n`);
+      } else {
+        for (const r of result.notebookResults) process.stdout.write(`${r.html}\n`);
+        process.stderr.write(`${result.notebookResults.length} notebook(s) (${result.profile}) written in ${result.seconds.toFixed(1)} s; the combined report ${path.join(result.outDir, result.report)} was left as it was\n`);
+      }
     });
 }

@@ -1,0 +1,35 @@
+// Bad values for `mnist-lab report` and `mnist-lab notebook` are one-line usage errors (exit 2), found
+// before anything starts.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { projectRoot } from "mnist-lab";
+
+const cli = path.join(projectRoot(), "bin", "mnist-lab");
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("mnist-lab report --only with an unknown notebook is a usage error naming the notebooks", () => {
+  const r = run("report", "--profile", "smoke", "--only", "zz", "--out", "/nonexistent/never-written");
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error: Expected --only to name notebooks among 00_data, 01_model, .* \(or their numbers\) but found "zz"\n$/);
+});
+
+test("mnist-lab report --seed refuses what train --seed refuses: 1e3, 0x10 and an empty string", () => {
+  for (const seed of ["1e3", "0x10", "", "-1", "1.5"]) {
+    const r = run("report", "--profile", "smoke", "--seed", seed, "--out", "/nonexistent/never-written");
+    assert.equal(r.code, 2, `--seed ${JSON.stringify(seed)}: ${r.stderr}`);
+    assert.equal(r.stderr, `error: Expected --seed to be an integer ≥ 0 but found ${JSON.stringify(seed)}\n`);
+  }
+});
+
+test("mnist-lab notebook --port abc is a one-line usage error, not Jupyter's traceback", () => {
+  for (const port of ["abc", "0", "65536", "80.5"]) {
+    const r = run("notebook", "--port", port);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, `error: Expected --port to be an integer from 1 to 65535 but found ${JSON.stringify(port)}\n`);
+  }
+});
