@@ -130,3 +130,27 @@ export function predictLean(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor {
   }
   return current;
 }
+
+/** One layer's shape of the architecture: class, output shape, parameters and the settings that define it. */
+function layerSignature(layer: tfl.layers.Layer): string {
+  const c = layer.getConfig() as Record<string, unknown>;
+  const keys = ["filters", "kernelSize", "strides", "padding", "activation", "poolSize", "rate", "units", "momentum", "epsilon"];
+  const settings = keys.filter((k) => c[k] !== undefined).map((k) => `${k}=${JSON.stringify(c[k])}`);
+  return `${layer.getClassName()} ${JSON.stringify(layer.outputShape)} ${layer.countParams()} ${settings.join(" ")}`;
+}
+
+/**
+ * Compares two models layer by layer (class, output shape, parameter count, filters, kernel, padding, activation,
+ * pooling, dropout rate, units, BatchNorm momentum and ε), ignoring names and initial weights.
+ * @returns `differences` lists each layer that differs, e.g. `layer 6: Dropout [null,10,10,64] 0 rate=0.5 vs … rate=0.25`
+ */
+export function compareArchitectures(a: tfl.LayersModel, b: tfl.LayersModel): { same: boolean; differences: string[]; parameters: [number, number] } {
+  const differences: string[] = [];
+  const n = Math.max(a.layers.length, b.layers.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.layers[i] ? layerSignature(a.layers[i]) : "(none)";
+    const y = b.layers[i] ? layerSignature(b.layers[i]) : "(none)";
+    if (x !== y) differences.push(`layer ${i + 1}: ${x} vs ${y}`);
+  }
+  return { same: differences.length === 0, differences, parameters: [a.countParams(), b.countParams()] };
+}
