@@ -5,7 +5,9 @@ import { MnistLabError } from "./errors";
 import { loadModelDir } from "./model_io";
 import type { OptimizerName } from "./model";
 import { defaultRunsDir } from "./paths";
-import { RUN_FILES, loadRun, resolveTrainConfig, runIdFor, type StoredRun, type TrainConfigInput } from "./runs";
+import { evaluateModel, type Evaluation, type LabelledSplit, type PredictOptions } from "./evaluate";
+import { RESULT_FILES, defaultResultsDir, readRunResult, type StoredEvaluation } from "./results";
+import { RUN_FILES, loadRun, resolveTrainConfig, runIdFor, type RunMetrics, type StoredRun, type TrainConfigInput } from "./runs";
 
 /** How much a notebook run does: `smoke` for CI (seconds), `quick` for the main job (minutes), `full` as the report. */
 export type Profile = "smoke" | "quick" | "full";
@@ -60,18 +62,59 @@ export function runDirFor(config: TrainConfigInput, runsDir = defaultRunsDir()):
   return path.join(runsDir, runIdFor(resolveTrainConfig(config)));
 }
 
-/** A finished run of this config; throws, saying how to make it, when there is none. */
-export function loadFinishedRun(config: TrainConfigInput, runsDir = defaultRunsDir()): StoredRun {
+/** A finished run as the notebooks use it: from `runs/` (with its weights), or only its committed summary in `results/`. */
+export type FinishedRun = StoredRun & { metrics: RunMetrics; source: "runs" | "results"; evaluation?: StoredEvaluation };
+
+/**
+ * A finished run of this config: from `runs/` when it was trained here, else its summary in `results/` (a fresh
+ * clone has the full-profile runs only there); throws, saying how to make it, when there is neither.
+ */
+export function loadFinishedRun(config: TrainConfigInput, runsDir = defaultRunsDir(), resultsDir = defaultResultsDir()): FinishedRun {
   const dir = runDirFor(config, runsDir);
-  if (!fs.existsSync(path.join(dir, RUN_FILES.metrics))) {
-    throw new MnistLabError(
-      `Expected a finished ${config.optimizer} run for this profile and seed (${dir}) but found none; run notebooks/02_train.ipynb with the same profile and seed first, or mnist-lab report --profile <profile> --seed ${config.seed ?? 42}`,
-    );
+  if (fs.existsSync(path.join(dir, RUN_FILES.metrics))) {
+    const run = loadRun(dir);
+    return { ...run, metrics: run.metrics!, source: "runs" };
   }
-  return loadRun(dir);
+  const resultDir = path.join(resultsDir, path.basename(dir));
+  if (fs.existsSync(path.join(resultDir, RESULT_FILES.metrics))) {
+    const r = readRunResult(resultDir);
+    return { runId: r.runId, runDir: resultDir, config: r.config, history: r.history, metrics: r.metrics, source: "results", evaluation: r.evaluation };
+  }
+  throw new MnistLabError(
+    `Expected a finished ${config.optimizer} run for this profile and seed (${dir}) but found none; run notebooks/02_train.ipynb with the same profile and seed first, or mnist-lab report --profile <profile> --seed ${config.seed ?? 42}`,
+  );
 }
 
-/** The trained model of a finished run (the caller disposes it). */
-export function loadRunModel(run: StoredRun): Promise<tfl.LayersModel> {
+/** The trained model of a finished run (the caller disposes it); a run known only from results/ has none, and says how to make it. */
+export function loadRunModel(run: StoredRun & { source?: "runs" | "results" }): Promise<tfl.LayersModel> {
+  if (run.source === "results") throw missingWeightsError(run);
   return loadModelDir(path.join(run.runDir, RUN_FILES.model));
+}
+
+function missingWeightsError(run: StoredRun): MnistLabError {
+  const c = run.config;
+  return new MnistLabError(
+    `Expected the weights of ${run.runId} in runs/ but this clone has only its summary in ${run.runDir}; ` +
+      `\`mnist-lab train --optimizer ${c.optimizer} --epochs ${c.epochs} --seed ${c.seed} --schedule ${c.schedule}\` trains them (resumable)`,
+  );
+}
+
+/**
+ * Test-set accuracy, loss and confusion matrix of a finished run: evaluated anew from its weights, or, for a run
+ * known only from results/, the evaluation stored there (then `predictions` is absent and `missing` says why).
+ */
+export async function evaluateFinishedRun(
+  run: FinishedRun,
+  test: LabelledSplit,
+  options: PredictOptions = {},
+): Promise<Omit<Evaluation, "predictions"> & { predictions?: Evaluation["predictions"]; missing?: string }> {
+  if (run.source === "results" && run.evaluation) {
+    return { ...run.evaluation, missing: missingWeightsError(run).message };
+  }
+  const model = await loadRunModel(run);
+  try {
+    return await evaluateModel(model, test, options);
+  } finally {
+    model.dispose();
+  }
 }
