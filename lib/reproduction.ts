@@ -85,7 +85,7 @@ export function seedGroupFrame(groups: readonly SeedGroup[]): pl.DataFrame {
     "final val_accuracy": groups.map((g) => formatSpread(g.final)),
     "best val_accuracy": groups.map((g) => formatSpread(g.best)),
     "the report": groups.map((g) => `${(100 * REPORT_FINAL_ACCURACY[OPTIMIZER_LABELS[g.optimizer]]).toFixed(2)}%`),
-    CPU: groups.map((g) => [...new Set(g.runs.map((r) => `${r.metrics.machine?.cpu ?? "?"} [${r.metrics.machine?.isa ?? "?"}]`))].join("; ")),
+    CPU: groups.map((g) => [...new Set(g.runs.map(machinesOf))].join("; ")),
   });
 }
 
@@ -213,8 +213,16 @@ export function runResultsFrame(runs: readonly RunResultSummary[]): pl.DataFrame
     "final val_accuracy": runs.map((r) => `${(100 * r.metrics.valAccuracy).toFixed(2)}%`),
     "best val_accuracy": runs.map((r) => `${(100 * r.metrics.bestValAccuracy).toFixed(2)}% (epoch ${r.metrics.bestEpoch})`),
     "s/epoch": runs.map((r) => Math.round(r.metrics.secondsPerEpoch)),
-    CPU: runs.map((r) => `${r.metrics.machine?.cpu ?? "?"} [${r.metrics.machine?.isa ?? "?"}]`),
+    CPU: runs.map(machinesOf),
   });
+}
+
+/** The CPU(s) a run ran on: one, or each with the epoch it took over from when the run was resumed elsewhere. */
+export function machinesOf(r: RunResultSummary): string {
+  const machines = r.metrics.machines ?? (r.metrics.machine ? [{ ...r.metrics.machine, fromEpoch: 1 }] : []);
+  if (machines.length === 0) return "?";
+  if (machines.length === 1) return `${machines[0].cpu} [${machines[0].isa}]`;
+  return machines.map((m) => `${m.cpu} [${m.isa}] from epoch ${m.fromEpoch}`).join("; ");
 }
 
 const p3 = (p: number) => (p < 0.001 ? "< 0.001" : p.toFixed(3));

@@ -190,6 +190,8 @@ export interface RunMetrics {
   validationCount: number;
   /** The CPU the last epoch ran on (a seed's exact result differs per ISA). */
   machine: MachineInfo;
+  /** Every CPU the run ran on, with the first epoch each ran (more than one when resumed elsewhere). */
+  machines?: Array<MachineInfo & { fromEpoch: number }>;
   finishedAt: string;
 }
 
@@ -202,6 +204,8 @@ export interface CheckpointState {
   history: EpochLogs[];
   callbacks: Record<string, Record<string, unknown>>;
   backends: string[];
+  /** Absent in checkpoints written before machines were recorded. */
+  machines?: Array<MachineInfo & { fromEpoch: number }>;
 }
 
 /** Files of a run directory. */

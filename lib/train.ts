@@ -24,7 +24,7 @@ import { buildReportCnn, compileReportCnn, makeOptimizer } from "./model";
 import { loadModelDir, loadWeightsIntoModel, modelToFiles, optimizerStateToFiles, restoreOptimizerState, saveModelDir } from "./model_io";
 import { evaluateModel } from "./evaluate";
 import { oneHotInto, scaleInto, splitTrainValidation } from "./preprocess";
-import { machineInfo } from "./machine";
+import { machineInfo, type MachineInfo } from "./machine";
 import { defaultRunsDir } from "./paths";
 import { Rng, permutation } from "./random";
 import {
@@ -217,7 +217,15 @@ function mean(values: number[]): number {
   return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-function metricsFor(config: TrainConfig, runId: string, history: EpochLogs[], stoppedEarly: boolean, backends: string[], counts: { train: number; validation: number }): RunMetrics {
+function metricsFor(
+  config: TrainConfig,
+  runId: string,
+  history: EpochLogs[],
+  stoppedEarly: boolean,
+  backends: string[],
+  machines: Array<MachineInfo & { fromEpoch: number }>,
+  counts: { train: number; validation: number },
+): RunMetrics {
   const last = history[history.length - 1];
   let bestIndex = 0;
   history.forEach((h, i) => {
@@ -240,6 +248,7 @@ function metricsFor(config: TrainConfig, runId: string, history: EpochLogs[], st
     secondsPerEpoch: mean(seconds),
     totalSeconds: seconds.reduce((a, b) => a + b, 0),
     backends,
+    machines,
     trainCount: counts.train,
     validationCount: counts.validation,
     machine: machineInfo(),
@@ -510,6 +519,7 @@ async function trainFromCheckpoint(
     let rng = new Rng(config.seed);
     let history: EpochLogs[] = [];
     let backends: string[] = [];
+    let machines: Array<MachineInfo & { fromEpoch: number }> = [];
     let startEpoch = 0;
     let stopTraining = false;
     let callbackStates: CheckpointState["callbacks"] = {};
@@ -519,6 +529,7 @@ async function trainFromCheckpoint(
       rng = new Rng(state.rngState);
       history = state.history;
       backends = state.backends;
+      machines = state.machines ?? [];
       startEpoch = state.epochsCompleted;
       stopTraining = state.stopTraining;
       callbackStates = state.callbacks;
@@ -526,6 +537,10 @@ async function trainFromCheckpoint(
       log(`Resuming run ${runId} after epoch ${startEpoch}/${config.epochs} from ${checkpoint.dir}`);
     }
     if (backends[backends.length - 1] !== backend) backends.push(backend);
+    // A run resumed on another CPU is no longer one ISA's result: each machine is kept with the first epoch it ran.
+    const machine = machineInfo();
+    const lastMachine = machines[machines.length - 1];
+    if (!lastMachine || lastMachine.cpu !== machine.cpu || lastMachine.isa !== machine.isa) machines.push({ ...machine, fromEpoch: startEpoch + 1 });
 
     const callbacks: tfl.Callback[] = [new EpochLogger({ log, epochs: config.epochs })];
     if (config.reduceLr) callbacks.push(new ReduceLROnPlateau({ ...config.reduceLr, verbose: 1, log }));
@@ -629,6 +644,7 @@ async function trainFromCheckpoint(
           history,
           callbacks: states,
           backends,
+          machines,
         });
         options.onEpoch?.({ epoch: epoch + 1, epochs: config.epochs, logs, runDir });
       }
@@ -639,7 +655,7 @@ async function trainFromCheckpoint(
     for (const cb of callbacks) await cb.onTrainEnd();
 
     await saveModelDir(model, path.join(runDir, RUN_FILES.model));
-    const metrics = metricsFor(config, runId, history, history.length < config.epochs, backends, { train: train.count, validation: validationCount });
+    const metrics = metricsFor(config, runId, history, history.length < config.epochs, backends, machines, { train: train.count, validation: validationCount });
     await writeFileAtomic(path.join(runDir, RUN_FILES.metrics), JSON.stringify(metrics, null, 2));
     keepModel = wantModel;
     return { runId, runDir, config, history, metrics, status: resumedFromEpoch > 0 ? "resumed" : "trained", resumedFromEpoch, model: keepModel ? model : undefined };
