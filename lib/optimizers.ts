@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE, runFusedUpdate } from "./backend";
 import { invalidParameterError, MnistLabError } from "./errors";
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
@@ -141,6 +142,14 @@ export class KerasRMSprop extends KerasOptimizer {
   }
 
   protected override step(p: tf.Variable, g: tf.Tensor, [a]: tf.Variable[]): void {
+    // One native pass on the onednn backend, the same float32 operations as the chain below.
+    const fused = runFusedUpdate(KERAS_RMSPROP_UPDATE, { p, g, a },
+      { learningRate: f32(this.learningRate), rho: f32(this.rho), oneMinusRho: f32(1 - this.rho), epsilon: f32(this.epsilon) });
+    if (fused) {
+      a.assign(fused[1]);
+      p.assign(fused[0]);
+      return;
+    }
     const newA = tf.add(tf.mul(a, f32(this.rho)), tf.mul(tf.square(g), f32(1 - this.rho)));
     a.assign(newA);
     p.assign(tf.sub(p, tf.div(tf.mul(g, f32(this.learningRate)), tf.add(tf.sqrt(newA), f32(this.epsilon)))));
@@ -180,6 +189,17 @@ export class KerasAdam extends KerasOptimizer {
   }
 
   protected override step(p: tf.Variable, g: tf.Tensor, [m, v]: tf.Variable[], t: number): void {
+    // One native pass on the onednn backend, the same float32 operations as the chain below.
+    const fused = runFusedUpdate(KERAS_ADAM_UPDATE, { p, g, m, v }, {
+      learningRate: this.correctedRate(t), beta1: f32(this.beta1), oneMinusBeta1: f32(1 - this.beta1),
+      beta2: f32(this.beta2), oneMinusBeta2: f32(1 - this.beta2), epsilon: f32(this.epsilon),
+    });
+    if (fused) {
+      m.assign(fused[1]);
+      v.assign(fused[2]);
+      p.assign(fused[0]);
+      return;
+    }
     const newM = tf.add(tf.mul(m, f32(this.beta1)), tf.mul(g, f32(1 - this.beta1)));
     const newV = tf.add(tf.mul(v, f32(this.beta2)), tf.mul(tf.square(g), f32(1 - this.beta2)));
     m.assign(newM);

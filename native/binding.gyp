@@ -12,13 +12,14 @@
         "src/softmax.cc",
         "src/batchnorm.cc",
         "src/shape_ops.cc",
-        "src/dataset_memory.cc"
+        "src/dataset_memory.cc",
+        "src/optimizer.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-march=x86-64-v2", "-mtune=generic", "-fopenmp"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-march=x86-64-v2", "-mtune=generic", "-ffp-contract=off", "-fopenmp"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-ldnnl", "-lgomp", "-lxxhash"]
     }

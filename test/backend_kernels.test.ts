@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { nativeKernelNames } from "mnist-lab";
+import { KerasAdam, KerasRMSprop, nativeKernelNames } from "mnist-lab";
 import { assertMatchesCpu, kernelsSeenNative, rand } from "./backend_helpers";
 
 const s = (shape: number[]) => `[${shape.join(",")}]`;
@@ -267,6 +267,29 @@ test("conv2d and matMul NaN and Infinity x=[1,4,4,2] f=[2,2,2,3]", () => assertM
   return [tf.conv2d(x, f, 1, "valid"), tf.fused.conv2d({ x, filter: f, strides: 1, pad: "same", bias: rand([3], 3), activation: "relu" }),
     tf.matMul(tf.reshape(x, [4, 8]), rand([8, 3], 4)), tf.fused.matMul({ a: tf.reshape(x, [4, 8]), b: rand([8, 3], 4), activation: "relu" })];
 }));
+
+// The fused Keras optimizer updates: the same bits as lib/optimizers.ts's op chain, which the cpu backend runs.
+// Shapes on both sides of the threading threshold; gradients of mixed scales, zeros among them.
+function optimizerSteps(make: () => KerasRMSprop | KerasAdam): tf.Tensor[] {
+  const scales = rand([3], 9).dataSync();
+  const p = [tf.variable(rand([5, 5, 64, 64], 1)), tf.variable(rand([64], 2))];
+  const optimizer = make();
+  for (let step = 0; step < 3; step++) {
+    optimizer.applyGradients(p.map((v, i) => ({
+      name: v.name,
+      tensor: tf.tidy(() => tf.mul(tf.relu(rand(v.shape, 10 * step + i)), Math.pow(10, Math.round(scales[step] * 3)))),
+    })));
+  }
+  const slots = (optimizer as unknown as { slotSets: Map<string, { slots: tf.Variable[] }> }).slotSets;
+  const out = [...p.map((v) => v.clone()), ...[...slots.values()].flatMap((s) => s.slots.map((t) => t.clone()))];
+  optimizer.dispose();
+  tf.dispose(p);
+  return out;
+}
+test("kerasRmspropUpdate p=[5,5,64,64] and p=[64], 3 steps, matches the op chain bit for bit", () => assertMatchesCpu("KerasRMSprop",
+  () => optimizerSteps(() => new KerasRMSprop(0.001, 0.9, 1e-8)), { rtol: 0, atol: 0 }));
+test("kerasAdamUpdate p=[5,5,64,64] and p=[64], 3 steps, matches the op chain bit for bit", () => assertMatchesCpu("KerasAdam",
+  () => optimizerSteps(() => new KerasAdam(0.001, 0.9, 0.999, 1e-8)), { rtol: 0, atol: 0 }));
 
 // Runs last (node:test keeps file order): a native kernel no test above ran natively is a kernel nobody checks.
 test("nativeKernelNames every native kernel ran natively in a test above", () => {

@@ -23,14 +23,15 @@ test("buildReportCnn knobs change the architecture; the same seed gives the same
   again.dispose();
 });
 
-test("makeOptimizer builds the report's RMSprop and Adam and rejects other names", () => {
+test("makeOptimizer builds the report's RMSprop and Adam, SGD for experiments, and rejects other names", () => {
   const rmsprop = makeOptimizer("rmsprop");
   assert.equal(rmsprop.getClassName(), "KerasRMSprop");
   assert.deepEqual(rmsprop.getConfig(), { learningRate: 0.001, rho: 0.9, epsilon: 1e-8 });
   const adam = makeOptimizer("adam");
   assert.equal(adam.getClassName(), "KerasAdam");
   assert.deepEqual(adam.getConfig(), { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-  assert.throws(() => makeOptimizer("sgd" as never), /Expected optimizer "rmsprop" or "adam" but found "sgd"/);
+  assert.equal(makeOptimizer("sgd", 0.01, { momentum: 0.9 }).getClassName(), "KerasSGD");
+  assert.throws(() => makeOptimizer("nadam" as never), /Expected optimizer "rmsprop", "adam" or "sgd" but found "nadam"/);
   rmsprop.dispose();
   adam.dispose();
 });

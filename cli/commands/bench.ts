@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { BACKEND_CHAIN, defaultPytorchScript, runBench } from "../../lib";
+import { BACKEND_CHAIN, defaultPytorchScript, formatBenchTable, runBench } from "../../lib";
 import { MNIST_TRAIN_IMAGES, UsageError, checkBatchSize } from "../main";
 
 interface BenchCliOptions {
@@ -24,7 +24,7 @@ export function registerBenchCommand(program: Command): void {
     .command("bench")
     .description("measure training (RMSprop, Adam) and inference speed of the report's CNN; last line is JSON")
     .option("--json", "print only the JSON line")
-    .option("--steps <n>", "timed training steps per optimizer (after 3 warm-up steps)", "20")
+    .option("--steps <n>", "timed training steps per optimizer, after 3 warm-up steps (PyTorch's too)", "20")
     .option("--batch-size <n>", "images per training step", "86")
     .option("--compare-pytorch", "also run PyTorch's reference script in the same run and print ratios")
     .option("--rounds <n>", "alternate ours and PyTorch's this many times and keep each one's best (for a busy machine)", "1")
@@ -46,15 +46,7 @@ export function registerBenchCommand(program: Command): void {
       });
       const { backendReport, ...figures } = result;
       void backendReport;
-      if (!opts.json) {
-        const t = figures.trainImagesPerSec;
-        process.stdout.write(`train: rmsprop ${t.rmsprop} img/s, adam ${t.adam} img/s; infer ${figures.inferImagesPerSec} img/s; peak RSS ${figures.peakRssMiB} MiB\n`);
-        if (figures.pytorch && figures.ratios) {
-          const p = figures.pytorch, r = figures.ratios;
-          process.stdout.write(`${p.engine}: rmsprop ${p.trainImagesPerSec.rmsprop}, adam ${p.trainImagesPerSec.adam}, infer ${p.inferImagesPerSec} img/s; peak RSS ${p.peakRssMiB} MiB\n`);
-          process.stdout.write(`ratio (ours / PyTorch): train rmsprop ${r.trainRmsprop}x, adam ${r.trainAdam}x, infer ${r.infer}x, peak RSS ${r.peakRss}x\n`);
-        }
-      }
+      if (!opts.json) process.stdout.write(formatBenchTable(figures));
       process.stdout.write(`${JSON.stringify(figures)}\n`);
     });
 }

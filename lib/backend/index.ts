@@ -9,8 +9,10 @@ export {
   registerOnednnBackend,
   releasePooledMemory,
   resetKernelCallCounts,
+  runFusedUpdate,
 } from "./onednn_backend";
+export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE } from "./kernels";
 export type { KernelCallCounts } from "./onednn_backend";
 export { BufferPool } from "./buffer_pool";
-export { loadNativeBinding } from "./native_binding";
+export { loadNativeBinding, onednnIsaName } from "./native_binding";
 export type { NativeBinding, NativeBindingResult } from "./native_binding";

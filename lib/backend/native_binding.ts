@@ -44,6 +44,25 @@ export interface NativeBinding {
   mapFile(path: string): Uint8Array;
   /** XXH3-64 of the parts' bytes, one after another, as 16 hex digits, computed off the JS thread. */
   xxh3(parts: Array<Float32Array | Int32Array | Uint8Array>): Promise<string>;
+  /** KerasRMSprop's step in one pass: aOut = a·ρ + g²·(1 − ρ), pOut = p − g·lr / (√aOut + ε), in float32 op by op. */
+  kerasRmspropUpdate(p: F32, g: F32, a: F32, pOut: F32, aOut: F32, lr: number, rho: number, oneMinusRho: number, epsilon: number): void;
+  /** KerasAdam's step in one pass: mOut = m·β₁ + g·(1 − β₁), vOut = v·β₂ + g²·(1 − β₂), pOut = p − mOut·lrT / (√vOut + ε). */
+  kerasAdamUpdate(p: F32, g: F32, m: F32, v: F32, pOut: F32, mOut: F32, vOut: F32,
+    lrT: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, epsilon: number): void;
+}
+
+/**
+ * The vector ISA behind oneDNN's `dnnl_cpu_isa_t` code (info().isa): what its kernels dispatch to on this CPU,
+ * lowered by ONEDNN_MAX_CPU_ISA when that is set.
+ */
+export function onednnIsaName(code: number): "avx512" | "avx2" | "avx" | "sse4.1" | "unknown" {
+  // dnnl_types.h: sse41 0x1, avx 0x3, avx2 0x7, avx2_vnni 0x407; avx512_mic 0xf and 0x1f, avx512_core 0x27 and up.
+  if (code & 0x400) return "avx2";
+  if (code & 0x28) return "avx512";
+  if ((code & 0x7) === 0x7) return "avx2";
+  if ((code & 0x3) === 0x3) return "avx";
+  if (code & 0x1) return "sse4.1";
+  return "unknown";
 }
 
 /** Where the addon was looked for and, when it did not load, why. */

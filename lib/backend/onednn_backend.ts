@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // Importing tfjs-backend-cpu registers its kernels (not a choice of backend); their configs are copied below.
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { NativeBinding } from "./native_binding";
-import { NATIVE_KERNELS, type NativeKernelArgs } from "./kernels";
+import { NATIVE_KERNELS, hasFusedUpdate, type NativeKernelArgs } from "./kernels";
 import { installOnednnGradients } from "./gradients";
 import { BufferPool } from "./buffer_pool";
 
@@ -184,6 +184,19 @@ export function registerOnednnBackend(native: NativeBinding, priority = 0): bool
   }
   installOnednnGradients(ONEDNN_BACKEND_NAME);
   return true;
+}
+
+/**
+ * Runs a fused optimizer update (KERAS_RMSPROP_UPDATE, KERAS_ADAM_UPDATE) when the active backend has it and holds
+ * every input as a float32 array; null otherwise, and the caller runs its tfjs op chain, which gives the same bits.
+ */
+export function runFusedUpdate(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>): tf.Tensor[] | null {
+  const backend = tf.backend();
+  if (!(backend instanceof OnednnBackend) || tf.getKernel(kernelName, tf.getBackend()) == null || !hasFusedUpdate(backend.native, kernelName)) return null;
+  for (const t of Object.values(inputs)) {
+    if (t.dtype !== "float32" || !backend.data.has(t.dataId) || !(backend.data.get(t.dataId)?.values instanceof Float32Array)) return null;
+  }
+  return tf.engine().runKernel(kernelName, inputs, attrs) as tf.Tensor[];
 }
 
 /** Releases the onednn backend's pooled output arrays when it is the active backend; a no-op otherwise. */

@@ -1,7 +1,7 @@
 // Backend selection: tensorflow (tfjs-node) -> onednn (our addon) -> wasm -> cpu, overridable by argument or
 // MNIST_BACKEND. Nothing is chosen on import; initBackend does it and reports why each other candidate lost.
 import * as tf from "@tensorflow/tfjs-core";
-import { loadNativeBinding } from "./native_binding";
+import { loadNativeBinding, onednnIsaName } from "./native_binding";
 import { ONEDNN_BACKEND_NAME, registerOnednnBackend } from "./onednn_backend";
 
 export const BACKEND_CHAIN = ["tensorflow", "onednn", "wasm", "cpu"] as const;
@@ -21,8 +21,8 @@ export interface BackendReport {
   requested: BackendName | null;
   requestedBy: "argument" | "MNIST_BACKEND" | null;
   candidates: BackendCandidate[];
-  /** oneDNN version and threads when the onednn backend is active. */
-  onednn?: { version: string; threads: number; addonPath: string };
+  /** oneDNN version, the ISA its kernels dispatch to, and threads when the onednn backend is active. */
+  onednn?: { version: string; isa: string; threads: number; addonPath: string };
 }
 
 type Attempt = { ok: true; reason: string } | { ok: false; reason: string; solutions: string[] };
@@ -163,7 +163,7 @@ export async function initBackend(preferred?: string): Promise<BackendReport> {
   if (active === "onednn") {
     const loaded = loadNativeBinding();
     const info = loaded.binding!.info();
-    report.onednn = { version: info.onednnVersion, threads: info.threads, addonPath: loaded.path };
+    report.onednn = { version: info.onednnVersion, isa: onednnIsaName(info.isa), threads: info.threads, addonPath: loaded.path };
   }
   return report;
 }

@@ -131,6 +131,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"readFile", Guarded<ReadFile>},
       {"mapFile", Guarded<MapFile>},
       {"xxh3", Guarded<Xxh3>},
+      {"kerasRmspropUpdate", Guarded<KerasRmspropUpdate>},
+      {"kerasAdamUpdate", Guarded<KerasAdamUpdate>},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

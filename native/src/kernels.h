@@ -27,4 +27,6 @@ Napi::Value ScaleU8(const Napi::CallbackInfo& info);
 Napi::Value ReadFile(const Napi::CallbackInfo& info);
 Napi::Value MapFile(const Napi::CallbackInfo& info);
 Napi::Value Xxh3(const Napi::CallbackInfo& info);
+Napi::Value KerasRmspropUpdate(const Napi::CallbackInfo& info);
+Napi::Value KerasAdamUpdate(const Napi::CallbackInfo& info);
 }  // namespace mnist

@@ -35,7 +35,7 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   for (int64_t row = 0; row < g.n * g.oh; ++row) {
     int64_t b = row / g.oh, oy = row % g.oh;
     for (int64_t ox = 0; ox < g.ow; ++ox) {
-      float* out = y.data + ((b * g.oh + oy) * g.ow + ox) * g.c;
+      float* __restrict out = y.data + ((b * g.oh + oy) * g.ow + ox) * g.c;
       for (int64_t ch = 0; ch < g.c; ++ch) out[ch] = lowest;
       for (int64_t fy = 0; fy < g.fh; ++fy) {
         int64_t iy = oy * g.sh - g.pt + fy;
@@ -43,8 +43,11 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
         for (int64_t fx = 0; fx < g.fw; ++fx) {
           int64_t ix = ox * g.sw - g.pl + fx;
           if (ix < 0 || ix >= g.iw) continue;
-          const float* in = x.data + ((b * g.ih + iy) * g.iw + ix) * g.c;
-          for (int64_t ch = 0; ch < g.c; ++ch) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+          const float* __restrict in = x.data + ((b * g.ih + iy) * g.iw + ix) * g.c;
+          for (int64_t ch = 0; ch < g.c; ++ch) {
+            const float v = in[ch], top = out[ch];
+            out[ch] = v > top ? v : top;
+          }
         }
       }
     }
@@ -63,33 +66,51 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   CheckSize(env, dx, g.n * g.ih * g.iw * g.c, "dx");
   CheckSize(env, dy, g.n * g.oh * g.ow * g.c, "dy");
   const float lowest = -std::numeric_limits<float>::infinity();
-  // Threads own whole images, so the scatter-adds of overlapping windows never race.
+  const int64_t window = g.fh * g.fw;
+  // Threads own whole images, so the adds of overlapping windows never race. Per channel, the winner is kept as
+  // its index in the window and picked by selects, not branches, so the channel loops vectorise; every window
+  // position then adds dy or +0 (which leaves any sum unchanged), in the same order as a scatter would.
 #pragma omp parallel if (g.n * g.ih * g.iw * g.c > kParallelGrain)
   {
     std::vector<float> best(g.c);
-    std::vector<int64_t> where(g.c);
+    std::vector<int32_t> at(g.c);
+    std::vector<int64_t> offsets(window);
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < g.n; ++b) {
       float* dxb = dx.data + b * g.ih * g.iw * g.c;
+      const float* xb = x.data + b * g.ih * g.iw * g.c;
       for (int64_t i = 0; i < g.ih * g.iw * g.c; ++i) dxb[i] = 0.f;
       for (int64_t oy = 0; oy < g.oh; ++oy)
         for (int64_t ox = 0; ox < g.ow; ++ox) {
-          for (int64_t ch = 0; ch < g.c; ++ch) { best[ch] = lowest; where[ch] = -1; }
+          float* __restrict bestp = best.data();
+          int32_t* __restrict atp = at.data();
+          for (int64_t ch = 0; ch < g.c; ++ch) { bestp[ch] = lowest; atp[ch] = -1; }
+          int32_t k = 0;
           for (int64_t fy = 0; fy < g.fh; ++fy) {
             int64_t iy = oy * g.sh - g.pt + fy;
             if (iy < 0 || iy >= g.ih) continue;
             for (int64_t fx = 0; fx < g.fw; ++fx) {
               int64_t ix = ox * g.sw - g.pl + fx;
               if (ix < 0 || ix >= g.iw) continue;
-              int64_t off = (iy * g.iw + ix) * g.c;
-              const float* in = x.data + b * g.ih * g.iw * g.c + off;
-              for (int64_t ch = 0; ch < g.c; ++ch)
-                if (in[ch] > best[ch]) { best[ch] = in[ch]; where[ch] = off + ch; }
+              offsets[k] = (iy * g.iw + ix) * g.c;
+              const float* __restrict in = xb + offsets[k];
+              for (int64_t ch = 0; ch < g.c; ++ch) {
+                const float v = in[ch], top = bestp[ch];
+                const int32_t greater = -static_cast<int32_t>(v > top);  // all ones or zero: a mask, not a branch
+                bestp[ch] = v > top ? v : top;
+                atp[ch] = (k & greater) | (atp[ch] & ~greater);
+              }
+              ++k;
             }
           }
           const float* d = dy.data + ((b * g.oh + oy) * g.ow + ox) * g.c;
-          for (int64_t ch = 0; ch < g.c; ++ch)
-            if (where[ch] >= 0) dxb[where[ch]] += d[ch];
+          for (int32_t w = 0; w < k; ++w) {
+            float* __restrict out = dxb + offsets[w];
+            for (int64_t ch = 0; ch < g.c; ++ch) {
+              const float dv = d[ch];
+              out[ch] += atp[ch] == w ? dv : 0.f;
+            }
+          }
         }
     }
   }

@@ -7,11 +7,13 @@ import { maxPoolConfig, maxPoolGradConfig } from "./pool";
 import { reduceConfigs } from "./reduce";
 import { shapeOpConfigs } from "./shape_ops";
 import { softmaxConfig } from "./softmax";
+import { kerasAdamUpdateConfig, kerasRmspropUpdateConfig } from "./optimizer";
 import type { NativeKernelConfig } from "./util";
 
 export type { NativeKernelArgs, NativeKernelConfig, NativeKernelFunc } from "./util";
 export { BATCH_NORM_GRAD } from "./batchnorm";
 export { RELU_GRAD } from "./elementwise";
+export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE, hasFusedUpdate } from "./optimizer";
 
 export const NATIVE_KERNELS: NativeKernelConfig[] = [
   conv2dConfig,
@@ -28,4 +30,6 @@ export const NATIVE_KERNELS: NativeKernelConfig[] = [
   ...elementwiseConfigs,
   ...reduceConfigs,
   ...shapeOpConfigs,
+  kerasRmspropUpdateConfig,
+  kerasAdamUpdateConfig,
 ];
