@@ -80,9 +80,15 @@ export function loadFinishedRun(config: TrainConfigInput, runsDir = defaultRunsD
     const r = readRunResult(resultDir);
     return { runId: r.runId, runDir: resultDir, config: r.config, history: r.history, metrics: r.metrics, source: "results", evaluation: r.evaluation };
   }
-  throw new MnistLabError(
-    `Expected a finished ${config.optimizer} run for this profile and seed (${dir}) but found none; run notebooks/02_train.ipynb with the same profile and seed first, or mnist-lab report --profile <profile> --seed ${config.seed ?? 42}`,
-  );
+  const resolved = resolveTrainConfig(config);
+  const profile = PROFILES.find((p) => {
+    const settings = PROFILE_SETTINGS[p];
+    return settings.epochs === resolved.epochs && settings.trainLimit === resolved.trainLimit && settings.validationLimit === resolved.validationLimit;
+  });
+  const how = profile
+    ? `run notebooks/02_train.ipynb with profile ${profile} and seed ${resolved.seed} first, or mnist-lab report --profile ${profile} --seed ${resolved.seed}`
+    : `train it first with the same settings (mnist-lab train --optimizer ${resolved.optimizer} --epochs ${resolved.epochs} --seed ${resolved.seed})`;
+  throw new MnistLabError(`Expected a finished ${resolved.optimizer} run at ${dir} but found none; ${how}`);
 }
 
 /** The trained model of a finished run (the caller disposes it); a run known only from results/ has none, and says how to make it. */
