@@ -37,10 +37,8 @@ export function historyLogLines(history: EpochLogs[], epochs = history.length): 
  * epochs; a trained or resumed one already logged them. Either way end with one summary line.
  */
 export function printRunLog(run: StoredRun & { status?: string; resumedFromEpoch?: number }): void {
-  if (run.status === "loaded") {
-    console.log(`${run.runId}: finished earlier, loaded from ${run.runDir}`);
-    for (const line of historyLogLines(run.history, run.config.epochs)) console.log(line);
-  }
+  // trainRun already said where a loaded run came from; its epochs are shown as they were logged.
+  if (run.status === "loaded") for (const line of historyLogLines(run.history, run.config.epochs)) console.log(line);
   const m = run.metrics;
   if (m) {
     console.log(
