@@ -124,6 +124,8 @@ export function predictLean(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor {
   if (!(model instanceof tfl.Sequential)) return model.predict(x) as tf.Tensor;
   let current = x;
   for (const layer of model.layers) {
+    // A Sequential built with an explicit tfl.layers.inputLayer lists it; it takes no input to apply.
+    if (layer.getClassName() === "InputLayer") continue;
     const next = layer.apply(current, { training: false }) as tf.Tensor;
     if (current !== x) current.dispose();
     current = next;

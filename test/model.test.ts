@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { REPORT_CNN_PARAMS, buildReportCnn, initBackend, makeOptimizer, predictLean, tf } from "mnist-lab";
+import { REPORT_CNN_PARAMS, buildReportCnn, initBackend, makeOptimizer, predictLean, tf, tfl } from "mnist-lab";
 
 test("buildReportCnn has the report's 694,154 parameters and maps [N,28,28,1] to [N,10]", async () => {
   await initBackend("cpu");
@@ -49,5 +49,18 @@ test("predictLean gives model.predict's output and leaves no activation behind",
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-6, `index ${i}: ${a[i]} vs ${b[i]}`);
   assert.equal(x.isDisposed, false, "the input stays the caller's");
   tf.dispose([x, expected, lean]);
+  model.dispose();
+});
+
+test("predictLean skips an explicit InputLayer of a Sequential", async () => {
+  await initBackend("cpu");
+  const model = tfl.sequential();
+  model.add(tfl.layers.inputLayer({ inputShape: [28, 28, 1] }));
+  model.add(tfl.layers.flatten());
+  model.add(tfl.layers.dense({ units: 10, activation: "softmax" }));
+  const x = tf.zeros([2, 28, 28, 1]);
+  const out = predictLean(model, x);
+  assert.deepEqual(out.shape, [2, 10]);
+  tf.dispose([x, out]);
   model.dispose();
 });
