@@ -90,6 +90,8 @@ export function showDigits(images: Uint8Array | Float32Array, labels?: ArrayLike
  */
 export function progressDisplay(options: { intervalMs?: number; label?: string } = {}): (p: TrainProgress) => void {
   const display = inNotebook() ? tslab().newDisplay() : null;
+  // Shown at once, so the bar sits above the epoch lines the training logs instead of between them.
+  display?.html(`<div class="mnist-lab-progress" style="font:13px monospace">${options.label ? `${options.label} · ` : ""}starting …</div>`);
   const interval = options.intervalMs ?? 1000;
   let last = 0;
   return (p) => {
