@@ -402,6 +402,19 @@ function withDataFingerprint(config: TrainConfig, data: TrainRunOptions["data"])
   return { ...config, dataSha256: hash.digest("hex") };
 }
 
+/** Everything one training call works with, resolved once in runTraining. */
+interface RunContext {
+  config: TrainConfig;
+  runId: string;
+  runDir: string;
+  backend: string;
+  log: LogSink;
+  options: TrainRunOptions;
+  wantModel: boolean;
+  entry: { stopping: boolean };
+  given: GivenModel | undefined;
+}
+
 function loadStoredInto(model: tfl.LayersModel, runDir: string): tfl.LayersModel {
   loadWeightsIntoModel(model, path.join(runDir, RUN_FILES.model));
   return model;
@@ -431,7 +444,7 @@ async function runTraining(config: TrainConfig, options: TrainRunOptions, given?
     await active.done.catch(() => undefined);
   }
   const entry = { stopping: false, done: Promise.resolve() as Promise<unknown> };
-  const started = trainLocked(config, runId, runDir, backend, log, options, wantModel, entry, given);
+  const started = trainLocked({ config, runId, runDir, backend, log, options, wantModel, entry, given });
   entry.done = started;
   activeTrainings.set(runDir, entry);
   try {
@@ -441,17 +454,8 @@ async function runTraining(config: TrainConfig, options: TrainRunOptions, given?
   }
 }
 
-async function trainLocked(
-  config: TrainConfig,
-  runId: string,
-  runDir: string,
-  backend: string,
-  log: LogSink,
-  options: TrainRunOptions,
-  wantModel: boolean,
-  entry: { stopping: boolean },
-  given: GivenModel | undefined,
-): Promise<RunResult> {
+async function trainLocked(run: RunContext): Promise<RunResult> {
+  const { runId, runDir, log, options, wantModel, given } = run;
   const release = lockRun(runDir);
   try {
     if (options.retrain) {
@@ -462,11 +466,11 @@ async function trainLocked(
     const configFile = path.join(runDir, RUN_FILES.config);
     if (fs.existsSync(configFile)) {
       const stored = fs.readFileSync(configFile, "utf8");
-      if (stored !== JSON.stringify(config, null, 2)) {
+      if (stored !== JSON.stringify(run.config, null, 2)) {
         throw new MnistLabError(`Expected ${configFile} to hold this run's config but it differs; pass retrain to start over`);
       }
     } else {
-      await writeFileAtomic(configFile, JSON.stringify(config, null, 2));
+      await writeFileAtomic(configFile, JSON.stringify(run.config, null, 2));
     }
 
     const stored = loadRun(runDir);
@@ -480,23 +484,14 @@ async function trainLocked(
         model: given ? loadStoredInto(given.model, runDir) : wantModel ? await loadModelDir(path.join(runDir, RUN_FILES.model)) : undefined,
       };
     }
-    return await trainFromCheckpoint(config, runId, runDir, backend, log, options, wantModel, entry, given);
+    return await trainFromCheckpoint(run);
   } finally {
     release();
   }
 }
 
-async function trainFromCheckpoint(
-  config: TrainConfig,
-  runId: string,
-  runDir: string,
-  backend: string,
-  log: LogSink,
-  options: TrainRunOptions,
-  wantModel: boolean,
-  entry: { stopping: boolean },
-  given: GivenModel | undefined,
-): Promise<RunResult> {
+async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
+  const { config, runId, runDir, backend, log, options, wantModel, entry, given } = run;
   // Data: the first trainLimit training images, then optionally a stratified held-out part of them.
   let trainSplit: LabelledImages = options.data.train;
   let validationSplit: LabelledImages = options.data.test;
