@@ -28,6 +28,8 @@ test("buildReport killed with SIGKILL leaves no process behind, and the next run
   } finally {
     report.kill("SIGKILL");
   }
+  // Until this process reaps it, the killed run is a zombie whose pid still answers: wait for its exit.
+  if (report.exitCode === null && report.signalCode === null) await new Promise((r) => report.once("exit", r));
   assert.equal(fs.readdirSync(out).filter((f) => f.startsWith(".staging-")).length, 1, "a killed run cannot clean up its staging");
   writeNotebook(path.join(notebooks, "00_slow.ipynb"), ['console.log("quick now");']);
   await buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks });
