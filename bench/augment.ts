@@ -1,7 +1,7 @@
 // Augmentation throughput on one core (the JS thread), printed as one JSON line.
 // Usage: node dist/bench/augment.js [--seconds S] [--batch-size N]
-import { augmentBatch } from "../lib/augment";
-import { Rng } from "../lib/random";
+import { augmentBatch } from "../lib/training/augment";
+import { Rng } from "../lib/shared/random";
 
 const MNIST_TRAIN_IMAGES = 60_000;
 
@@ -20,10 +20,11 @@ function main(): void {
   for (let i = 0; i < pool; i++) {
     const cy = 8 + rng.int(12);
     const cx = 8 + rng.int(12);
-    for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) {
-      const d2 = (r - cy) ** 2 + (c - cx) ** 2;
-      images[i * 784 + r * 28 + c] = d2 < 36 ? 1 - d2 / 36 : 0;
-    }
+    for (let r = 0; r < 28; r++)
+      for (let c = 0; c < 28; c++) {
+        const d2 = (r - cy) ** 2 + (c - cx) ** 2;
+        images[i * 784 + r * 28 + c] = d2 < 36 ? 1 - d2 / 36 : 0;
+      }
   }
   const out = new Float32Array(batchSize * 784);
   let checksum = 0;

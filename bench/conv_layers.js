@@ -10,11 +10,21 @@ const layers = [
   ["conv4 3x3 same 64->64", [86, 10, 10, 64, 10, 10, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]],
   ["conv5 3x3 same 64->64", [86, 5, 5, 64, 5, 5, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]],
 ];
-function ms(f) { f(); f(); const t = performance.now(); for (let i = 0; i < 10; i++) f(); return (performance.now() - t) / 10; }
+function ms(f) {
+  f();
+  f();
+  const t = performance.now();
+  for (let i = 0; i < 10; i++) f();
+  return (performance.now() - t) / 10;
+}
 for (const [name, p] of layers) {
   const [n, ih, iw, ic, oh, ow, oc, kh, kw] = p;
-  const x = rnd(n * ih * iw * ic), w = rnd(kh * kw * ic * oc), dy = rnd(n * oh * ow * oc);
-  const y = new Float32Array(dy.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
+  const x = rnd(n * ih * iw * ic),
+    w = rnd(kh * kw * ic * oc),
+    dy = rnd(n * oh * ow * oc);
+  const y = new Float32Array(dy.length),
+    dx = new Float32Array(x.length),
+    dw = new Float32Array(w.length);
   const gflop = (2 * n * oh * ow * oc * kh * kw * ic) / 1e9;
   const f = ms(() => b.conv2dForward(x, w, null, y, p, 0, 0));
   const d = ms(() => b.conv2dBackwardData(dy, w, dx, p));

@@ -24,8 +24,10 @@ async function main(): Promise<void> {
     const mnist = await loadMnist();
     const t1 = performance.now();
     const tensors = [
-      toImageTensor(mnist.train.images), toImageTensor(mnist.test.images),
-      toOneHotTensor(mnist.train.labels), toOneHotTensor(mnist.test.labels),
+      toImageTensor(mnist.train.images),
+      toImageTensor(mnist.test.images),
+      toOneHotTensor(mnist.train.labels),
+      toOneHotTensor(mnist.test.labels),
     ];
     if (i > 0) steps.push({ loadMs: t1 - t0, tensorMs: performance.now() - t1 });
     tf.dispose(tensors);

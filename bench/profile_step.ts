@@ -4,7 +4,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { buildReportCnn, compileReportCnn, initBackend, machineInfo, makeOptimizer, predictLean, type ReportOptimizer } from "../lib";
 
-interface Row { kernel: string; calls: number; ms: number }
+interface Row {
+  kernel: string;
+  calls: number;
+  ms: number;
+}
 
 // tf.profile has awaited every kernelTimeMs by the time it returns.
 function table(kernels: Array<{ name: string; kernelTimeMs: unknown }>, steps: number): Row[] {
@@ -17,13 +21,16 @@ function table(kernels: Array<{ name: string; kernelTimeMs: unknown }>, steps: n
     row.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
     by.set(k.name, row);
   }
-  return [...by.values()].map((r) => ({ kernel: r.kernel, calls: r.calls / steps, ms: Math.round((r.ms / steps) * 100) / 100 })).sort((a, b) => b.ms - a.ms);
+  return [...by.values()]
+    .map((r) => ({ kernel: r.kernel, calls: r.calls / steps, ms: Math.round((r.ms / steps) * 100) / 100 }))
+    .sort((a, b) => b.ms - a.ms);
 }
 
 function print(title: string, rows: Row[], wallMs: number): void {
   const total = rows.reduce((s, r) => s + r.ms, 0);
   process.stdout.write(`${title}: ${wallMs.toFixed(1)} ms wall, ${total.toFixed(1)} ms in kernels\n`);
-  for (const r of rows.slice(0, 25)) process.stdout.write(`  ${r.kernel.padEnd(28)} ${String(r.calls).padStart(5)} calls ${r.ms.toFixed(2).padStart(9)} ms\n`);
+  for (const r of rows.slice(0, 25))
+    process.stdout.write(`  ${r.kernel.padEnd(28)} ${String(r.calls).padStart(5)} calls ${r.ms.toFixed(2).padStart(9)} ms\n`);
 }
 
 async function main(): Promise<void> {
@@ -57,7 +64,9 @@ async function main(): Promise<void> {
   const inferWall = performance.now() - t0;
   const inferRows = table(infer.kernels, 1);
   print("inference (batch 1000)", inferRows, inferWall);
-  process.stdout.write(`${JSON.stringify({ machine, backend: report.active, isa, threads, optimizer, train: { wallMs: trainWall, kernels: trainRows }, infer: { wallMs: inferWall, kernels: inferRows } })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ machine, backend: report.active, isa, threads, optimizer, train: { wallMs: trainWall, kernels: trainRows }, infer: { wallMs: inferWall, kernels: inferRows } })}\n`,
+  );
   tf.dispose([x, y, xb]);
   model.optimizer.dispose();
   model.dispose();

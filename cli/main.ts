@@ -5,7 +5,8 @@ import { fsErrorCode, fsErrorReason, makeDirs } from "../lib";
 import { registerCommands } from "./commands";
 
 /** How each kind of ending exits; printed by --help. */
-const EXIT_CODES_HELP = "\nExit codes: 0 done, 1 failed (data, training, disk), 2 bad command line (unknown option, bad value, missing path).";
+const EXIT_CODES_HELP =
+  "\nExit codes: 0 done, 1 failed (data, training, disk), 2 bad command line (unknown option, bad value, missing path).";
 
 /**
  * Commander's errors as one line plus where help is (not the whole help after every typo):
@@ -13,7 +14,13 @@ const EXIT_CODES_HELP = "\nExit codes: 0 done, 1 failed (data, training, disk), 
  */
 function oneLineErrors(command: Command, name: string): void {
   command.configureOutput({
-    outputError: (message, write) => write(`${message.trim().split(/\s*\n\s*/).join(" ")}; see ${name} --help\n`),
+    outputError: (message, write) =>
+      write(
+        `${message
+          .trim()
+          .split(/\s*\n\s*/)
+          .join(" ")}; see ${name} --help\n`,
+      ),
   });
   for (const sub of command.commands) oneLineErrors(sub, `${name} ${sub.name()}`);
 }
@@ -84,7 +91,9 @@ export function existingDirOption(flag: string, dir: string | undefined): string
   try {
     stat = fs.statSync(resolved);
   } catch (err) {
-    throw new UsageError(`Expected ${flag} ${resolved} to be a directory but ${fsErrorCode(err) === "ENOENT" ? "it does not exist" : fsErrorReason(err)}`);
+    throw new UsageError(
+      `Expected ${flag} ${resolved} to be a directory but ${fsErrorCode(err) === "ENOENT" ? "it does not exist" : fsErrorReason(err)}`,
+    );
   }
   if (!stat.isDirectory()) throw new UsageError(`Expected ${flag} ${resolved} to be a directory but it is a file`);
   return resolved;

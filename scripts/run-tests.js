@@ -8,9 +8,14 @@ const os = require("node:os");
 const path = require("node:path");
 
 const root = path.join(__dirname, "..");
-const files = process.argv.slice(2).length > 0
-  ? process.argv.slice(2)
-  : fs.readdirSync(path.join(root, "test")).filter((f) => f.endsWith(".test.ts")).sort().map((f) => path.join("test", f));
+const files =
+  process.argv.slice(2).length > 0
+    ? process.argv.slice(2)
+    : fs
+        .readdirSync(path.join(root, "test"))
+        .filter((f) => f.endsWith(".test.ts"))
+        .sort()
+        .map((f) => path.join("test", f));
 // Tests never write into the project's runs/: notebooks and the CLI executed by tests keep theirs in a temp folder.
 const runsDir = process.env.MNIST_LAB_RUNS_DIR ? null : fs.mkdtempSync(path.join(os.tmpdir(), "mnist-lab-test-runs-"));
 const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--require", "ts-node/register", ...files], {

@@ -63,7 +63,10 @@ test("writeFileAtomic on a full disk throws one line naming the file, keeps its 
   assert.equal((err.cause as NodeJS.ErrnoException).code, "ENOSPC");
   assert.equal(fs.readFileSync(file, "utf8"), "old");
   assert.deepEqual(fs.readdirSync(dir), ["metrics.json"]);
-  await assert.rejects(writeFileAtomic(path.join(dir, "history.csv"), "x"), /^MnistLabError: Expected to write .*history\.csv but the disk is full \(ENOSPC\); nothing was written in its place$/);
+  await assert.rejects(
+    writeFileAtomic(path.join(dir, "history.csv"), "x"),
+    /^MnistLabError: Expected to write .*history\.csv but the disk is full \(ENOSPC\); nothing was written in its place$/,
+  );
   assert.deepEqual(fs.readdirSync(dir), ["metrics.json"]);
 });
 
@@ -71,14 +74,23 @@ test("writeDirAtomic over quota or on a read-only disk throws one line naming th
   const dir = tempDir();
   const target = path.join(dir, "checkpoints", "epoch-0002");
   failWrites(t, "EDQUOT");
-  await assert.rejects(writeDirAtomic(target, { "a.json": "{}" }), /^MnistLabError: Expected to write .*epoch-0002 but the disk quota is used up \(EDQUOT\); nothing was written in its place$/);
+  await assert.rejects(
+    writeDirAtomic(target, { "a.json": "{}" }),
+    /^MnistLabError: Expected to write .*epoch-0002 but the disk quota is used up \(EDQUOT\); nothing was written in its place$/,
+  );
   assert.deepEqual(fs.readdirSync(path.join(dir, "checkpoints")), []);
   t.mock.restoreAll();
   t.mock.method(fs.promises, "mkdir", async () => {
     throw diskError("EROFS");
   });
-  await assert.rejects(writeFileAtomic(path.join(dir, "ro", "config.json"), "{}"), /^MnistLabError: Expected to write .*config\.json but the file system is read-only \(EROFS\)/);
+  await assert.rejects(
+    writeFileAtomic(path.join(dir, "ro", "config.json"), "{}"),
+    /^MnistLabError: Expected to write .*config\.json but the file system is read-only \(EROFS\)/,
+  );
   t.mock.restoreAll();
   failWrites(t, "EIO");
-  await assert.rejects(writeFileAtomic(path.join(dir, "x.json"), "{}"), (e: NodeJS.ErrnoException) => !(e instanceof MnistLabError) && e.code === "EIO");
+  await assert.rejects(
+    writeFileAtomic(path.join(dir, "x.json"), "{}"),
+    (e: NodeJS.ErrnoException) => !(e instanceof MnistLabError) && e.code === "EIO",
+  );
 });

@@ -107,7 +107,10 @@ test("affineTransformImage zoom 2 halves the content about the centre", () => {
 test("sampleAffineParams stays in the report's Keras ranges and covers them", () => {
   const rng = new Rng(4);
   const params = Array.from({ length: 20_000 }, () => sampleAffineParams(rng));
-  const range = (key: "thetaDegrees" | "tx" | "ty" | "zx" | "zy") => [Math.min(...params.map((p) => p[key])), Math.max(...params.map((p) => p[key]))];
+  const range = (key: "thetaDegrees" | "tx" | "ty" | "zx" | "zy") => [
+    Math.min(...params.map((p) => p[key])),
+    Math.max(...params.map((p) => p[key])),
+  ];
   const [tMin, tMax] = range("thetaDegrees");
   assert.ok(tMin >= -10 && tMax <= 10 && tMin < -9.9 && tMax > 9.9, `theta [${tMin}, ${tMax}]`);
   for (const key of ["tx", "ty"] as const) {
@@ -120,7 +123,13 @@ test("sampleAffineParams stays in the report's Keras ranges and covers them", ()
   }
   // zx and zy are drawn independently, as Keras does.
   assert.ok(params.some((p) => Math.abs(p.zx - p.zy) > 0.1));
-  assert.deepEqual(REPORT_AUGMENTATION, { rotationRange: 10, zoomRange: 0.1, widthShiftRange: 0.1, heightShiftRange: 0.1, center: "keras-2.3" });
+  assert.deepEqual(REPORT_AUGMENTATION, {
+    rotationRange: 10,
+    zoomRange: 0.1,
+    widthShiftRange: 0.1,
+    heightShiftRange: 0.1,
+    center: "keras-2.3",
+  });
 });
 
 test("augmentBatch same seed gives the same output and another seed another", () => {
@@ -144,7 +153,10 @@ test("augmentBatch with every range 0 returns the input, and rejects bad ranges"
   const batch = noise(8);
   const out = augmentBatch(batch, 1, new Rng(1), { rotationRange: 0, zoomRange: 0, widthShiftRange: 0, heightShiftRange: 0 });
   assert.deepEqual(out, batch);
-  assert.throws(() => augmentBatch(batch, 1, new Rng(1), { zoomRange: -0.1 }), /Expected a finite number ≥ 0 for augmentation zoomRange but found number -0.1/);
+  assert.throws(
+    () => augmentBatch(batch, 1, new Rng(1), { zoomRange: -0.1 }),
+    /Expected a finite number ≥ 0 for augmentation zoomRange but found number -0.1/,
+  );
   assert.throws(() => augmentBatch(batch, 2, new Rng(1)), /Expected at least 2 × 784 values for augmentBatch images/);
 });
 
@@ -157,7 +169,10 @@ test("augmentPreview returns the chosen originals scaled to [0, 1] and seeded va
   assertClose(p.originals[0][1], images[2 * 784 + 1] / 255, "scaled pixel", 1e-7);
   assert.deepEqual(warp(p.originals[1], p.params[1][3]), p.augmented[1][3]);
   assert.deepEqual(augmentPreview(images, { indices: [2, 0], variants: 4, seed: 5 }).augmented, p.augmented);
-  assert.throws(() => augmentPreview(images, { indices: [3] }), /Expected an image index in \[0, 3\) for augmentPreview index but found number 3/);
+  assert.throws(
+    () => augmentPreview(images, { indices: [3] }),
+    /Expected an image index in \[0, 3\) for augmentPreview index but found number 3/,
+  );
 });
 
 test("affineTransformImage center keras-2.3 zooms about (h/2 + 0.5) and keras-2.9 about the grid's centre", () => {
@@ -170,5 +185,8 @@ test("affineTransformImage center keras-2.3 zooms about (h/2 + 0.5) and keras-2.
   assertClose(legacy[10 * W + 5], 14.5 + 2 * (10 - 14.5), "keras-2.3 row 10");
   assert.equal(sampleAffineParams(new Rng(1)).center, "keras-2.3");
   assert.equal(sampleAffineParams(new Rng(1), { center: "keras-2.9" }).center, "keras-2.9");
-  assert.throws(() => augmentBatch(ramp, 1, new Rng(1), { center: "middle" as "keras-2.3" }), /Expected "keras-2.3" or "keras-2.9" for augmentation center but found "middle"/);
+  assert.throws(
+    () => augmentBatch(ramp, 1, new Rng(1), { center: "middle" as "keras-2.3" }),
+    /Expected "keras-2.3" or "keras-2.9" for augmentation center but found "middle"/,
+  );
 });

@@ -15,7 +15,8 @@ test(`fuzz binary broadcasting: ${CASES} random shape pairs of rank 0-4 with siz
     const rank = int(r, 0, 4);
     const out = Array.from({ length: rank }, () => (r() < 0.1 ? 0 : int(r, 1, 6)));
     const pick = () => out.slice(int(r, 0, rank)).map((d) => (r() < 0.4 ? 1 : d));
-    const a = pick(), b = pick();
+    const a = pick(),
+      b = pick();
     const ops = [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum, tf.greaterEqual, tf.lessEqual, tf.equal];
     await assertMatchesCpu(`case ${c} a=[${a}] b=[${b}]`, () => ops.map((op) => op(rand(a, c), rand(b, c + 1))));
   }
@@ -42,15 +43,23 @@ test(`fuzz conv2d, its gradients and maxPool: ${CASES} random geometries`, async
     const stride = int(r, 1, 3);
     const pad = r() < 0.5 ? "same" : "valid";
     const label = `case ${c} x=[${n},${h},${w},${ci}] f=[${fh},${fw},${ci},${co}] s=${stride} p=${pad}`;
-    await assertMatchesCpu(label, () => {
-      const x = rand([n, h, w, ci], c) as tf.Tensor4D, f = rand([fh, fw, ci, co], c + 1) as tf.Tensor4D;
-      const y = tf.conv2d(x, f, stride, pad);
-      const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))([x, f], rand(y.shape, c + 2));
-      const fused = tf.fused.conv2d({ x, filter: f, strides: stride, pad, bias: rand([co], c + 3), activation: "relu" });
-      const pool = tf.maxPool(x, [fh, fw], stride, pad);
-      const dpool = tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, [fh, fw], stride, pad))(x, rand(pool.shape, c + 4));
-      return [y, dx, df, fused, pool, dpool];
-    }, { rtol: 1e-3, atol: 1e-4 });
+    await assertMatchesCpu(
+      label,
+      () => {
+        const x = rand([n, h, w, ci], c) as tf.Tensor4D,
+          f = rand([fh, fw, ci, co], c + 1) as tf.Tensor4D;
+        const y = tf.conv2d(x, f, stride, pad);
+        const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))(
+          [x, f],
+          rand(y.shape, c + 2),
+        );
+        const fused = tf.fused.conv2d({ x, filter: f, strides: stride, pad, bias: rand([co], c + 3), activation: "relu" });
+        const pool = tf.maxPool(x, [fh, fw], stride, pad);
+        const dpool = tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, [fh, fw], stride, pad))(x, rand(pool.shape, c + 4));
+        return [y, dx, df, fused, pool, dpool];
+      },
+      { rtol: 1e-3, atol: 1e-4 },
+    );
   }
 });
 
@@ -58,18 +67,24 @@ test(`fuzz matMul, transpose, tile, slice: ${CASES} random shapes`, async () => 
   const r = seededRandom(404);
   for (let c = 0; c < CASES; c++) {
     const [b, m, k, n] = [int(r, 1, 3), int(r, 1, 9), int(r, 1, 9), int(r, 1, 9)];
-    const ta = r() < 0.5, tb = r() < 0.5;
+    const ta = r() < 0.5,
+      tb = r() < 0.5;
     const shape = Array.from({ length: int(r, 1, 4) }, () => int(r, 1, 5));
     const perm = shape.map((_, i) => i).sort(() => r() - 0.5);
     const reps = shape.map(() => int(r, 1, 3));
     const begin = shape.map((d) => int(r, 0, d - 1));
     const size = shape.map((d, i) => int(r, 0, d - begin[i]));
-    await assertMatchesCpu(`case ${c} matMul b=${b} m=${m} k=${k} n=${n} ta=${ta} tb=${tb}; x=[${shape}] perm=[${perm}] reps=[${reps}] begin=[${begin}] size=[${size}]`, () => {
-      const x = rand(shape, c);
-      return [
-        tf.matMul(rand(ta ? [b, k, m] : [b, m, k], c), rand(tb ? [b, n, k] : [b, k, n], c + 1), ta, tb),
-        tf.transpose(x, perm), tf.tile(x, reps), tf.slice(x, begin, size),
-      ];
-    });
+    await assertMatchesCpu(
+      `case ${c} matMul b=${b} m=${m} k=${k} n=${n} ta=${ta} tb=${tb}; x=[${shape}] perm=[${perm}] reps=[${reps}] begin=[${begin}] size=[${size}]`,
+      () => {
+        const x = rand(shape, c);
+        return [
+          tf.matMul(rand(ta ? [b, k, m] : [b, m, k], c), rand(tb ? [b, n, k] : [b, k, n], c + 1), ta, tb),
+          tf.transpose(x, perm),
+          tf.tile(x, reps),
+          tf.slice(x, begin, size),
+        ];
+      },
+    );
   }
 });

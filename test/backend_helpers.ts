@@ -20,20 +20,30 @@ export interface MatchOptions extends Tolerance {
 
 /** Throws unless actual matches expected elementwise: NaN where NaN, the same Infinity, else |a-e| <= atol + rtol*|e|. */
 export function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, tol: Tolerance = {}): void {
-  const rtol = tol.rtol ?? 1e-4, atol = tol.atol ?? 1e-5;
+  const rtol = tol.rtol ?? 1e-4,
+    atol = tol.atol ?? 1e-5;
   if (actual.length !== expected.length) {
     throw new Error(`${label}: expected ${expected.length} values but found ${actual.length}`);
   }
-  let bad = 0, first = -1;
+  let bad = 0,
+    first = -1;
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
-    const ok = Number.isNaN(e) ? Number.isNaN(a)
-      : !Number.isFinite(e) ? a === e
-      : Number.isFinite(a) && Math.abs(a - e) <= atol + rtol * Math.abs(e);
-    if (!ok) { bad++; if (first < 0) first = i; }
+    const a = actual[i],
+      e = expected[i];
+    const ok = Number.isNaN(e)
+      ? Number.isNaN(a)
+      : !Number.isFinite(e)
+        ? a === e
+        : Number.isFinite(a) && Math.abs(a - e) <= atol + rtol * Math.abs(e);
+    if (!ok) {
+      bad++;
+      if (first < 0) first = i;
+    }
   }
   if (bad > 0) {
-    throw new Error(`${label}: ${bad} of ${expected.length} values differ; first at index ${first}: expected ${expected[first]} but found ${actual[first]} (rtol ${rtol}, atol ${atol})`);
+    throw new Error(
+      `${label}: ${bad} of ${expected.length} values differ; first at index ${first}: expected ${expected[first]} but found ${actual[first]} (rtol ${rtol}, atol ${atol})`,
+    );
   }
 }
 
@@ -49,7 +59,9 @@ type Out = tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
 function flatten(out: Out): tf.Tensor[] {
   if (out instanceof tf.Tensor) return [out];
   if (Array.isArray(out)) return out;
-  return Object.keys(out).sort().map((k) => out[k]);
+  return Object.keys(out)
+    .sort()
+    .map((k) => out[k]);
 }
 
 /** Runs fn under a backend and returns shapes, dtypes and values of its outputs, leaking no tensors. */
@@ -71,13 +83,21 @@ export const kernelsSeenNative = new Set<string>();
 export function assertNativeRan(label: string, expectedFallbacks: Record<string, string> = {}): void {
   const { fallback, native } = getKernelCallCounts();
   for (const k of Object.keys(native)) kernelsSeenNative.add(k);
-  const unexpected = Object.keys(fallback).filter((k) => !(k in expectedFallbacks)).sort();
+  const unexpected = Object.keys(fallback)
+    .filter((k) => !(k in expectedFallbacks))
+    .sort();
   if (unexpected.length > 0) {
-    throw new Error(`${label}: expected every native kernel to run natively but found JS fallbacks: ${unexpected.map((k) => `${k} x${fallback[k]}`).join(", ")}`);
+    throw new Error(
+      `${label}: expected every native kernel to run natively but found JS fallbacks: ${unexpected.map((k) => `${k} x${fallback[k]}`).join(", ")}`,
+    );
   }
-  const missing = Object.keys(expectedFallbacks).filter((k) => !(k in fallback)).sort();
+  const missing = Object.keys(expectedFallbacks)
+    .filter((k) => !(k in fallback))
+    .sort();
   if (missing.length > 0) {
-    throw new Error(`${label}: expected ${missing.join(", ")} to fall back to JS (listed as expected) but found it native: ${missing.map((k) => `${k} x${native[k] ?? 0}`).join(", ")}`);
+    throw new Error(
+      `${label}: expected ${missing.join(", ")} to fall back to JS (listed as expected) but found it native: ${missing.map((k) => `${k} x${native[k] ?? 0}`).join(", ")}`,
+    );
   }
 }
 

@@ -4,12 +4,26 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { buildReportCnn, compileReportCnn, getKernelCallCounts, makeOptimizer, nativeKernelNames, resetKernelCallCounts, type OptimizerName } from "mnist-lab";
+import {
+  buildReportCnn,
+  compileReportCnn,
+  getKernelCallCounts,
+  makeOptimizer,
+  nativeKernelNames,
+  resetKernelCallCounts,
+  type OptimizerName,
+} from "mnist-lab";
 import { assertAllClose, onednnReady, randomValues } from "./backend_helpers";
 
 function batch(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
   const labels = Array.from(randomValues([n], seed + 1), (v) => Math.floor((v + 2) * 2.5) % 10);
-  return { x: tf.tensor4d(randomValues([n, 28, 28, 1], seed).map((v) => (v + 2) / 4), [n, 28, 28, 1]), y: tf.cast(tf.oneHot(tf.tensor1d(labels, "int32"), 10), "float32") };
+  return {
+    x: tf.tensor4d(
+      randomValues([n, 28, 28, 1], seed).map((v) => (v + 2) / 4),
+      [n, 28, 28, 1],
+    ),
+    y: tf.cast(tf.oneHot(tf.tensor1d(labels, "int32"), 10), "float32"),
+  };
 }
 
 // Kernels tf.profile lists that are op scopes, not kernels.
@@ -24,7 +38,9 @@ for (const optimizer of ["rmsprop", "adam"] as OptimizerName[]) {
     const { x, y } = batch(8, 3);
     await model.trainOnBatch(x, y);
     resetKernelCallCounts();
-    const profile = await tf.profile(async () => { await model.trainOnBatch(x, y); });
+    const profile = await tf.profile(async () => {
+      await model.trainOnBatch(x, y);
+    });
     const js = getKernelCallCounts().js;
     const native = new Set(nativeKernelNames());
     const unknown = [...new Set(profile.kernelNames.filter((k) => !isScope(k) && !native.has(k)))];
@@ -40,7 +56,11 @@ test("onednn inference x=[100,28,28,1] runs no kernel in JS", async () => {
   const model = buildReportCnn({ seed: 1 });
   const { x, y } = batch(100, 5);
   resetKernelCallCounts();
-  const profile = await tf.profile(() => { const p = model.predict(x, { batchSize: 32 }) as tf.Tensor; p.dataSync(); p.dispose(); });
+  const profile = await tf.profile(() => {
+    const p = model.predict(x, { batchSize: 32 }) as tf.Tensor;
+    p.dataSync();
+    p.dispose();
+  });
   const js = getKernelCallCounts().js;
   const native = new Set(nativeKernelNames());
   const unknown = [...new Set(profile.kernelNames.filter((k) => !isScope(k) && !native.has(k)))];
@@ -85,7 +105,7 @@ async function lossesOn(backend: string, optimizer: OptimizerName): Promise<numb
   compileReportCnn(model, makeOptimizer(optimizer));
   const { x, y } = batch(6, 13);
   const losses: number[] = [];
-  for (let i = 0; i < 4; i++) losses.push((await model.trainOnBatch(x, y) as number[])[0]);
+  for (let i = 0; i < 4; i++) losses.push(((await model.trainOnBatch(x, y)) as number[])[0]);
   tf.dispose([x, y]);
   model.dispose();
   return losses;

@@ -25,17 +25,77 @@ test("addon conv2dForward wrong sizes throw RangeError naming the argument", () 
 });
 test("addon conv2d params of wrong length, negative, zero or inconsistent throw RangeError", () => {
   assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV.slice(1), 0, 0), /Expected 17 conv params/);
-  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV.map((v, i) => (i === 9 ? -1 : v)), 0, 0), RangeError);
-  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV.map((v, i) => (i === 9 ? 0 : v)), 0, 0), RangeError);
-  assert.throws(() => native().conv2dBackwardData(f32(36), f32(72), f32(50), CONV.map((v, i) => (i === 4 ? 4 : v))), /output size/);
+  assert.throws(
+    () =>
+      native().conv2dForward(
+        f32(50),
+        f32(72),
+        null,
+        f32(36),
+        CONV.map((v, i) => (i === 9 ? -1 : v)),
+        0,
+        0,
+      ),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      native().conv2dForward(
+        f32(50),
+        f32(72),
+        null,
+        f32(36),
+        CONV.map((v, i) => (i === 9 ? 0 : v)),
+        0,
+        0,
+      ),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      native().conv2dBackwardData(
+        f32(36),
+        f32(72),
+        f32(50),
+        CONV.map((v, i) => (i === 4 ? 4 : v)),
+      ),
+    /output size/,
+  );
   assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV, 9, 0), /activation code/);
 });
 test("addon missing and non-array arguments throw TypeError", () => {
   const b = native() as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of ["conv2dForward", "conv2dBackwardData", "conv2dBackwardFilter", "matMul", "maxPool", "maxPoolGrad", "binary",
-    "unary", "select", "reduce", "softmax", "batchNorm", "cast", "transpose", "tile", "slice", "fill", "concat", "setMallocMmapThreshold"]) {
-    assert.throws(() => b[name](), (e: unknown) => e instanceof TypeError || e instanceof RangeError, name);
-    assert.throws(() => b[name]("x", {}, 3, null), (e: unknown) => e instanceof TypeError || e instanceof RangeError, name);
+  for (const name of [
+    "conv2dForward",
+    "conv2dBackwardData",
+    "conv2dBackwardFilter",
+    "matMul",
+    "maxPool",
+    "maxPoolGrad",
+    "binary",
+    "unary",
+    "select",
+    "reduce",
+    "softmax",
+    "batchNorm",
+    "cast",
+    "transpose",
+    "tile",
+    "slice",
+    "fill",
+    "concat",
+    "setMallocMmapThreshold",
+  ]) {
+    assert.throws(
+      () => b[name](),
+      (e: unknown) => e instanceof TypeError || e instanceof RangeError,
+      name,
+    );
+    assert.throws(
+      () => b[name]("x", {}, 3, null),
+      (e: unknown) => e instanceof TypeError || e instanceof RangeError,
+      name,
+    );
   }
 });
 test("addon binary shapes that do not broadcast and bad op codes throw RangeError", () => {
@@ -75,13 +135,25 @@ test("addon accepts TypedArray views (byteOffset) and detached buffers are rejec
 });
 
 /** On onednn an op must throw when cpu throws, else give cpu's result (natively, except `expectedFallbacks`). */
-async function sameErrorOrResult(label: string, fn: () => tf.Tensor | tf.Tensor[], expectedFallbacks: Record<string, string> = {}): Promise<void> {
+async function sameErrorOrResult(
+  label: string,
+  fn: () => tf.Tensor | tf.Tensor[],
+  expectedFallbacks: Record<string, string> = {},
+): Promise<void> {
   await onednnReady();
   let cpuError: unknown = null;
-  try { await runOn("cpu", fn); } catch (e) { cpuError = e; }
+  try {
+    await runOn("cpu", fn);
+  } catch (e) {
+    cpuError = e;
+  }
   if (cpuError) {
     assert.deepEqual(expectedFallbacks, {}, `${label}: cpu threw, so no kernel can fall back`);
-    await assert.rejects(runOn("onednn", fn), (e: unknown) => e instanceof Error, `${label}: cpu threw ${String(cpuError)} but onednn did not`);
+    await assert.rejects(
+      runOn("onednn", fn),
+      (e: unknown) => e instanceof Error,
+      `${label}: cpu threw ${String(cpuError)} but onednn did not`,
+    );
   } else {
     await assertMatchesCpu(label, fn, { expectedFallbacks });
   }
@@ -90,10 +162,18 @@ async function sameErrorOrResult(label: string, fn: () => tf.Tensor | tf.Tensor[
 const INT32 = "int32 tensors: the native kernel computes float32 only";
 
 test("ops with wrong rank, shape or dtype throw or match cpu on onednn", async () => {
-  await sameErrorOrResult("conv2d rank 3 input", () => tf.conv2d(rand([5, 5, 2], 1) as tf.Tensor3D, rand([3, 3, 2, 4], 2) as tf.Tensor4D, 1, "valid"));
-  await sameErrorOrResult("conv2d channel mismatch", () => tf.conv2d(rand([1, 5, 5, 3], 1) as tf.Tensor4D, rand([3, 3, 2, 4], 2) as tf.Tensor4D, 1, "valid"));
-  await sameErrorOrResult("conv2d filter larger than input", () => tf.conv2d(rand([1, 2, 2, 1], 1) as tf.Tensor4D, rand([3, 3, 1, 1], 2) as tf.Tensor4D, 1, "valid"));
-  await sameErrorOrResult("conv2d int32", () => tf.conv2d(tf.ones([1, 4, 4, 1], "int32") as tf.Tensor4D, tf.ones([2, 2, 1, 1], "int32") as tf.Tensor4D, 1, "valid"));
+  await sameErrorOrResult("conv2d rank 3 input", () =>
+    tf.conv2d(rand([5, 5, 2], 1) as tf.Tensor3D, rand([3, 3, 2, 4], 2) as tf.Tensor4D, 1, "valid"),
+  );
+  await sameErrorOrResult("conv2d channel mismatch", () =>
+    tf.conv2d(rand([1, 5, 5, 3], 1) as tf.Tensor4D, rand([3, 3, 2, 4], 2) as tf.Tensor4D, 1, "valid"),
+  );
+  await sameErrorOrResult("conv2d filter larger than input", () =>
+    tf.conv2d(rand([1, 2, 2, 1], 1) as tf.Tensor4D, rand([3, 3, 1, 1], 2) as tf.Tensor4D, 1, "valid"),
+  );
+  await sameErrorOrResult("conv2d int32", () =>
+    tf.conv2d(tf.ones([1, 4, 4, 1], "int32") as tf.Tensor4D, tf.ones([2, 2, 1, 1], "int32") as tf.Tensor4D, 1, "valid"),
+  );
   await sameErrorOrResult("matMul inner mismatch", () => tf.matMul(rand([2, 3], 1), rand([4, 2], 2)));
   await sameErrorOrResult("matMul int32", () => tf.matMul(tf.ones([2, 3], "int32"), tf.ones([3, 2], "int32")), { BatchMatMul: INT32 });
   await sameErrorOrResult("add incompatible", () => tf.add(rand([2, 3], 1), rand([4], 2)));
@@ -116,6 +196,10 @@ test("OnednnBackend disposeData and escape of data it does not hold return inste
 test("raggedGather (a list-of-tensors input) runs in JS on onednn and matches cpu", () =>
   assertMatchesCpu("raggedGather", () => {
     const { outputNestedSplits, outputDenseValues } = tf.raggedGather(
-      [tf.tensor1d([0, 3, 3, 7, 9], "int32")], tf.tensor1d([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]), tf.tensor1d([3, 0, 3], "int32"), 1);
+      [tf.tensor1d([0, 3, 3, 7, 9], "int32")],
+      tf.tensor1d([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+      tf.tensor1d([3, 0, 3], "int32"),
+      1,
+    );
     return [...outputNestedSplits, outputDenseValues];
   }));

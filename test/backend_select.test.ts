@@ -10,7 +10,8 @@ const root = path.join(__dirname, "..");
 
 /** Runs initBackend in a fresh process (the addon loads once per process) and returns its output. */
 function selectInChild(env: Record<string, string>, preferred?: string) {
-  const script = `require("mnist-lab").initBackend(${preferred ? JSON.stringify(preferred) : ""}).then(` +
+  const script =
+    `require("mnist-lab").initBackend(${preferred ? JSON.stringify(preferred) : ""}).then(` +
     `(r) => console.log(JSON.stringify(r)), (e) => { console.log("ERROR " + e.message); process.exitCode = 3; })`;
   const r = spawnSync(process.execPath, ["-e", script], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -24,7 +25,10 @@ test("initBackend auto chooses onednn when the addon is built and explains the o
     const report = await initBackend();
     assert.equal(report.active, "onednn");
     assert.equal(tf.getBackend(), "onednn");
-    assert.deepEqual(report.candidates.map((c) => c.name), [...BACKEND_CHAIN]);
+    assert.deepEqual(
+      report.candidates.map((c) => c.name),
+      [...BACKEND_CHAIN],
+    );
     assert.match(report.candidates[0].reason, /not installed|failed to load/);
     assert.match(report.candidates[2].reason, /onednn comes first/);
     assert.match(formatBackendReport(report), /active backend: onednn/);
@@ -80,16 +84,26 @@ test("initBackend onednn with a broken addon file fails with its load error", ()
 });
 
 test("mnist-lab backend --json prints the active backend and every candidate's reason", () => {
-  const r = spawnSync(process.execPath, [path.join(root, "bin", "mnist-lab"), "backend", "--json"], { cwd: root, encoding: "utf8", env: { ...process.env, MNIST_BACKEND: "" } });
+  const r = spawnSync(process.execPath, [path.join(root, "bin", "mnist-lab"), "backend", "--json"], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, MNIST_BACKEND: "" },
+  });
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout.trim().split("\n").pop()!);
   assert.equal(report.active, "onednn");
-  assert.deepEqual(report.candidates.map((c: { name: string }) => c.name), [...BACKEND_CHAIN]);
+  assert.deepEqual(
+    report.candidates.map((c: { name: string }) => c.name),
+    [...BACKEND_CHAIN],
+  );
   for (const c of report.candidates) assert.ok(c.reason.length > 0);
 });
 
 test("mnist-lab backend --backend gpu is a usage error (exit 2)", () => {
-  const r = spawnSync(process.execPath, [path.join(root, "bin", "mnist-lab"), "backend", "--backend", "gpu"], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [path.join(root, "bin", "mnist-lab"), "backend", "--backend", "gpu"], {
+    cwd: root,
+    encoding: "utf8",
+  });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /Expected --backend to be one of auto, tensorflow, onednn, wasm, cpu but found "gpu"/);
 });

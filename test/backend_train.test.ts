@@ -39,7 +39,15 @@ test("trainRun on onednn resumed after an interruption ends like an uninterrupte
   const straight = await trainRun(config, { data, runsDir: tempDir(), log: quiet, backend: "onednn", loadModel: false });
   const runsDir = tempDir();
   await assert.rejects(
-    trainRun(config, { data, runsDir, log: quiet, backend: "onednn", onEpoch: ({ epoch }) => { if (epoch === 1) throw new Error("interrupted"); } }),
+    trainRun(config, {
+      data,
+      runsDir,
+      log: quiet,
+      backend: "onednn",
+      onEpoch: ({ epoch }) => {
+        if (epoch === 1) throw new Error("interrupted");
+      },
+    }),
     /interrupted/,
   );
   const runDir = path.join(runsDir, straight.runId);
@@ -55,9 +63,17 @@ test("trainRun on onednn resumed after an interruption ends like an uninterrupte
   assert.deepEqual(resumed.metrics.backends, ["onednn"]);
   // oneDNN's threaded reductions may sum in another order between runs, so the histories match closely, not bitwise.
   const [a, e] = [strip(resumed.history), strip(straight.history)];
-  assert.deepEqual(a.map((h) => Object.keys(h).sort()), e.map((h) => Object.keys(h).sort()));
+  assert.deepEqual(
+    a.map((h) => Object.keys(h).sort()),
+    e.map((h) => Object.keys(h).sort()),
+  );
   for (let i = 0; i < e.length; i++) {
     const keys = Object.keys(e[i]).sort();
-    assertAllClose(keys.map((k) => a[i][k]), keys.map((k) => e[i][k]), `epoch ${i + 1} ${keys.join(",")}`, { rtol: 1e-3, atol: 1e-5 });
+    assertAllClose(
+      keys.map((k) => a[i][k]),
+      keys.map((k) => e[i][k]),
+      `epoch ${i + 1} ${keys.join(",")}`,
+      { rtol: 1e-3, atol: 1e-5 },
+    );
   }
 });

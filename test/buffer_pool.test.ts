@@ -9,7 +9,9 @@ import { onednnReady } from "./backend_helpers";
 test("BufferPool takes the smallest buffer that fits within maxWaste", () => {
   const pool = new BufferPool(1000, 2);
   const [b100, b150, b300] = [new ArrayBuffer(100), new ArrayBuffer(150), new ArrayBuffer(300)];
-  pool.give(b300); pool.give(b150); pool.give(b100);
+  pool.give(b300);
+  pool.give(b150);
+  pool.give(b100);
   assert.equal(pool.byteCount, 550);
   assert.equal(pool.take(120), b150, "best fit, not first fit");
   assert.equal(pool.take(140), undefined, "300 bytes would waste more than 2x of 140");
@@ -22,7 +24,9 @@ test("BufferPool takes the smallest buffer that fits within maxWaste", () => {
 test("BufferPool evicts the oldest buffers past its cap and drops buffers larger than the cap", () => {
   const pool = new BufferPool(250, 4);
   const [a, b, c] = [new ArrayBuffer(100), new ArrayBuffer(100), new ArrayBuffer(100)];
-  pool.give(a); pool.give(b); pool.give(c);
+  pool.give(a);
+  pool.give(b);
+  pool.give(c);
   assert.equal(pool.byteCount, 200);
   assert.equal(pool.take(100), b, "a was evicted first");
   pool.give(new ArrayBuffer(251));
@@ -36,7 +40,8 @@ test("BufferPool evicts the oldest buffers past its cap and drops buffers larger
 test("onednn recycles a larger buffer for a smaller output, and dataSync returns an exact-size array", async () => {
   await onednnReady();
   await tf.setBackend("onednn");
-  const internalValues = (t: tf.Tensor) => (tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(t.dataId as object).values;
+  const internalValues = (t: tf.Tensor) =>
+    (tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(t.dataId as object).values;
   const [ones, two] = [tf.ones([10000]), tf.scalar(2)];
   const big = tf.add(ones, 1); // a native output of 40,000 bytes
   const smallInput = tf.ones([8000]);

@@ -117,7 +117,16 @@ test("ReduceLROnPlateau halves the rate after 3 epochs without improvement and p
 test("ReduceLROnPlateau stops at minLr, waits out the cooldown, honours minDelta and mode min", async () => {
   const model = tinyModel(0.001);
   const lines: string[] = [];
-  const cb = new ReduceLROnPlateau({ monitor: "val_loss", patience: 1, factor: 0.1, minLr: 2e-5, cooldown: 2, minDelta: 0.01, verbose: 1, log: (l) => lines.push(l) });
+  const cb = new ReduceLROnPlateau({
+    monitor: "val_loss",
+    patience: 1,
+    factor: 0.1,
+    minLr: 2e-5,
+    cooldown: 2,
+    minDelta: 0.01,
+    verbose: 1,
+    log: (l) => lines.push(l),
+  });
   assert.equal(cb.mode, "min");
   // 0.995 and 0.99 gain less than minDelta 0.01 on the best (1); 0.95 … 0.8 gain more.
   const losses = [1, 0.995, 0.99, 0.95, 0.9, 0.85, 0.8, 0.8, 0.8];
@@ -139,7 +148,10 @@ test("ReduceLROnPlateau stops at minLr, waits out the cooldown, honours minDelta
   const floor = new ReduceLROnPlateau({ monitor: "val_loss", patience: 1, factor: 0.1, minLr: 2e-5 });
   await feed(floor, m2, [{ val_loss: 1 }, { val_loss: 1 }, { val_loss: 1 }, { val_loss: 1 }]);
   assert.equal(getLearningRate(m2.optimizer), 2e-5);
-  assert.throws(() => new ReduceLROnPlateau({ factor: 1 }), /Expected a number in \(0, 1\) for ReduceLROnPlateau factor but found number 1/);
+  assert.throws(
+    () => new ReduceLROnPlateau({ factor: 1 }),
+    /Expected a number in \(0, 1\) for ReduceLROnPlateau factor but found number 1/,
+  );
   assert.throws(() => new ReduceLROnPlateau({ mode: "up" as "min" }), /Expected "auto", "min" or "max" for mode but found "up"/);
   model.dispose();
   m2.dispose();
@@ -173,8 +185,18 @@ test("ReduceLROnPlateau works as a callback of tfjs model.fit", async () => {
   const model = tinyModel(0.01);
   // tfjs's fit names the metric val_acc.
   const cb = new ReduceLROnPlateau({ monitor: "val_acc", patience: 1, factor: 0.5, minDelta: 1 });
-  const x = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]]);
-  const y = tf.tensor2d([[1, 0], [0, 1], [1, 0], [0, 1]]);
+  const x = tf.tensor2d([
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+    [1, 1, 0],
+  ]);
+  const y = tf.tensor2d([
+    [1, 0],
+    [0, 1],
+    [1, 0],
+    [0, 1],
+  ]);
   // minDelta 1 makes every epoch after the first a plateau: the rate halves each epoch from epoch 2.
   await model.fit(x, y, { epochs: 3, validationData: [x, y], callbacks: [cb], verbose: 0 });
   assert.equal(getLearningRate(model.optimizer), Math.fround(Math.fround(0.01) * 0.5) * 0.5);
@@ -227,7 +249,10 @@ test("BestModelCheckpoint saves the model only when the monitor improves", async
   model.setWeights(model.getWeights().map((w) => tf.add(w, 1)));
   await cb.onEpochEnd(1, { val_accuracy: 0.4 });
   const still = await loadModelDir(dir);
-  assert.deepEqual(still.getWeights().map((w) => Array.from(w.dataSync())), saved);
+  assert.deepEqual(
+    still.getWeights().map((w) => Array.from(w.dataSync())),
+    saved,
+  );
   await cb.onEpochEnd(2, { val_accuracy: 0.7 });
   const updated = await loadModelDir(dir);
   assert.deepEqual(
@@ -266,7 +291,10 @@ test("formatEpochLine prints the report's verbose=2 line", () => {
     formatEpochLine(173.2, { loss: 0.368, accuracy: 0.8847, val_loss: 0.4336, val_accuracy: 0.8721, lr: 0.001 }),
     "- 173s - loss: 0.3680 - accuracy: 0.8847 - val_loss: 0.4336 - val_accuracy: 0.8721 - lr: 0.001",
   );
-  assert.equal(formatEpochLine(2, { val_accuracy: 0.99, loss: 0.00012, lr: 0.0005 }), "- 2s - loss: 1.2000e-04 - val_accuracy: 0.9900 - lr: 0.0005");
+  assert.equal(
+    formatEpochLine(2, { val_accuracy: 0.99, loss: 0.00012, lr: 0.0005 }),
+    "- 2s - loss: 1.2000e-04 - val_accuracy: 0.9900 - lr: 0.0005",
+  );
 });
 
 test("EpochLogger prints Epoch n/N then the metrics line", async () => {
@@ -276,7 +304,9 @@ test("EpochLogger prints Epoch n/N then the metrics line", async () => {
   await feed(cb, model, [{ loss: 0.1126, accuracy: 0.9658, val_loss: 0.0865, val_accuracy: 0.9756, lr: 0.001, epoch_seconds: 213 }]);
   assert.deepEqual(lines, ["Epoch 1/40", "- 213s - loss: 0.1126 - accuracy: 0.9658 - val_loss: 0.0865 - val_accuracy: 0.9756"]);
   const withRate: string[] = [];
-  await feed(new EpochLogger({ log: (l) => withRate.push(l), epochs: 40, showLearningRate: true }), model, [{ loss: 0.1, lr: 0.0005000000237487257, epoch_seconds: 1 }]);
+  await feed(new EpochLogger({ log: (l) => withRate.push(l), epochs: 40, showLearningRate: true }), model, [
+    { loss: 0.1, lr: 0.0005000000237487257, epoch_seconds: 1 },
+  ]);
   assert.equal(withRate[1], "- 1s - loss: 0.1000 - lr: 0.0005");
   model.dispose();
 });
@@ -287,7 +317,11 @@ test("ReduceLROnPlateau as the report wrote it (monitor val_acc) warns once and 
   const cb = new ReduceLROnPlateau({ ...REPORT_REDUCE_LR, log: (l) => lines.push(l) });
   // The report's RMSprop epochs 1–6: no gain at 3, 4, 5, which would have reduced the rate after epoch 5.
   const acc = [0.8721, 0.9916, 0.9916, 0.9904, 0.99, 0.9929];
-  await feed(cb, model, acc.map((a) => ({ loss: 0.1, accuracy: 0.9, val_loss: 0.03, val_accuracy: a, lr: 0.001 })));
+  await feed(
+    cb,
+    model,
+    acc.map((a) => ({ loss: 0.1, accuracy: 0.9, val_loss: 0.03, val_accuracy: a, lr: 0.001 })),
+  );
   assert.equal(getLearningRate(model.optimizer), 0.001);
   assert.deepEqual(lines, [
     "RuntimeWarning: Reduce LR on plateau conditioned on metric `val_acc` which is not available. Available metrics are: val_loss,val_accuracy,loss,accuracy,lr",

@@ -59,7 +59,10 @@ test("mnist-lab rejects unknown options and profiles with exit code 2", () => {
 test("mnist-lab prints an unknown option or command as one line that points to the help, with exit code 2", () => {
   const cases: Array<[string[], string]> = [
     [["data", "--bogus"], "error: unknown option '--bogus'; see mnist-lab data --help\n"],
-    [["train", "--optimizer", "adam", "--optimiser", "adam"], "error: unknown option '--optimiser' (Did you mean --optimizer?); see mnist-lab train --help\n"],
+    [
+      ["train", "--optimizer", "adam", "--optimiser", "adam"],
+      "error: unknown option '--optimiser' (Did you mean --optimizer?); see mnist-lab train --help\n",
+    ],
     [["trian"], "error: unknown command 'trian' (Did you mean train?); see mnist-lab --help\n"],
   ];
   for (const [args, stderr] of cases) {
@@ -96,5 +99,8 @@ test("mnist-lab bench refuses a --batch-size beyond the training images or above
   assert.equal(beyond.stderr, "error: Expected --batch-size to be at most 60000 (the MNIST training images) but found 100000\n");
   const large = run("bench", "--batch-size", "5000");
   assert.equal(large.code, 2);
-  assert.match(large.stderr, /^error: Expected --batch-size to be at most 4096 but found 5000: training holds every layer's output for the whole batch \(0\.66 MiB an image with the report's CNN\), so 5000 images need 3\.2 GiB before gradients\n$/);
+  assert.match(
+    large.stderr,
+    /^error: Expected --batch-size to be at most 4096 but found 5000: training holds every layer's output for the whole batch \(0\.66 MiB an image with the report's CNN\), so 5000 images need 3\.2 GiB before gradients\n$/,
+  );
 });

@@ -10,7 +10,23 @@ import { tempDir } from "./helpers/train_fixtures";
 const ROOT = path.join(__dirname, "..");
 const BIN = path.join(ROOT, "bin", "mnist-lab");
 // Tiny knobs (hidden flags) so three epochs of real MNIST take seconds on the cpu backend.
-const TINY = ["--epochs", "3", "--train-limit", "40", "--validation-limit", "40", "--batch-size", "20", "--filters", "2", "--dense-units", "8", "--backend", "cpu", "--json"];
+const TINY = [
+  "--epochs",
+  "3",
+  "--train-limit",
+  "40",
+  "--validation-limit",
+  "40",
+  "--batch-size",
+  "20",
+  "--filters",
+  "2",
+  "--dense-units",
+  "8",
+  "--backend",
+  "cpu",
+  "--json",
+];
 
 function runCli(args: string[], timeoutMs?: number): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: timeoutMs });
@@ -45,8 +61,14 @@ test("mnist-lab train refuses a --train-limit or --batch-size beyond the trainin
   const cases: Array<[string[], RegExp]> = [
     [["--train-limit", "70000"], /^error: Expected --train-limit to be at most 60000 \(the MNIST training images\) but found 70000\n$/],
     [["--batch-size", "100000"], /^error: Expected --batch-size to be at most 60000 \(the MNIST training images\) but found 100000\n$/],
-    [["--train-limit", "500", "--batch-size", "600"], /^error: Expected --batch-size to be at most 500 \(the --train-limit\) but found 600\n$/],
-    [["--batch-size", "8192"], /^error: Expected --batch-size to be at most 4096 but found 8192: training holds every layer's output for the whole batch \(0\.66 MiB an image with the report's CNN\), so 8192 images need 5\.3 GiB before gradients\n$/],
+    [
+      ["--train-limit", "500", "--batch-size", "600"],
+      /^error: Expected --batch-size to be at most 500 \(the --train-limit\) but found 600\n$/,
+    ],
+    [
+      ["--batch-size", "8192"],
+      /^error: Expected --batch-size to be at most 4096 but found 8192: training holds every layer's output for the whole batch \(0\.66 MiB an image with the report's CNN\), so 8192 images need 5\.3 GiB before gradients\n$/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = runCli(["train", "--optimizer", "adam", ...args, "--runs-dir", tempDir()]);
@@ -59,7 +81,20 @@ test("mnist-lab train refuses a --train-limit or --batch-size beyond the trainin
 test("mnist-lab train refuses a --train-limit beyond the images of a --data-dir once it is loaded", () => {
   const dataDir = tempDir();
   writeTinyMnist(dataDir, { trainCount: 30, testCount: 10 });
-  const r = runCli(["train", "--optimizer", "adam", "--train-limit", "31", "--no-verify", "--data-dir", dataDir, "--backend", "cpu", "--runs-dir", tempDir()]);
+  const r = runCli([
+    "train",
+    "--optimizer",
+    "adam",
+    "--train-limit",
+    "31",
+    "--no-verify",
+    "--data-dir",
+    dataDir,
+    "--backend",
+    "cpu",
+    "--runs-dir",
+    tempDir(),
+  ]);
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr, `error: Expected --train-limit to be at most 30 (the training images in ${dataDir}) but found 31\n`);
 });
@@ -69,10 +104,19 @@ test("mnist-lab train with a --runs-dir or --data-dir it cannot use exits 2 with
   fs.writeFileSync(file, "x");
   const cases: Array<[string[], string]> = [
     [["--runs-dir", file], `error: Expected --runs-dir ${file} to be a writable directory but it is a file\n`],
-    [["--runs-dir", path.join(file, "runs")], `error: Expected --runs-dir ${path.join(file, "runs")} to be a writable directory but ${file} is a file\n`],
+    [
+      ["--runs-dir", path.join(file, "runs")],
+      `error: Expected --runs-dir ${path.join(file, "runs")} to be a writable directory but ${file} is a file\n`,
+    ],
     // Where mkdir fails with ENOENT under an existing parent, Node's recursive mkdir would loop forever.
-    [["--runs-dir", "/proc/mnist-lab/runs"], "error: Expected --runs-dir /proc/mnist-lab/runs to be a writable directory but it cannot be made in /proc (ENOENT)\n"],
-    [["--data-dir", "/nonexistent-mnist-lab-dir", "--runs-dir", tempDir()], "error: Expected --data-dir /nonexistent-mnist-lab-dir to be a directory but it does not exist\n"],
+    [
+      ["--runs-dir", "/proc/mnist-lab/runs"],
+      "error: Expected --runs-dir /proc/mnist-lab/runs to be a writable directory but it cannot be made in /proc (ENOENT)\n",
+    ],
+    [
+      ["--data-dir", "/nonexistent-mnist-lab-dir", "--runs-dir", tempDir()],
+      "error: Expected --data-dir /nonexistent-mnist-lab-dir to be a directory but it does not exist\n",
+    ],
   ];
   for (const [args, stderr] of cases) {
     const r = runCli(["train", "--optimizer", "adam", ...args], 60_000);
@@ -83,11 +127,15 @@ test("mnist-lab train with a --runs-dir or --data-dir it cannot use exits 2 with
 
 test("mnist-lab train on a full disk prints one line naming the file and what survives, exits 1, and resumes once there is room", () => {
   const runsDir = tempDir();
-  const full = spawnSync(process.execPath, ["--require", path.join(__dirname, "helpers", "full_disk.js"), BIN, "train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, MNIST_LAB_TEST_FULL_DISK: "epoch-0002" },
-  });
+  const full = spawnSync(
+    process.execPath,
+    ["--require", path.join(__dirname, "helpers", "full_disk.js"), BIN, "train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, MNIST_LAB_TEST_FULL_DISK: "epoch-0002" },
+    },
+  );
   assert.equal(full.status, 1, full.stderr);
   // tfjs's cpu backend prints its banner on stderr first; the error is the one line after it.
   const errors = full.stderr.split("\n").filter((line) => line.startsWith("error:"));
@@ -112,11 +160,15 @@ test("mnist-lab train killed with SIGKILL resumes after the last checkpoint and 
 
   const runsDir = tempDir();
   const runDir = path.join(runsDir, String(expected.runId));
-  const child = spawn(process.execPath, [BIN, "train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir], { cwd: ROOT, stdio: "ignore" });
+  const child = spawn(process.execPath, [BIN, "train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir], {
+    cwd: ROOT,
+    stdio: "ignore",
+  });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
   // Kill as soon as the first epoch's checkpoint is on disk, i.e. somewhere inside epoch 2.
   const deadline = Date.now() + 60_000;
-  while (!fs.existsSync(path.join(runDir, "checkpoints", "epoch-0001")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  while (!fs.existsSync(path.join(runDir, "checkpoints", "epoch-0001")) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 5));
   child.kill("SIGKILL");
   assert.equal(await exited, "SIGKILL", "the child was killed, not finished");
   assert.ok(!fs.existsSync(path.join(runDir, "metrics.json")), "the killed run is unfinished");
@@ -132,8 +184,14 @@ test("mnist-lab train killed with SIGKILL resumes after the last checkpoint and 
   assert.equal(typeof result.secondsPerEpoch, "number");
   const history = parseHistoryCsv(fs.readFileSync(path.join(runDir, "history.csv"), "utf8"));
   const straightHistory = parseHistoryCsv(fs.readFileSync(path.join(straightDir, String(expected.runId), "history.csv"), "utf8"));
-  assert.deepEqual(history.map((r) => r.epoch), [0, 1, 2]);
-  assert.deepEqual(history.map((r) => r.val_loss), straightHistory.map((r) => r.val_loss));
+  assert.deepEqual(
+    history.map((r) => r.epoch),
+    [0, 1, 2],
+  );
+  assert.deepEqual(
+    history.map((r) => r.val_loss),
+    straightHistory.map((r) => r.val_loss),
+  );
 
   // Finished: the same command now loads the run.
   const loaded = runCli(["train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir]);

@@ -35,7 +35,10 @@ test("loadMnist verifies known files by MD5 and names the mismatching file", asy
   const dir = tempDir();
   writeTinyMnist(dir);
   await assert.rejects(loadMnist({ dataDir: dir }), (err: Error) => {
-    assert.match(err.message, /^Expected MD5 [0-9a-f]{32} \(the original train-images-idx3-ubyte\) for .*train-images-idx3-ubyte but found [0-9a-f]{32}/);
+    assert.match(
+      err.message,
+      /^Expected MD5 [0-9a-f]{32} \(the original train-images-idx3-ubyte\) for .*train-images-idx3-ubyte but found [0-9a-f]{32}/,
+    );
     return true;
   });
 });
@@ -53,9 +56,15 @@ test("MNIST_DATA_DIR is used when no directory is passed", async () => {
 });
 
 test("loadMnist rejects a missing directory and a directory with only some files", async () => {
-  await assert.rejects(loadMnist({ dataDir: "/does/not/exist" }), /Expected a directory with the MNIST IDX files for --data-dir but \/does\/not\/exist does not exist/);
+  await assert.rejects(
+    loadMnist({ dataDir: "/does/not/exist" }),
+    /Expected a directory with the MNIST IDX files for --data-dir but \/does\/not\/exist does not exist/,
+  );
   const dir = tempDir();
-  await assert.rejects(loadMnist({ dataDir: dir }), /found none: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte/);
+  await assert.rejects(
+    loadMnist({ dataDir: dir }),
+    /found none: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte/,
+  );
   writeTinyMnist(dir);
   fs.rmSync(path.join(dir, MNIST_FILES.testLabels.name));
   await assert.rejects(loadMnist({ dataDir: dir }), /but these are missing: t10k-labels-idx1-ubyte$/);
@@ -72,12 +81,36 @@ async function loadWithFile(name: string, bytes: Uint8Array): Promise<unknown> {
 test("loadMnist rejects bad files with the file, what was expected and what was found", async () => {
   const cases: [string, Uint8Array, RegExp][] = [
     [MNIST_FILES.trainImages.name, new Uint8Array(0), /Expected an IDX file in .*train-images-idx3-ubyte but found an empty file/],
-    [MNIST_FILES.trainImages.name, encodeIdx(IDX_LABELS_MAGIC, [20], new Uint8Array(20)), /Expected 2051 \(images magic\) in .*train-images-idx3-ubyte but found 2049/],
-    [MNIST_FILES.testLabels.name, encodeIdx(IDX_LABELS_MAGIC, [10], new Uint8Array(10)).subarray(0, 12), /Expected 18 bytes in .*t10k-labels-idx1-ubyte .* but found 12: the file is truncated/],
-    [MNIST_FILES.testLabels.name, encodeIdx(IDX_LABELS_MAGIC, [9], new Uint8Array(9)), /Expected as many labels as images \(10 in .*t10k-images-idx3-ubyte\) but found 9 in .*t10k-labels-idx1-ubyte/],
-    [MNIST_FILES.trainImages.name, encodeIdx(IDX_IMAGES_MAGIC, [20, 14, 56], tinyImages(20)), /Expected images of shape \[N, 28, 28\] in .*train-images-idx3-ubyte but found \[20, 14, 56\]/],
-    [MNIST_FILES.trainLabels.name, encodeIdx(IDX_LABELS_MAGIC, [20], new Uint8Array(20).fill(12)), /Expected labels 0–9 in .*train-labels-idx1-ubyte but found 12 at index 0/],
-    [`${MNIST_FILES.trainImages.name}`, Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3), /Expected a valid gzip stream in .*train-images-idx3-ubyte but decompressing failed/],
+    [
+      MNIST_FILES.trainImages.name,
+      encodeIdx(IDX_LABELS_MAGIC, [20], new Uint8Array(20)),
+      /Expected 2051 \(images magic\) in .*train-images-idx3-ubyte but found 2049/,
+    ],
+    [
+      MNIST_FILES.testLabels.name,
+      encodeIdx(IDX_LABELS_MAGIC, [10], new Uint8Array(10)).subarray(0, 12),
+      /Expected 18 bytes in .*t10k-labels-idx1-ubyte .* but found 12: the file is truncated/,
+    ],
+    [
+      MNIST_FILES.testLabels.name,
+      encodeIdx(IDX_LABELS_MAGIC, [9], new Uint8Array(9)),
+      /Expected as many labels as images \(10 in .*t10k-images-idx3-ubyte\) but found 9 in .*t10k-labels-idx1-ubyte/,
+    ],
+    [
+      MNIST_FILES.trainImages.name,
+      encodeIdx(IDX_IMAGES_MAGIC, [20, 14, 56], tinyImages(20)),
+      /Expected images of shape \[N, 28, 28\] in .*train-images-idx3-ubyte but found \[20, 14, 56\]/,
+    ],
+    [
+      MNIST_FILES.trainLabels.name,
+      encodeIdx(IDX_LABELS_MAGIC, [20], new Uint8Array(20).fill(12)),
+      /Expected labels 0–9 in .*train-labels-idx1-ubyte but found 12 at index 0/,
+    ],
+    [
+      `${MNIST_FILES.trainImages.name}`,
+      Uint8Array.of(0x1f, 0x8b, 8, 0, 1, 2, 3),
+      /Expected a valid gzip stream in .*train-images-idx3-ubyte but decompressing failed/,
+    ],
   ];
   for (const [name, bytes, pattern] of cases) await assert.rejects(loadWithFile(name, bytes), pattern);
 });

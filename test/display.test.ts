@@ -3,8 +3,20 @@ import assert from "node:assert/strict";
 import pl from "nodejs-polars";
 import { PNG } from "pngjs";
 import {
-  MnistLabError, classCountFrame, classDistributionFigure, digitGridHtml, digitPng, escapeHtml, figureHtml, frameHtml,
-  inNotebook, plotlyScriptTag, showFigure, showHtml, showProfileScope, withProgress,
+  MnistLabError,
+  classCountFrame,
+  classDistributionFigure,
+  digitGridHtml,
+  digitPng,
+  escapeHtml,
+  figureHtml,
+  frameHtml,
+  inNotebook,
+  plotlyScriptTag,
+  showFigure,
+  showHtml,
+  showProfileScope,
+  withProgress,
 } from "mnist-lab";
 import { tinyImages } from "./helpers/idx_fixtures";
 
@@ -41,13 +53,15 @@ test("frameHtml renders a polars DataFrame as a table, escaping text", () => {
 });
 
 test("frameHtml shows each numeric column with the fewest decimals, up to 4, that show all its values", () => {
-  const html = frameHtml(pl.DataFrame({
-    "s/epoch": [11.8, 12.3],
-    "difference (points)": [-0.05, 0.07000000000000001],
-    accuracy: [0.99123456, 0.99],
-    "final lr": [0.001, 0.00001],
-    images: [60000, 1720],
-  }));
+  const html = frameHtml(
+    pl.DataFrame({
+      "s/epoch": [11.8, 12.3],
+      "difference (points)": [-0.05, 0.07000000000000001],
+      accuracy: [0.99123456, 0.99],
+      "final lr": [0.001, 0.00001],
+      images: [60000, 1720],
+    }),
+  );
   const cells = [...html.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);
   assert.deepEqual(cells, ["11.8", "-0.05", "0.9912", "0.001", "60000", "12.3", "0.07", "0.9900", "1.000e-5", "1720"]);
 });
@@ -93,5 +107,10 @@ test("withProgress outside a notebook runs the work, returns its value and passe
   });
   assert.equal(value, 42);
   assert.deepEqual(steps, ["one"]);
-  await assert.rejects(withProgress("task", async () => { throw new MnistLabError("Expected x but found y"); }), /Expected x but found y/);
+  await assert.rejects(
+    withProgress("task", async () => {
+      throw new MnistLabError("Expected x but found y");
+    }),
+    /Expected x but found y/,
+  );
 });

@@ -4,9 +4,23 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type pl from "nodejs-polars";
 import {
-  Rng, buildReportCnn, compareConfusions, compileReportCnn, confusionMatrix, evaluateModel, initBackend, makeOptimizer,
-  misclassificationCaption, misclassified, mostConfusedPairs, mostConfusedUnorderedPairs, pairConfusion, perClassMetrics,
-  predictClasses, toImageTensor, toOneHotTensor,
+  Rng,
+  buildReportCnn,
+  compareConfusions,
+  compileReportCnn,
+  confusionMatrix,
+  evaluateModel,
+  initBackend,
+  makeOptimizer,
+  misclassificationCaption,
+  misclassified,
+  mostConfusedPairs,
+  mostConfusedUnorderedPairs,
+  pairConfusion,
+  perClassMetrics,
+  predictClasses,
+  toImageTensor,
+  toOneHotTensor,
 } from "mnist-lab";
 
 before(async () => {
@@ -32,7 +46,9 @@ function tinyModel(seed = 1): tfl.Sequential {
 function linearModel(seed: number): tfl.Sequential {
   const model = tfl.sequential();
   model.add(tfl.layers.flatten({ inputShape: [28, 28, 1] }));
-  model.add(tfl.layers.dense({ units: 10, activation: "softmax", kernelInitializer: tfl.initializers.randomNormal({ stddev: 0.2, seed }) }));
+  model.add(
+    tfl.layers.dense({ units: 10, activation: "softmax", kernelInitializer: tfl.initializers.randomNormal({ stddev: 0.2, seed }) }),
+  );
   return model;
 }
 
@@ -43,7 +59,8 @@ function column(frame: pl.DataFrame, name: string): number[] {
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): void {
   assert.equal(actual.length, expected.length, "length");
   for (let i = 0; i < actual.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tolerance)) assert.fail(`index ${i}: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`);
+    if (!(Math.abs(actual[i] - expected[i]) <= tolerance))
+      assert.fail(`index ${i}: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`);
   }
 }
 
@@ -54,7 +71,10 @@ test("confusionMatrix counts rows = true labels, columns = predictions", () => {
     [0, 2, 0],
     [1, 1, 1],
   ]);
-  assert.deepEqual(confusionMatrix([0, 1, 1], [0, 1, 0], 2), [[1, 0], [1, 1]]); // the JSDoc example
+  assert.deepEqual(confusionMatrix([0, 1, 1], [0, 1, 0], 2), [
+    [1, 0],
+    [1, 1],
+  ]); // the JSDoc example
   const empty = confusionMatrix([], []);
   assert.equal(empty.length, 10);
   assert.ok(empty.every((row) => row.length === 10 && row.every((v) => v === 0)));
@@ -71,7 +91,10 @@ test("confusionMatrix matches tf.math.confusionMatrix on 500 random labels", () 
 test("confusionMatrix rejects mismatched lengths, out-of-range and non-integer labels, naming the index", () => {
   assert.throws(() => confusionMatrix([0, 1, 2], [0, 1]), /Expected as many predicted labels as true labels \(3\) but found 2/);
   assert.throws(() => confusionMatrix([0, 10], [0, 1]), /Expected true labels to be integers in \[0, 10\) but found number 10 at index 1/);
-  assert.throws(() => confusionMatrix([0, 1], [0, -1]), /Expected predicted labels to be integers in \[0, 10\) but found number -1 at index 1/);
+  assert.throws(
+    () => confusionMatrix([0, 1], [0, -1]),
+    /Expected predicted labels to be integers in \[0, 10\) but found number -1 at index 1/,
+  );
   assert.throws(() => confusionMatrix([0.5], [0]), /found number 0.5 at index 0/);
   assert.throws(() => confusionMatrix([NaN], [0]), /found number NaN at index 0/);
   assert.throws(() => confusionMatrix([0], [0], 0), /Expected an integer ≥ 1 for numClasses but found number 0/);
@@ -108,7 +131,14 @@ test("perClassMetrics gives 0 where a denominator is 0, as sklearn's zero_divisi
 
 test("perClassMetrics rejects a matrix that is not square counts", () => {
   assert.throws(() => perClassMetrics([[1, 2], [3]]), /Expected confusion to be 2×2 but row 1 is an array of length 1/);
-  assert.throws(() => perClassMetrics([[1, -1], [0, 1]]), /Expected confusion to hold counts \(integers ≥ 0\) but found number -1 at \[0\]\[1\]/);
+  assert.throws(
+    () =>
+      perClassMetrics([
+        [1, -1],
+        [0, 1],
+      ]),
+    /Expected confusion to hold counts \(integers ≥ 0\) but found number -1 at \[0\]\[1\]/,
+  );
   assert.throws(() => perClassMetrics([]), /Expected a non-empty square matrix/);
 });
 
@@ -127,7 +157,14 @@ test("mostConfusedPairs ranks off-diagonal cells by count, ties by true then pre
   ]);
   const all = mostConfusedPairs(FOUR, 100);
   assert.equal(all.length, 6, "only the six non-zero off-diagonal cells");
-  assert.deepEqual(all.slice(3).map((p) => [p.trueLabel, p.predictedLabel, p.count]), [[1, 2, 2], [0, 3, 1], [3, 2, 1]]);
+  assert.deepEqual(
+    all.slice(3).map((p) => [p.trueLabel, p.predictedLabel, p.count]),
+    [
+      [1, 2, 2],
+      [0, 3, 1],
+      [3, 2, 1],
+    ],
+  );
   assert.deepEqual(mostConfusedPairs(FOUR, 0), []);
   assert.throws(() => mostConfusedPairs(FOUR, -1), /Expected an integer ≥ 0 for k but found number -1/);
 });
@@ -156,8 +193,18 @@ test("pairConfusion and compareConfusions show a pair confused more under one op
   assert.equal(diff[0][6], 1);
   assert.equal(diff[6][0], 1);
   assert.equal(diff[6][6], -1);
-  assert.equal(diff.flat().reduce((s, v) => s + v, 0), 0, "both matrices count the same images");
-  assert.deepEqual(mostConfusedUnorderedPairs(rmsprop, 2).map((p) => [p.a, p.b]), [[0, 6], [4, 9]]);
+  assert.equal(
+    diff.flat().reduce((s, v) => s + v, 0),
+    0,
+    "both matrices count the same images",
+  );
+  assert.deepEqual(
+    mostConfusedUnorderedPairs(rmsprop, 2).map((p) => [p.a, p.b]),
+    [
+      [0, 6],
+      [4, 9],
+    ],
+  );
   assert.throws(() => pairConfusion(adam, 3, 3), /Expected two different classes for pairConfusion but found 3 twice/);
   assert.throws(() => pairConfusion(adam, 0, 10), /Expected a class in \[0, 10\) for b but found number 10/);
   assert.throws(() => compareConfusions(adam, [[1]]), /Expected two confusion matrices of the same size but found 10×10 and 1×1/);
@@ -167,11 +214,20 @@ test("misclassified lists wrong predictions, most confident first, ties by index
   const split = { labels: Uint8Array.of(1, 2, 3, 4, 5) };
   const predictions = { classes: Int32Array.of(1, 0, 3, 0, 0), confidence: Float32Array.of(0.9, 0.6, 0.99, 0.8, 0.6) };
   const all = misclassified(split, predictions);
-  assert.deepEqual(all.map((m) => m.index), [3, 1, 4]);
+  assert.deepEqual(
+    all.map((m) => m.index),
+    [3, 1, 4],
+  );
   assert.deepEqual(all[0], { index: 3, trueLabel: 4, predictedLabel: 0, confidence: Math.fround(0.8) });
-  assert.deepEqual(misclassified(split, predictions, 2).map((m) => m.index), [3, 1]);
+  assert.deepEqual(
+    misclassified(split, predictions, 2).map((m) => m.index),
+    [3, 1],
+  );
   assert.equal(misclassificationCaption(all[0]), "true 4 → 0 (80.0%)");
-  assert.throws(() => misclassified({ labels: [1, 2] }, predictions), /Expected one prediction per label \(2\) but found 5 classes and 5 confidences/);
+  assert.throws(
+    () => misclassified({ labels: [1, 2] }, predictions),
+    /Expected one prediction per label \(2\) but found 5 classes and 5 confidences/,
+  );
 });
 
 test("predictClasses matches model.predict's argmax across uneven batches and leaks no tensors", async () => {
@@ -206,16 +262,28 @@ test("predictClasses runs the report's CNN in inference mode (dropout off: repea
   const [first, second] = [await predictClasses(model, images, { batchSize: 2 }), await predictClasses(model, images)];
   assert.equal(tf.memory().numTensors, before);
   assert.deepEqual(Array.from(first.probabilities), Array.from(second.probabilities));
-  assert.ok(first.confidence.every((p) => p >= 0.1 && p <= 1), "the max of 10 probabilities is at least 1/10");
+  assert.ok(
+    first.confidence.every((p) => p >= 0.1 && p <= 1),
+    "the max of 10 probabilities is at least 1/10",
+  );
 });
 
 test("predictClasses rejects bad images, batch sizes and model outputs", async () => {
   const model = tinyModel();
-  await assert.rejects(predictClasses(model, new Uint8Array(100)), /Expected a Uint8Array or Float32Array of a multiple of 784 pixels for images but found a Uint8Array of length 100/);
-  await assert.rejects(predictClasses(model, new Uint8Array(784), { batchSize: 0 }), /Expected an integer ≥ 1 for batchSize but found number 0/);
+  await assert.rejects(
+    predictClasses(model, new Uint8Array(100)),
+    /Expected a Uint8Array or Float32Array of a multiple of 784 pixels for images but found a Uint8Array of length 100/,
+  );
+  await assert.rejects(
+    predictClasses(model, new Uint8Array(784), { batchSize: 0 }),
+    /Expected an integer ≥ 1 for batchSize but found number 0/,
+  );
   const before = tf.memory().numTensors;
   const flat = { predict: (x: tf.Tensor) => tf.zeros([x.shape[0]]) };
-  await assert.rejects(predictClasses(flat, new Uint8Array(784 * 2)), /Expected model.predict to return probabilities of shape \[2, classes\] but found \[2\]/);
+  await assert.rejects(
+    predictClasses(flat, new Uint8Array(784 * 2)),
+    /Expected model.predict to return probabilities of shape \[2, classes\] but found \[2\]/,
+  );
   assert.equal(tf.memory().numTensors, before, "the bad output is disposed too");
 });
 
@@ -239,7 +307,10 @@ test("evaluateModel's accuracy, loss and confusion agree with tfjs's model.evalu
   assert.deepEqual(result.confusion, confusionMatrix(split.labels, result.predictions.classes));
   const diagonal = result.confusion.reduce((s, row, i) => s + row[i], 0);
   assert.equal(diagonal / 12, result.accuracy);
-  assert.equal(result.confusion.flat().reduce((s, v) => s + v, 0), 12);
+  assert.equal(
+    result.confusion.flat().reduce((s, v) => s + v, 0),
+    12,
+  );
 });
 
 test("evaluateModel rejects a split whose labels do not match its count", async () => {

@@ -1,8 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  DIVERGING_COLORSCALE, YLGNBU_COLORSCALE, colorAt, confusionDifferenceFigure, confusionHeatmapFigure, figureHtml,
-  historySeries, learningRateFigure, trainingCurvesFigure,
+  DIVERGING_COLORSCALE,
+  YLGNBU_COLORSCALE,
+  colorAt,
+  confusionDifferenceFigure,
+  confusionHeatmapFigure,
+  figureHtml,
+  historySeries,
+  learningRateFigure,
+  trainingCurvesFigure,
 } from "mnist-lab";
 
 type Annotation = { x: number; y: number; text: string; font: { color: string } };
@@ -29,7 +36,10 @@ test("confusionHeatmapFigure draws the matrix as is, one integer annotation per 
   const annotations = fig.layout!.annotations as Annotation[];
   assert.equal(annotations.length, 100);
   for (const a of annotations) assert.equal(a.text, String(m[a.y][a.x]));
-  assert.ok(annotations.some((a) => a.x === 9 && a.y === 4 && a.text === "7"), "row = true 4, column = predicted 9");
+  assert.ok(
+    annotations.some((a) => a.x === 9 && a.y === 4 && a.text === "7"),
+    "row = true 4, column = predicted 9",
+  );
   assert.equal((fig.layout!.title as { text: string }).text, "Adam");
 });
 
@@ -130,8 +140,14 @@ test("trainingCurvesFigure overlays a solid train and a dashed validation curve 
   ];
   const fig = trainingCurvesFigure({ RMSprop: rows, Adam: kerasHistory([0.97, 0.98], [0.976, 0.991]) }, { metric: "accuracy" });
   const traces = fig.data as Trace[];
-  assert.deepEqual(traces.map((t) => t.name), ["RMSprop train", "RMSprop validation", "Adam train", "Adam validation"]);
-  assert.deepEqual(traces.map((t) => t.line.dash), ["solid", "dash", "solid", "dash"]);
+  assert.deepEqual(
+    traces.map((t) => t.name),
+    ["RMSprop train", "RMSprop validation", "Adam train", "Adam validation"],
+  );
+  assert.deepEqual(
+    traces.map((t) => t.line.dash),
+    ["solid", "dash", "solid", "dash"],
+  );
   assert.equal(traces[0].line.color, traces[1].line.color);
   assert.notEqual(traces[0].line.color, traces[2].line.color);
   assert.deepEqual(traces[0].x, [1, 2], "epochs 1-based");
@@ -141,7 +157,13 @@ test("trainingCurvesFigure overlays a solid train and a dashed validation curve 
   const forty = Array.from({ length: 40 }, (_, i) => 0.9 + i / 1000);
   assert.equal((trainingCurvesFigure({ Adam: kerasHistory(forty, forty) }).layout!.xaxis as { dtick: number }).dtick, 5);
   const loss = trainingCurvesFigure({ RMSprop: rows }, { metric: "loss" });
-  assert.deepEqual((loss.data as Trace[]).map((t) => t.y), [[0.37, 0.11], [0.43, 0.03]]);
+  assert.deepEqual(
+    (loss.data as Trace[]).map((t) => t.y),
+    [
+      [0.37, 0.11],
+      [0.43, 0.03],
+    ],
+  );
   assert.equal((loss.layout!.yaxis as { title: { text: string } }).title.text, "loss");
 });
 
@@ -153,7 +175,10 @@ test("trainingCurvesFigure draws only the train curve without validation, and na
     /Expected "accuracy" or "acc" in the history of Adam but found loss/,
   );
   assert.throws(() => trainingCurvesFigure({}), /Expected at least one history/);
-  assert.throws(() => trainingCurvesFigure({ Adam: [] }, { metric: "f1" as "loss" }), /Expected metric "accuracy" or "loss" but found "f1"/);
+  assert.throws(
+    () => trainingCurvesFigure({ Adam: [] }, { metric: "f1" as "loss" }),
+    /Expected metric "accuracy" or "loss" but found "f1"/,
+  );
 });
 
 test("historySeries reads Keras History objects and epoch rows, with metric aliases", () => {
@@ -166,7 +191,10 @@ test("historySeries reads Keras History objects and epoch rows, with metric alia
 test("learningRateFigure plots each optimizer's rate on a log axis", () => {
   const fig = learningRateFigure({ RMSprop: kerasHistory([0.9, 0.95, 0.97], [0.9, 0.9, 0.9]), Adam: [{ lr: 0.001 }, { lr: 0.0005 }] });
   const traces = fig.data as Trace[];
-  assert.deepEqual(traces.map((t) => t.name), ["RMSprop", "Adam"]);
+  assert.deepEqual(
+    traces.map((t) => t.name),
+    ["RMSprop", "Adam"],
+  );
   assert.deepEqual(traces[0].y, [0.001, 0.0005, 0.00025]);
   assert.deepEqual(traces[1].x, [1, 2]);
   assert.notEqual(traces[0].line.dash, traces[1].line.dash, "equal schedules stay visible on top of each other");

@@ -12,7 +12,15 @@ const quiet = () => undefined;
 /** A small CNN as a notebook cell would build it, without names: tfjs numbers them anew on every build. */
 function cellModel(dropout = 0.25): tfl.Sequential {
   const model = tfl.sequential();
-  model.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 2, kernelSize: 5, activation: "relu", kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+  model.add(
+    tfl.layers.conv2d({
+      inputShape: [28, 28, 1],
+      filters: 2,
+      kernelSize: 5,
+      activation: "relu",
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   model.add(tfl.layers.maxPooling2d({ poolSize: 4 }));
   model.add(tfl.layers.dropout({ rate: dropout }));
   model.add(tfl.layers.flatten());
@@ -42,7 +50,10 @@ test("trainModel trains a cell's model in place with SGD + momentum, and a rebui
   assert.equal(run.config.model, null);
   assert.equal(run.config.architecture?.parameters, model.countParams());
   assert.equal(run.config.momentum, 0.9);
-  assert.notDeepEqual(model.getWeights().map((w) => Array.from(w.dataSync())), before);
+  assert.notDeepEqual(
+    model.getWeights().map((w) => Array.from(w.dataSync())),
+    before,
+  );
   assert.equal(run.history.length, 2);
 
   const again = cellModel();
@@ -60,7 +71,9 @@ test("trainModel trains a cell's model in place with SGD + momentum, and a rebui
 });
 
 test("trainModel refuses a model that does not map 28×28×1 images to 10 classes", async () => {
-  const wrong = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 3, activation: "softmax" })] });
+  const wrong = tfl.sequential({
+    layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 3, activation: "softmax" })],
+  });
   await assert.rejects(
     trainModel(wrong, config, { data, runsDir: tempDir(), log: quiet }),
     /^MnistLabError: Expected a model taking \[null, 28, 28, 1\] images and giving \[null, 10\] class probabilities but found input \[null,28,28,1\] and output \[null,3\]$/,

@@ -25,13 +25,19 @@ test("parseIdx rejects an empty file", () => {
 
 test("parseIdx rejects a truncated header", () => {
   const bytes = encodeIdx(IDX_IMAGES_MAGIC, [1, 28, 28], tinyImages(1)).subarray(0, 10);
-  assert.throws(() => parseIdx(bytes, "f", IDX_IMAGES_MAGIC), /Expected a 16-byte IDX header \(3 dimensions\) in f but the file has only 10 bytes/);
+  assert.throws(
+    () => parseIdx(bytes, "f", IDX_IMAGES_MAGIC),
+    /Expected a 16-byte IDX header \(3 dimensions\) in f but the file has only 10 bytes/,
+  );
   assert.throws(() => parseIdx(Uint8Array.of(0, 0), "f", IDX_IMAGES_MAGIC), /4-byte IDX magic number in f but found only 2 bytes/);
 });
 
 test("parseIdx rejects truncated data and trailing bytes", () => {
   const full = encodeIdx(IDX_IMAGES_MAGIC, [2, 28, 28], tinyImages(2));
-  assert.throws(() => parseIdx(full.subarray(0, full.length - 1), "f", IDX_IMAGES_MAGIC), /Expected 1584 bytes in f .* but found 1583: the file is truncated/);
+  assert.throws(
+    () => parseIdx(full.subarray(0, full.length - 1), "f", IDX_IMAGES_MAGIC),
+    /Expected 1584 bytes in f .* but found 1583: the file is truncated/,
+  );
   const longer = new Uint8Array(full.length + 3);
   longer.set(full);
   assert.throws(() => parseIdx(longer, "f", IDX_IMAGES_MAGIC), /found 1587: the file is longer than its header says/);
@@ -48,5 +54,8 @@ test("gunzipIfNeeded passes raw bytes and inflates gzip", () => {
 
 test("gunzipIfNeeded names the file of a corrupt gzip stream", () => {
   const gz = gzipSync(tinyImages(2));
-  assert.throws(() => gunzipIfNeeded(gz.subarray(0, 40), "data/t10k-images-idx3-ubyte.gz"), /Expected a valid gzip stream in data\/t10k-images-idx3-ubyte.gz but decompressing failed/);
+  assert.throws(
+    () => gunzipIfNeeded(gz.subarray(0, 40), "data/t10k-images-idx3-ubyte.gz"),
+    /Expected a valid gzip stream in data\/t10k-images-idx3-ubyte.gz but decompressing failed/,
+  );
 });

@@ -28,7 +28,9 @@ test("trainRun aborted mid-epoch stops after the current batch, says what is sav
         if (p.epoch === 2 && p.batch === 1) controller.abort();
       },
     }),
-    (err: Error) => err instanceof TrainingInterrupted && /interrupted in epoch 2\/3; 1 epoch\(s\) are saved .*: the same call resumes after epoch 1$/.test(err.message),
+    (err: Error) =>
+      err instanceof TrainingInterrupted &&
+      /interrupted in epoch 2\/3; 1 epoch\(s\) are saved .*: the same call resumes after epoch 1$/.test(err.message),
   );
   assert.equal(batchesAfterAbort, 0, "no batch ran after the interrupt");
   assert.ok(lines.some((l) => l.startsWith("Interrupted: training of ") && l.endsWith("run the same cell or command again to resume.")));
@@ -42,10 +44,20 @@ test("trainRun refuses a second training of the same run in this process, and wa
   const controller = new AbortController();
   let firstEpochStarted!: () => void;
   const started = new Promise<void>((resolve) => (firstEpochStarted = resolve));
-  const first = trainRun(config, { data, runsDir, log: quiet, loadModel: false, signal: controller.signal, onProgress: () => firstEpochStarted() });
+  const first = trainRun(config, {
+    data,
+    runsDir,
+    log: quiet,
+    loadModel: false,
+    signal: controller.signal,
+    onProgress: () => firstEpochStarted(),
+  });
   const firstOutcome = first.catch((err: Error) => err);
   await started;
-  await assert.rejects(trainRun(config, { data, runsDir, log: quiet, loadModel: false }), /this process is training it already \(another cell\?\)/);
+  await assert.rejects(
+    trainRun(config, { data, runsDir, log: quiet, loadModel: false }),
+    /this process is training it already \(another cell\?\)/,
+  );
   controller.abort();
   const lines: string[] = [];
   const second = await trainRun(config, { data, runsDir, log: (l) => lines.push(l), loadModel: false });
@@ -68,7 +80,9 @@ test("trainRun in a process that gets SIGINT (Ctrl-C, Kernel › Interrupt) stop
         process.stdout.write("FINISHED\\n");
       } catch (err) { process.stdout.write("CAUGHT " + err.name + ": " + err.message + "\\n"); }
     })();`;
-  const child = spawn(process.execPath, ["--require", "ts-node/register", "-e", script], { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } });
+  const child = spawn(process.execPath, ["--require", "ts-node/register", "-e", script], {
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+  });
   let out = "";
   child.stdout.on("data", (d: Buffer) => {
     out += d.toString();

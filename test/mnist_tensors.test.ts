@@ -45,17 +45,31 @@ test("loadMnistTensors returns the report's shapes and the step-by-step values",
 
 function checkTensors(mnist: Mnist, xTrain: tf.Tensor, yTrain: tf.Tensor, xTest: tf.Tensor, yTest: tf.Tensor): void {
   try {
-    assert.deepEqual([xTrain.shape, yTrain.shape, xTest.shape, yTest.shape], [[60000, 28, 28, 1], [60000, 10], [10000, 28, 28, 1], [10000, 10]]);
+    assert.deepEqual(
+      [xTrain.shape, yTrain.shape, xTest.shape, yTest.shape],
+      [
+        [60000, 28, 28, 1],
+        [60000, 10],
+        [10000, 28, 28, 1],
+        [10000, 10],
+      ],
+    );
     assert.equal(mnist.checksums, "verified");
     const expected = scaleToUnit(mnist.test.images);
     const actual = xTest.dataSync();
     let mismatches = 0;
     for (let i = 0; i < expected.length; i++) if (actual[i] !== expected[i]) mismatches++;
     assert.equal(mismatches, 0);
-    assert.deepEqual(Array.from(yTrain.dataSync().subarray(0, 10)), Array.from({ length: 10 }, (_, k) => (k === mnist.train.labels[0] ? 1 : 0)));
+    assert.deepEqual(
+      Array.from(yTrain.dataSync().subarray(0, 10)),
+      Array.from({ length: 10 }, (_, k) => (k === mnist.train.labels[0] ? 1 : 0)),
+    );
     const expectedTrain = scaleToUnit(mnist.train.images.subarray(59000 * 784));
     const actualTrain = xTrain.dataSync().subarray(59000 * 784);
-    assert.ok(expectedTrain.every((v, i) => v === actualTrain[i]), "the last 1,000 training images match");
+    assert.ok(
+      expectedTrain.every((v, i) => v === actualTrain[i]),
+      "the last 1,000 training images match",
+    );
   } finally {
     tf.dispose([xTrain, yTrain, xTest, yTest]);
   }
@@ -65,8 +79,13 @@ test("loadMnistWhile throws the MD5 mismatch and drops the work's result (and it
   const dir = tempDir();
   writeTinyMnist(dir);
   let ran = false;
-  await assert.rejects(loadMnistWhile({ dataDir: dir }, async () => { ran = true; throw new Error("work failed too"); }),
-    /^MnistLabError: Expected MD5 [0-9a-f]{32} \(the original train-images-idx3-ubyte\)/);
+  await assert.rejects(
+    loadMnistWhile({ dataDir: dir }, async () => {
+      ran = true;
+      throw new Error("work failed too");
+    }),
+    /^MnistLabError: Expected MD5 [0-9a-f]{32} \(the original train-images-idx3-ubyte\)/,
+  );
   assert.ok(ran, "the work started before verification finished");
   const { mnist, result } = await loadMnistWhile({ dataDir: dir, verifyChecksums: false }, async (train, test) => train.count + test.count);
   assert.equal(result, mnist.train.count + mnist.test.count);

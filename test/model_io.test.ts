@@ -73,7 +73,10 @@ test("optimizerStateToFiles of a compiled model's optimizer leaks no tensors", a
   const model = buildReportCnn({ ...TINY_MODEL, seed: 1 });
   compileReportCnn(model, makeOptimizer("adam"));
   const x = tf.zeros([2, 28, 28, 1]);
-  const y = tf.tensor2d([[1, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]]);
+  const y = tf.tensor2d([
+    [1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    [0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+  ]);
   await model.trainOnBatch(x, y);
   const before = tf.memory().numTensors;
   const files = await optimizerStateToFiles(model.optimizer);

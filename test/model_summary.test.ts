@@ -10,8 +10,14 @@ test("modelSummaryRows lists the report's layers with Keras-style shapes and par
   assert.deepEqual(rows[0], { ...rows[0], type: "Conv2D", outputShape: "(None, 24, 24, 64)", params: 1664 });
   assert.equal(rows.find((r) => r.layer === "flatten")!.outputShape, "(None, 1600)");
   assert.equal(rows.at(-1)!.outputShape, "(None, 10)");
-  assert.equal(rows.reduce((n, r) => n + r.params, 0), REPORT_CNN_PARAMS);
-  assert.ok(rows.every((r) => r.role.length > 0), "every layer type is explained");
+  assert.equal(
+    rows.reduce((n, r) => n + r.params, 0),
+    REPORT_CNN_PARAMS,
+  );
+  assert.ok(
+    rows.every((r) => r.role.length > 0),
+    "every layer type is explained",
+  );
   assert.deepEqual(parameterCounts(model), { total: 694154, trainable: 693514, nonTrainable: 640 });
   const frame = modelSummaryFrame(model);
   assert.deepEqual([frame.height, frame.columns[0], frame.columns.at(-1)], [19, "layer", "what it does"]);

@@ -22,10 +22,15 @@ function savedFromBrowser(): Record<string, unknown> {
     cells: [
       { cell_type: "markdown", id: "m", metadata: { collapsed: false }, source: ["# 空值判断"] },
       {
-        cell_type: "code", execution_count: 7, id: "c",
+        cell_type: "code",
+        execution_count: 7,
+        id: "c",
         metadata: { scrolled: true, tags: ["parameters"], execution: { "shell.execute_reply": "2025-01-01T00:00:00Z" } },
-        outputs: [{ output_type: "stream", name: "stdout", text: ["x\n"] }, { output_type: "display_data", data: { "text/html": "<b>plot</b>" }, metadata: {} }],
-        source: ["let profile = \"quick\";"],
+        outputs: [
+          { output_type: "stream", name: "stdout", text: ["x\n"] },
+          { output_type: "display_data", data: { "text/html": "<b>plot</b>" }, metadata: {} },
+        ],
+        source: ['let profile = "quick";'],
       },
     ],
     metadata: { kernelspec: { name: "mnist-lab" }, widgets: { state: {} } },
@@ -64,7 +69,8 @@ test("nbclean passes what is not a notebook through unchanged, saying so", () =>
 
 test("nbclean as a git clean filter: git add stages a notebook without its outputs", () => {
   const repo = tempDir();
-  const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8", env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null" } });
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", repo, ...args], { encoding: "utf8", env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null" } });
   git("init", "-q");
   git("config", "--local", "filter.mnist-lab-nbclean.clean", FILTER);
   git("config", "--local", "filter.mnist-lab-nbclean.required", "true");

@@ -30,10 +30,15 @@ test("01_model's layer-by-layer cell builds exactly lab.buildReportCnn's network
 
 test("compareArchitectures names the layer a change in the cell touches", async () => {
   await lab.initBackend("cpu");
-  const changed = modelFromCell((s) => s.replace("model.add(tfl.layers.dropout({ rate: 0.25 }));", "model.add(tfl.layers.dropout({ rate: 0.5 }));"));
+  const changed = modelFromCell((s) =>
+    s.replace("model.add(tfl.layers.dropout({ rate: 0.25 }));", "model.add(tfl.layers.dropout({ rate: 0.5 }));"),
+  );
   const check = lab.compareArchitectures(changed, lab.buildReportCnn());
   assert.equal(check.same, false);
-  assert.deepEqual(check.differences.map((d) => d.split(":")[0]), ["layer 6"]);
+  assert.deepEqual(
+    check.differences.map((d) => d.split(":")[0]),
+    ["layer 6"],
+  );
   assert.match(check.differences[0], /rate=0\.5 vs Dropout .* rate=0\.25/);
   changed.dispose();
 });

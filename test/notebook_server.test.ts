@@ -35,93 +35,120 @@ async function waitForServer(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
-test("mnist-lab notebook: token required; 00_data opens unchanged, runs all twice and draws its chart; stops with the command", { timeout: 420_000 }, async () => {
-  const port = await freePort();
-  const token = `test-${process.pid}-${Date.now()}`;
-  const notebookFile = path.join(projectRoot(), "notebooks", "00_data.ipynb");
-  const before = fs.readFileSync(notebookFile, "utf8");
-  const server = spawn(process.execPath, [path.join(projectRoot(), "bin", "mnist-lab"), "notebook", "--port", String(port)], {
-    env: { ...process.env, JUPYTER_TOKEN: token },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let serverLog = "";
-  server.stderr!.on("data", (d) => (serverLog += d));
-  const base = `http://127.0.0.1:${port}`;
-  const browser = await launchChromium();
-  let helpers: { pid: number; command: string }[] = [];
-  let gone = false;
-  try {
-    await waitForServer(`${base}/api/status?token=${token}`, 30_000);
-    const anonymous = await fetch(`${base}/api/contents/00_data.ipynb`);
-    assert.equal(anonymous.status, 403, "the API refuses requests without the token");
+test(
+  "mnist-lab notebook: token required; 00_data opens unchanged, runs all twice and draws its chart; stops with the command",
+  { timeout: 420_000 },
+  async () => {
+    const port = await freePort();
+    const token = `test-${process.pid}-${Date.now()}`;
+    const notebookFile = path.join(projectRoot(), "notebooks", "00_data.ipynb");
+    const before = fs.readFileSync(notebookFile, "utf8");
+    const server = spawn(process.execPath, [path.join(projectRoot(), "bin", "mnist-lab"), "notebook", "--port", String(port)], {
+      env: { ...process.env, JUPYTER_TOKEN: token },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let serverLog = "";
+    server.stderr!.on("data", (d) => (serverLog += d));
+    const base = `http://127.0.0.1:${port}`;
+    const browser = await launchChromium();
+    let helpers: { pid: number; command: string }[] = [];
+    let gone: boolean;
+    try {
+      await waitForServer(`${base}/api/status?token=${token}`, 30_000);
+      const anonymous = await fetch(`${base}/api/contents/00_data.ipynb`);
+      assert.equal(anonymous.status, 403, "the API refuses requests without the token");
 
-    const page = await browser.newPage();
-    await page.goto(`${base}/notebooks/00_data.ipynb?token=${token}`);
-    // Never save: the committed notebook stays without outputs.
-    await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.(), undefined, { timeout: 60_000 });
-    // The kernel's info arrives right after it connects; a stored language_info that differs marks the notebook changed.
-    await page.waitForFunction(() => (window as any).Jupyter.notebook.kernel.info_reply?.language_info, undefined, { timeout: 30_000 });
-    await page.waitForTimeout(500);
-    assert.equal(await page.evaluate(() => (window as any).Jupyter.notebook.dirty), false, "the notebook opens without unsaved changes");
-    const kernelName = await page.evaluate(() => {
-      const nb = (window as any).Jupyter.notebook;
-      nb.set_autosave_interval(0);
-      nb.execute_all_cells();
-      return nb.kernel.name as string;
-    });
-    assert.equal(kernelName, "mnist-lab");
-    await page.waitForSelector(".output_area .mnist-lab-plot .main-svg", { timeout: 150_000 });
-    // The last cells come after the chart: wait for the shapes line and for the kernel to go idle.
-    const shapes = "(60000, 28, 28, 1) (10000, 28, 28, 1) (60000, 10) (10000,)";
-    const idleWith = async (text: string) => {
-      await page.waitForFunction((s) => (document.querySelector("#notebook-container")?.textContent ?? "").includes(s), text, { timeout: 120_000 });
-      await page.waitForFunction(() => !(window as any).Jupyter.notebook.kernel_busy, undefined, { timeout: 60_000 });
-    };
-    await idleWith(shapes);
-    // Run all a second time: every figure still draws, though the outputs that loaded plotly.js first are gone.
-    await page.evaluate(() => {
-      (window as any).Jupyter.notebook.clear_all_output();
-      (window as any).Jupyter.notebook.execute_all_cells();
-    });
-    await page.waitForFunction(() => document.querySelectorAll(".output_area .mnist-lab-plot").length > 0, undefined, { timeout: 150_000 });
-    await idleWith(shapes);
-    await page.waitForTimeout(1000);
-    const plots = await page.evaluate(() => Array.from(document.querySelectorAll(".output_area .mnist-lab-plot")).map((e) => (e.querySelector(".main-svg") ? "drawn" : e.textContent)));
-    assert.ok(plots.length >= 1 && plots.every((p) => p === "drawn"), `after run-all twice: ${JSON.stringify(plots)}`);
-    const errors = await page.evaluate(() => document.querySelectorAll(".output_error, .output_stderr").length);
-    assert.equal(errors, 0, "no cell printed an error");
+      const page = await browser.newPage();
+      await page.goto(`${base}/notebooks/00_data.ipynb?token=${token}`);
+      // Never save: the committed notebook stays without outputs.
+      await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.(), undefined, { timeout: 60_000 });
+      // The kernel's info arrives right after it connects; a stored language_info that differs marks the notebook changed.
+      await page.waitForFunction(() => (window as any).Jupyter.notebook.kernel.info_reply?.language_info, undefined, { timeout: 30_000 });
+      await page.waitForTimeout(500);
+      assert.equal(await page.evaluate(() => (window as any).Jupyter.notebook.dirty), false, "the notebook opens without unsaved changes");
+      const kernelName = await page.evaluate(() => {
+        const nb = (window as any).Jupyter.notebook;
+        nb.set_autosave_interval(0);
+        nb.execute_all_cells();
+        return nb.kernel.name as string;
+      });
+      assert.equal(kernelName, "mnist-lab");
+      await page.waitForSelector(".output_area .mnist-lab-plot .main-svg", { timeout: 150_000 });
+      // The last cells come after the chart: wait for the shapes line and for the kernel to go idle.
+      const shapes = "(60000, 28, 28, 1) (10000, 28, 28, 1) (60000, 10) (10000,)";
+      const idleWith = async (text: string) => {
+        await page.waitForFunction((s) => (document.querySelector("#notebook-container")?.textContent ?? "").includes(s), text, {
+          timeout: 120_000,
+        });
+        await page.waitForFunction(() => !(window as any).Jupyter.notebook.kernel_busy, undefined, { timeout: 60_000 });
+      };
+      await idleWith(shapes);
+      // Run all a second time: every figure still draws, though the outputs that loaded plotly.js first are gone.
+      await page.evaluate(() => {
+        (window as any).Jupyter.notebook.clear_all_output();
+        (window as any).Jupyter.notebook.execute_all_cells();
+      });
+      await page.waitForFunction(() => document.querySelectorAll(".output_area .mnist-lab-plot").length > 0, undefined, {
+        timeout: 150_000,
+      });
+      await idleWith(shapes);
+      await page.waitForTimeout(1000);
+      const plots = await page.evaluate(() =>
+        Array.from(document.querySelectorAll(".output_area .mnist-lab-plot")).map((e) =>
+          e.querySelector(".main-svg") ? "drawn" : e.textContent,
+        ),
+      );
+      assert.ok(plots.length >= 1 && plots.every((p) => p === "drawn"), `after run-all twice: ${JSON.stringify(plots)}`);
+      const errors = await page.evaluate(() => document.querySelectorAll(".output_error, .output_stderr").length);
+      assert.equal(errors, 0, "no cell printed an error");
 
-    // Download as HTML uses the report's template and keeps one plotly.js (the exporter File › Download as uses).
-    const bundle = "<script>(function(){if(window.Plotly)return;var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\nwindow.Plotly = Plotly;\n}finally{window.define=d;window.module=m;}})();</script>";
-    const figureOutput = { output_type: "display_data", metadata: {}, data: { "text/html": `${bundle}<div class="mnist-lab-plot"></div>` } };
-    const withTwoFigures = {
-      cells: [0, 1].map((i) => ({ cell_type: "code", execution_count: i + 1, id: `c${i}`, metadata: {}, outputs: [figureOutput], source: "lab.showFigure(f);" })),
-      metadata: { kernelspec: { name: "mnist-lab", display_name: "TypeScript (mnist-lab)", language: "typescript" } },
-      nbformat: 4,
-      nbformat_minor: 5,
-    };
-    const exported = await fetch(`${base}/nbconvert/html`, {
-      method: "POST",
-      headers: { Authorization: `token ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ name: "two.ipynb", content: withTwoFigures }),
-    });
-    assert.equal(exported.status, 200);
-    const html = await exported.text();
-    assert.equal(html.split("window.Plotly = Plotly").length - 1, 1, "one copy of plotly.js");
-    assert.equal(html.split('class="mnist-lab-plot"').length - 1, 2, "both figures");
-    assert.ok(!/<script[^>]+src=/i.test(html), "the report's offline template: no external scripts");
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- jupyter log ---\n${serverLog.slice(-3000)}`);
-  } finally {
-    await browser.close();
-    // Kill the command alone, as `kill -9` would: Jupyter and its kernel must stop with it.
-    helpers = descendants(server.pid!);
-    server.kill("SIGKILL");
-    gone = await waitFor(() => helpers.every((p) => !alive(p.pid)), 20_000);
-    for (const p of helpers) if (alive(p.pid)) process.kill(p.pid, "SIGKILL");
-  }
-  assert.ok(helpers.some((p) => p.command.includes("tslab kernel")), "a kernel was running");
-  assert.ok(gone, `still running after the command was killed: ${helpers.map((p) => p.command).join("; ")}`);
-  await assert.rejects(fetch(`${base}/api/status`), "nothing listens on the port any more");
-  assert.equal(fs.readFileSync(notebookFile, "utf8"), before, "the notebook on disk is unchanged");
-});
+      // Download as HTML uses the report's template and keeps one plotly.js (the exporter File › Download as uses).
+      const bundle =
+        "<script>(function(){if(window.Plotly)return;var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\nwindow.Plotly = Plotly;\n}finally{window.define=d;window.module=m;}})();</script>";
+      const figureOutput = {
+        output_type: "display_data",
+        metadata: {},
+        data: { "text/html": `${bundle}<div class="mnist-lab-plot"></div>` },
+      };
+      const withTwoFigures = {
+        cells: [0, 1].map((i) => ({
+          cell_type: "code",
+          execution_count: i + 1,
+          id: `c${i}`,
+          metadata: {},
+          outputs: [figureOutput],
+          source: "lab.showFigure(f);",
+        })),
+        metadata: { kernelspec: { name: "mnist-lab", display_name: "TypeScript (mnist-lab)", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      };
+      const exported = await fetch(`${base}/nbconvert/html`, {
+        method: "POST",
+        headers: { Authorization: `token ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "two.ipynb", content: withTwoFigures }),
+      });
+      assert.equal(exported.status, 200);
+      const html = await exported.text();
+      assert.equal(html.split("window.Plotly = Plotly").length - 1, 1, "one copy of plotly.js");
+      assert.equal(html.split('class="mnist-lab-plot"').length - 1, 2, "both figures");
+      assert.ok(!/<script[^>]+src=/i.test(html), "the report's offline template: no external scripts");
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- jupyter log ---\n${serverLog.slice(-3000)}`, { cause: err });
+    } finally {
+      await browser.close();
+      // Kill the command alone, as `kill -9` would: Jupyter and its kernel must stop with it.
+      helpers = descendants(server.pid!);
+      server.kill("SIGKILL");
+      gone = await waitFor(() => helpers.every((p) => !alive(p.pid)), 20_000);
+      for (const p of helpers) if (alive(p.pid)) process.kill(p.pid, "SIGKILL");
+    }
+    assert.ok(
+      helpers.some((p) => p.command.includes("tslab kernel")),
+      "a kernel was running",
+    );
+    assert.ok(gone, `still running after the command was killed: ${helpers.map((p) => p.command).join("; ")}`);
+    await assert.rejects(fetch(`${base}/api/status`), "nothing listens on the port any more");
+    assert.equal(fs.readFileSync(notebookFile, "utf8"), before, "the notebook on disk is unchanged");
+  },
+);

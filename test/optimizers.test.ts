@@ -59,7 +59,10 @@ function assertMovesLike(actual: number[], expected: number[], what: string): vo
     const want = expected[i] - START[i];
     const got = x - START[i];
     // Plus two float32 ulps of the parameter: a move smaller than that cannot be represented exactly.
-    assert.ok(Math.abs(got - want) <= 1e-4 * Math.abs(want) + 2.4e-7 * Math.abs(START[i]), `${what} [${i}]: expected a move of ${want} but found ${got}`);
+    assert.ok(
+      Math.abs(got - want) <= 1e-4 * Math.abs(want) + 2.4e-7 * Math.abs(START[i]),
+      `${what} [${i}]: expected a move of ${want} but found ${got}`,
+    );
   });
 }
 

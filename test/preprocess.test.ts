@@ -4,8 +4,16 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import pl from "nodejs-polars";
 import {
-  formatShape, hasNaN, missingValueCount, pixelFrame, scaleToUnit, selectSplit, splitTrainValidation,
-  toImageTensor, toOneHot, toOneHotTensor,
+  formatShape,
+  hasNaN,
+  missingValueCount,
+  pixelFrame,
+  scaleToUnit,
+  selectSplit,
+  splitTrainValidation,
+  toImageTensor,
+  toOneHot,
+  toOneHotTensor,
 } from "mnist-lab";
 import { tinyImages } from "./helpers/idx_fixtures";
 
@@ -78,8 +86,14 @@ test("splitTrainValidation stratified keeps each class's share", () => {
   const ones = Array.from(validationIndices).filter((i) => labels[i] === 1).length;
   assert.equal(validationIndices.length, 40);
   assert.equal(ones, 10);
-  assert.throws(() => splitTrainValidation(10, { validationFraction: 1, seed: 1 }), /Expected validationFraction in \(0, 1\) but found number 1/);
-  assert.throws(() => splitTrainValidation(10, { validationFraction: 0.5, seed: 1, stratifyLabels: [1] }), /Expected 10 stratify labels but found 1/);
+  assert.throws(
+    () => splitTrainValidation(10, { validationFraction: 1, seed: 1 }),
+    /Expected validationFraction in \(0, 1\) but found number 1/,
+  );
+  assert.throws(
+    () => splitTrainValidation(10, { validationFraction: 0.5, seed: 1, stratifyLabels: [1] }),
+    /Expected 10 stratify labels but found 1/,
+  );
 });
 
 test("selectSplit copies the chosen images and labels", () => {

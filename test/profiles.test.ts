@@ -20,5 +20,8 @@ test("runDirFor differs per optimizer and profile; loadFinishedRun explains how 
   const q = runDirFor(profileTrainConfig("quick", "adam"), runs);
   assert.equal(new Set([a, r, q]).size, 3);
   assert.equal(path.dirname(a), runs);
-  assert.throws(() => loadFinishedRun(profileTrainConfig("smoke", "adam"), runs), /Expected a finished adam run at .* but found none; run notebooks\/02_train.ipynb with profile smoke and seed 42 first, or mnist-lab report --profile smoke --seed 42$/);
+  assert.throws(
+    () => loadFinishedRun(profileTrainConfig("smoke", "adam"), runs),
+    /Expected a finished adam run at .* but found none; run notebooks\/02_train.ipynb with profile smoke and seed 42 first, or mnist-lab report --profile smoke --seed 42$/,
+  );
 });

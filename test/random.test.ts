@@ -47,16 +47,25 @@ test("Rng.int gives each value of [0, n) about equally often", () => {
 
 test("Rng rejects seeds and states it cannot use, saying what it found", () => {
   assert.throws(() => new Rng(1.5), /Expected a safe integer for Rng seed but found number 1.5/);
-  assert.throws(() => new Rng([1, 2, 3] as unknown as [number, number, number, number]), /Expected 4 unsigned 32-bit integers for Rng state/);
+  assert.throws(
+    () => new Rng([1, 2, 3] as unknown as [number, number, number, number]),
+    /Expected 4 unsigned 32-bit integers for Rng state/,
+  );
   assert.throws(() => new Rng(1).int(0), /Expected an integer in \[1, 2\^32\] for Rng.int n but found number 0/);
 });
 
 test("permutation holds every index once and depends on the seed", () => {
   const p = permutation(1000, new Rng(5));
-  assert.deepEqual(Array.from(p).sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(p).sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.deepEqual(Array.from(permutation(1000, new Rng(5))), Array.from(p));
   assert.notDeepEqual(Array.from(permutation(1000, new Rng(6))), Array.from(p));
-  assert.notDeepEqual(Array.from(p), Array.from({ length: 1000 }, (_, i) => i));
+  assert.notDeepEqual(
+    Array.from(p),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
 });
 
 test("shuffleInPlace puts every element in every position about equally often", () => {

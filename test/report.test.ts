@@ -7,7 +7,10 @@ import { tempDir } from "./helpers/idx_fixtures";
 import { writeNotebook } from "./helpers/notebook_fixtures";
 
 test("parameterAssignments writes papermill-style TypeScript assignments", () => {
-  assert.equal(parameterAssignments({ profile: "smoke", epochs: 2, dataDir: null, skip: undefined }), 'profile = "smoke";\nepochs = 2;\ndataDir = null;');
+  assert.equal(
+    parameterAssignments({ profile: "smoke", epochs: 2, dataDir: null, skip: undefined }),
+    'profile = "smoke";\nepochs = 2;\ndataDir = null;',
+  );
   assert.equal(parameterAssignments({ profile: "smoke" }, { declare: true }), 'let profile = "smoke";');
   assert.throws(() => parameterAssignments({ "bad name": 1 }), /Expected a TypeScript identifier as parameter name but found "bad name"/);
 });
@@ -40,11 +43,18 @@ test("buildReport stops at a failing cell and keeps the last good report", async
   writeNotebook(path.join(notebooks, "01_broken.ipynb"), ["const x = 1;", 'throw new Error("broken on purpose");']);
   const log = path.join(out, "mnist-report.log");
   await assert.rejects(buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks }), (err: unknown) => {
-    assert.equal((err as Error).message, `01_broken.ipynb: code cell 2 failed: Error: broken on purpose (the cell's whole output and the kernel's stderr: ${log})`);
+    assert.equal(
+      (err as Error).message,
+      `01_broken.ipynb: code cell 2 failed: Error: broken on purpose (the cell's whole output and the kernel's stderr: ${log})`,
+    );
     return true;
   });
   assert.equal(fs.readFileSync(report, "utf8"), good);
-  assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith(".staging")), [], "staging cleaned up");
+  assert.deepEqual(
+    fs.readdirSync(out).filter((f) => f.startsWith(".staging")),
+    [],
+    "staging cleaned up",
+  );
   const logText = fs.readFileSync(log, "utf8");
   assert.match(logText, /== 00_ok\.ipynb: ok in/);
   assert.match(logText, /-- the output of the failing cell\n[^]*Error: broken on purpose\n\s+at /, "the whole error text, stack included");

@@ -19,8 +19,14 @@ before(async () => {
 });
 
 test("buildReport smoke runs every notebook into one report with a manifest", () => {
-  const notebooks = fs.readdirSync(path.join(projectRoot(), "notebooks")).filter((f) => /^\d\d_.*\.ipynb$/.test(f)).sort();
-  assert.deepEqual(result.notebooks.map((n) => n.name), notebooks);
+  const notebooks = fs
+    .readdirSync(path.join(projectRoot(), "notebooks"))
+    .filter((f) => /^\d\d_.*\.ipynb$/.test(f))
+    .sort();
+  assert.deepEqual(
+    result.notebooks.map((n) => n.name),
+    notebooks,
+  );
   for (const nb of notebooks) assert.ok(fs.existsSync(path.join(out, "notebooks", nb.replace(".ipynb", ".html"))));
   const manifest = JSON.parse(fs.readFileSync(path.join(out, "mnist-report.manifest.json"), "utf8"));
   assert.equal(manifest.notebooks.length, notebooks.length);
@@ -34,15 +40,23 @@ test("the data section shows the chart, the table, the NaN checks and the report
   assert.ok(html.includes("(10000, 10)"), "one-hot test labels");
   assert.ok(html.includes('class="mnist-lab-digits"'), "digit grid");
   const executed = JSON.parse(fs.readFileSync(path.join(out, "notebooks", "00_data.ipynb"), "utf8"));
-  const stdout = executed.cells.flatMap((c: { outputs?: { name?: string; text?: string | string[] }[] }) => c.outputs ?? [])
-    .filter((o: { name?: string }) => o.name === "stdout").map((o: { text: string | string[] }) => [o.text].flat().join("")).join("");
+  const stdout = executed.cells
+    .flatMap((c: { outputs?: { name?: string; text?: string | string[] }[] }) => c.outputs ?? [])
+    .filter((o: { name?: string }) => o.name === "stdout")
+    .map((o: { text: string | string[] }) => [o.text].flat().join(""))
+    .join("");
   assert.match(stdout, /^false\nfalse\n/m, "NaN checks print false for train and test");
 });
 
 test("the training and evaluation sections show Keras logs, curves, heatmaps and the observation checks", () => {
   assert.match(html, /Epoch 1\/\d+/, "Keras epoch header");
-  assert.match(html, /- \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}(?! - lr)/, "Keras 2.3 verbose=2 line, no lr field");
-  for (const title of ["Adam — confusion matrix", "RMSprop — confusion matrix", "The report's CNN, layer by layer"]) assert.ok(html.includes(title), title);
+  assert.match(
+    html,
+    /- \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}(?! - lr)/,
+    "Keras 2.3 verbose=2 line, no lr field",
+  );
+  for (const title of ["Adam — confusion matrix", "RMSprop — confusion matrix", "The report's CNN, layer by layer"])
+    assert.ok(html.includes(title), title);
   assert.ok(html.includes("the report says"), "observation table");
   assert.ok(html.includes("report&#39;s accuracy") || html.includes("report's accuracy"), "accuracy comparison");
 });
@@ -62,11 +76,17 @@ test("the report opens offline in Chromium: every plot renders, no console error
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const consoleErrors: string[] = [];
     const requests: string[] = [];
-    page.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(msg.text()); });
+    page.on("console", (msg) => {
+      if (msg.type() === "error") consoleErrors.push(msg.text());
+    });
     page.on("pageerror", (err) => consoleErrors.push(err.message));
-    page.on("request", (req) => { if (!/^(file|data|blob|about):/.test(req.url())) requests.push(req.url()); });
+    page.on("request", (req) => {
+      if (!/^(file|data|blob|about):/.test(req.url())) requests.push(req.url());
+    });
     await page.goto(`file://${path.join(out, "mnist-report.html")}`, { waitUntil: "load" });
-    await page.waitForFunction((n) => document.querySelectorAll(".mnist-lab-plot .main-svg").length >= n, expectedPlots, { timeout: 60_000 });
+    await page.waitForFunction((n) => document.querySelectorAll(".mnist-lab-plot .main-svg").length >= n, expectedPlots, {
+      timeout: 60_000,
+    });
     const rendered = await page.evaluate(() => document.querySelectorAll(".mnist-lab-plot.js-plotly-plot").length);
     assert.equal(rendered, expectedPlots, "every plot div became a plotly chart");
     const artifacts = path.join(projectRoot(), "test-artifacts");
@@ -97,7 +117,10 @@ test("the report's Chinese headings render with a CJK font, not as boxes", { tim
     const { root } = await cdp.send("DOM.getDocument", { depth: -1 });
     const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector: "[data-cjk-probe]" });
     const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
-    assert.ok(fonts.some((f) => /CJK/i.test(f.familyName)), `fonts used for ${JSON.stringify(marked)}: ${fonts.map((f) => f.familyName).join(", ")}`);
+    assert.ok(
+      fonts.some((f) => /CJK/i.test(f.familyName)),
+      `fonts used for ${JSON.stringify(marked)}: ${fonts.map((f) => f.familyName).join(", ")}`,
+    );
   } finally {
     await browser.close();
   }

@@ -25,13 +25,16 @@ test("executeNotebook names the cell a dying kernel was running and how the kern
   const dir = tempDir();
   const notebook = path.join(dir, "dies.ipynb");
   writeNotebook(notebook, ["const a = 1;", 'console.log("about to exit");\nprocess.exit(3);', "const c = 3;"]);
-  await assert.rejects(executeNotebook(notebook, { outHtml: path.join(dir, "o.html"), outIpynb: path.join(dir, "o.ipynb") }), (err: unknown) => {
-    assert.ok(err instanceof NotebookCellError);
-    assert.equal(err.message, "dies.ipynb: code cell 2 failed: the kernel died (exit code 3) while the cell ran");
-    assert.equal(err.details.kind, "kernel");
-    assert.match(err.details.text ?? "", /about to exit/, "what the cell printed before it died is kept");
-    return true;
-  });
+  await assert.rejects(
+    executeNotebook(notebook, { outHtml: path.join(dir, "o.html"), outIpynb: path.join(dir, "o.ipynb") }),
+    (err: unknown) => {
+      assert.ok(err instanceof NotebookCellError);
+      assert.equal(err.message, "dies.ipynb: code cell 2 failed: the kernel died (exit code 3) while the cell ran");
+      assert.equal(err.details.kind, "kernel");
+      assert.match(err.details.text ?? "", /about to exit/, "what the cell printed before it died is kept");
+      return true;
+    },
+  );
 });
 
 test("executeNotebook says so when the error has an empty message, instead of printing where it was thrown", async () => {
@@ -65,7 +68,10 @@ test("buildReport with only replaces that notebook's own HTML and keeps the comb
   writeNotebook(path.join(notebooks, "01_second.ipynb"), ['console.log("second notebook, run again");']);
   const result = await buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks, only: ["01"] });
   assert.equal(result.combined, false);
-  assert.deepEqual(result.notebookResults.map((r) => path.basename(r.html)), ["01_second.html"]);
+  assert.deepEqual(
+    result.notebookResults.map((r) => path.basename(r.html)),
+    ["01_second.html"],
+  );
   assert.match(fs.readFileSync(path.join(out, "notebooks", "01_second.html"), "utf8"), /second notebook, run again/);
   assert.equal(fs.readFileSync(path.join(out, "mnist-report.html"), "utf8"), goodReport, "the combined report stays");
   await assert.rejects(
@@ -93,14 +99,21 @@ test("a MnistLabError in a cell prints as one line; with debug, with its stack",
     `lab.loadFinishedRun(lab.profileTrainConfig("smoke", "adam"), ${JSON.stringify(runs)});`,
   ]);
   for (const debug of [false, true]) {
-    await assert.rejects(executeNotebook(notebook, { outHtml: path.join(dir, "o.html"), outIpynb: path.join(dir, "o.ipynb"), debug }), (err: unknown) => {
-      assert.ok(err instanceof NotebookCellError);
-      assert.equal(err.ename, "MnistLabError");
-      assert.match(err.evalue, /^Expected a finished adam run at .* but found none; .*02_train/);
-      const lines = (err.details.text ?? "").trim().split("\n");
-      if (debug) assert.ok(lines.some((l) => /^\s+at /.test(l)), "the stack, with debug");
-      else assert.deepEqual(lines, [`MnistLabError: ${err.evalue}`], "one line, no stack");
-      return true;
-    });
+    await assert.rejects(
+      executeNotebook(notebook, { outHtml: path.join(dir, "o.html"), outIpynb: path.join(dir, "o.ipynb"), debug }),
+      (err: unknown) => {
+        assert.ok(err instanceof NotebookCellError);
+        assert.equal(err.ename, "MnistLabError");
+        assert.match(err.evalue, /^Expected a finished adam run at .* but found none; .*02_train/);
+        const lines = (err.details.text ?? "").trim().split("\n");
+        if (debug)
+          assert.ok(
+            lines.some((l) => /^\s+at /.test(l)),
+            "the stack, with debug",
+          );
+        else assert.deepEqual(lines, [`MnistLabError: ${err.evalue}`], "one line, no stack");
+        return true;
+      },
+    );
   }
 });

@@ -36,11 +36,15 @@ async function render(html: string, file: string): Promise<{ plots: number; erro
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (err) => errors.push(err.message));
-    page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
+    page.on("console", (msg) => {
+      if (msg.type() === "error") errors.push(msg.text());
+    });
     await page.goto(`file://${file}`, { waitUntil: "load" });
     await page.waitForFunction(() => document.querySelectorAll(".mnist-lab-plot").length > 0, undefined, { timeout: 30_000 });
     await page.waitForTimeout(500);
-    const plots = await page.evaluate(() => Array.from(document.querySelectorAll(".mnist-lab-plot")).filter((e) => e.querySelector(".main-svg")).length);
+    const plots = await page.evaluate(
+      () => Array.from(document.querySelectorAll(".mnist-lab-plot")).filter((e) => e.querySelector(".main-svg")).length,
+    );
     const texts = await page.evaluate(() => Array.from(document.querySelectorAll(".mnist-lab-plot")).map((e) => e.textContent ?? ""));
     return { plots, errors, texts };
   } finally {

@@ -21,10 +21,19 @@ test("buildReport killed with SIGKILL leaves no process behind, and the next run
     assert.ok(started, "the kernel started");
     await new Promise((r) => setTimeout(r, 2000));
     const helpers = descendants(report.pid!);
-    assert.ok(helpers.some((p) => p.command.includes("nbtool.py execute")), "nbtool runs");
+    assert.ok(
+      helpers.some((p) => p.command.includes("nbtool.py execute")),
+      "nbtool runs",
+    );
     report.kill("SIGKILL");
     const gone = await waitFor(() => helpers.every((p) => !alive(p.pid)), 15_000);
-    assert.ok(gone, `still running: ${helpers.filter((p) => alive(p.pid)).map((p) => p.command).join("; ")}`);
+    assert.ok(
+      gone,
+      `still running: ${helpers
+        .filter((p) => alive(p.pid))
+        .map((p) => p.command)
+        .join("; ")}`,
+    );
   } finally {
     report.kill("SIGKILL");
   }
@@ -33,5 +42,9 @@ test("buildReport killed with SIGKILL leaves no process behind, and the next run
   assert.equal(fs.readdirSync(out).filter((f) => f.startsWith(".staging-")).length, 1, "a killed run cannot clean up its staging");
   writeNotebook(path.join(notebooks, "00_slow.ipynb"), ['console.log("quick now");']);
   await buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks });
-  assert.deepEqual(fs.readdirSync(out).filter((f) => f.startsWith(".staging-")), [], "the next run removed it");
+  assert.deepEqual(
+    fs.readdirSync(out).filter((f) => f.startsWith(".staging-")),
+    [],
+    "the next run removed it",
+  );
 });

@@ -26,13 +26,25 @@ function confusionWith(pairs: Record<string, number>): number[][] {
 
 function result(optimizer: "rmsprop" | "adam", seed: number, finalAcc: number, confusion: number[][]): RunResultSummary {
   const config = resolveTrainConfig({ optimizer, seed });
-  const history = Array.from({ length: 40 }, (_, e) => ({ loss: 0.1, accuracy: 0.99, val_loss: 0.02, val_accuracy: e === 39 ? finalAcc : 0.99 + seed * 1e-4, lr: 0.001, epoch_seconds: 100 }));
+  const history = Array.from({ length: 40 }, (_, e) => ({
+    loss: 0.1,
+    accuracy: 0.99,
+    val_loss: 0.02,
+    val_accuracy: e === 39 ? finalAcc : 0.99 + seed * 1e-4,
+    lr: 0.001,
+    epoch_seconds: 100,
+  }));
   return {
     runId: `${optimizer}-s${seed}`,
     dir: "/nowhere",
     config,
     history,
-    metrics: { valAccuracy: finalAcc, bestValAccuracy: finalAcc, epochsCompleted: 40, machine: { cpu: "test CPU", isa: "avx2", cores: 2 } } as RunResultSummary["metrics"],
+    metrics: {
+      valAccuracy: finalAcc,
+      bestValAccuracy: finalAcc,
+      epochsCompleted: 40,
+      machine: { cpu: "test CPU", isa: "avx2", cores: 2 },
+    } as RunResultSummary["metrics"],
     evaluation: { accuracy: finalAcc, loss: 0.02, confusion, count: 10000 },
   };
 }
@@ -64,10 +76,20 @@ test("singleValueTest gives the prediction-interval p-value of one figure agains
 });
 
 test("seedGroups keeps only full runs, groups by optimizer and schedule, and the frame shows mean ± sd", () => {
-  const runs = [result("rmsprop", 1, 0.9966, confusionWith({ "4,9": 5 })), result("rmsprop", 2, 0.9962, confusionWith({ "4,9": 3, "9,4": 4 })), result("adam", 1, 0.996, confusionWith({ "0,6": 6 }))];
-  const quick = { ...result("adam", 9, 0.5, confusionWith({})), config: resolveTrainConfig({ optimizer: "adam", epochs: 2, trainLimit: 24080 }) };
+  const runs = [
+    result("rmsprop", 1, 0.9966, confusionWith({ "4,9": 5 })),
+    result("rmsprop", 2, 0.9962, confusionWith({ "4,9": 3, "9,4": 4 })),
+    result("adam", 1, 0.996, confusionWith({ "0,6": 6 })),
+  ];
+  const quick = {
+    ...result("adam", 9, 0.5, confusionWith({})),
+    config: resolveTrainConfig({ optimizer: "adam", epochs: 2, trainLimit: 24080 }),
+  };
   const groups = seedGroups([...runs, quick]);
-  assert.deepEqual(groups.map((g) => `${g.optimizer} ${g.schedule} ${g.runs.length}`), ["rmsprop as-run 2", "adam as-run 1"]);
+  assert.deepEqual(
+    groups.map((g) => `${g.optimizer} ${g.schedule} ${g.runs.length}`),
+    ["rmsprop as-run 2", "adam as-run 1"],
+  );
   assert.equal(groups[0].final.mean, (0.9966 + 0.9962) / 2);
   const frame = seedGroupFrame(groups);
   assert.deepEqual(frame.getColumn("final val_accuracy").toArray(), ["99.64% ± 0.03 (n = 2)", "99.60% (n = 1)"]);
@@ -84,9 +106,29 @@ test("seedGroups keeps only full runs, groups by optimizer and schedule, and the
 
 test("REPORT_EPOCH_LOGS holds the report's first ten epochs per optimizer, as printed", () => {
   assert.equal(REPORT_EPOCH_LOGS.RMSprop.length, 10);
-  assert.deepEqual(REPORT_EPOCH_LOGS.RMSprop[1], { epoch: 2, seconds: 175, loss: 0.112, accuracy: 0.9664, val_loss: 0.0279, val_accuracy: 0.9916 });
-  assert.deepEqual(REPORT_EPOCH_LOGS.Adam[9], { epoch: 10, seconds: 165, loss: 0.0392, accuracy: 0.9881, val_loss: 0.0159, val_accuracy: 0.9943 });
-  assert.deepEqual(reportHistory("Adam")[0], { loss: 0.1126, accuracy: 0.9658, val_loss: 0.0865, val_accuracy: 0.9756, epoch_seconds: 213 });
+  assert.deepEqual(REPORT_EPOCH_LOGS.RMSprop[1], {
+    epoch: 2,
+    seconds: 175,
+    loss: 0.112,
+    accuracy: 0.9664,
+    val_loss: 0.0279,
+    val_accuracy: 0.9916,
+  });
+  assert.deepEqual(REPORT_EPOCH_LOGS.Adam[9], {
+    epoch: 10,
+    seconds: 165,
+    loss: 0.0392,
+    accuracy: 0.9881,
+    val_loss: 0.0159,
+    val_accuracy: 0.9943,
+  });
+  assert.deepEqual(reportHistory("Adam")[0], {
+    loss: 0.1126,
+    accuracy: 0.9658,
+    val_loss: 0.0865,
+    val_accuracy: 0.9756,
+    epoch_seconds: 213,
+  });
 });
 
 test("replayReportSchedule shows the report's schedule never fired as run, and would have after epoch 5 as intended", async () => {
@@ -94,7 +136,9 @@ test("replayReportSchedule shows the report's schedule never fired as run, and w
   assert.deepEqual(await replayReportSchedule("as-run"), [
     "RuntimeWarning: Reduce LR on plateau conditioned on metric `val_acc` which is not available. Available metrics are: val_loss,val_accuracy,loss,accuracy,lr",
   ]);
-  assert.deepEqual(await replayReportSchedule("as-intended"), ["Epoch 00005: ReduceLROnPlateau reducing learning rate to 0.0005000000237487257."]);
+  assert.deepEqual(await replayReportSchedule("as-intended"), [
+    "Epoch 00005: ReduceLROnPlateau reducing learning rate to 0.0005000000237487257.",
+  ]);
 });
 
 test("the verdicts are computed from the runs: report's figure, RMSprop vs Adam, early epochs, confused pairs", async () => {
@@ -109,9 +153,15 @@ test("the verdicts are computed from the runs: report's figure, RMSprop vs Adam,
   ];
   const groups = seedGroups(runs);
   const verdicts = reproductionVerdicts(groups);
-  assert.match(verdicts[0], /^RMSprop as-run: the report's 99\.65% against ours 99\.66% ± 0\.04 \(n = 3\): consistent with our seeds \(t = -0\.16, df 2, two-sided p 0\.885; inside our range 99\.62–99\.69%\)\.$/);
+  assert.match(
+    verdicts[0],
+    /^RMSprop as-run: the report's 99\.65% against ours 99\.66% ± 0\.04 \(n = 3\): consistent with our seeds \(t = -0\.16, df 2, two-sided p 0\.885; inside our range 99\.62–99\.69%\)\.$/,
+  );
   assert.match(optimizerComparison(groups)[0], /no evidence that RMSprop beats Adam .* one-sided p 0\.069\./);
-  assert.match(earlyEpochComparison(groups)[0], /^as-run: over the first 10 epochs RMSprop's mean val_accuracy is below Adam's in 0 of 10 epochs \(the report's single runs: \d+ of 10\)\.$/);
+  assert.match(
+    earlyEpochComparison(groups)[0],
+    /^as-run: over the first 10 epochs RMSprop's mean val_accuracy is below Adam's in 0 of 10 epochs \(the report's single runs: \d+ of 10\)\.$/,
+  );
   const pairs = confusedPairVerdicts(groups);
   assert.match(pairs[0], /^RMSprop as-run: \(4,9\) is the most confused pair in 3 of 3 seeds/);
   assert.match(pairs[1], /^Adam as-run: \(4,9\) is the most confused pair in 2 of 3 seeds/);

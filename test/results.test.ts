@@ -2,7 +2,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { evaluateFinishedRun, exportRunResult, listRunResults, loadFinishedRun, loadRunModel, trainRun, type TrainConfigInput } from "mnist-lab";
+import {
+  evaluateFinishedRun,
+  exportRunResult,
+  listRunResults,
+  loadFinishedRun,
+  loadRunModel,
+  trainRun,
+  type TrainConfigInput,
+} from "mnist-lab";
 import { TINY_MODEL, syntheticDigits, tempDir, useCpuBackend } from "./helpers/train_fixtures";
 
 test.before(useCpuBackend);
@@ -20,7 +28,10 @@ test("exportRunResult writes a checked summary that a clone without runs/ evalua
   const [stored] = listRunResults(resultsDir);
   assert.equal(stored.runId, run.runId);
   assert.equal(stored.evaluation.count, 20);
-  assert.equal(stored.evaluation.confusion.flat().reduce((a, b) => a + b, 0), 20);
+  assert.equal(
+    stored.evaluation.confusion.flat().reduce((a, b) => a + b, 0),
+    20,
+  );
 
   // A fresh clone: the run's folder is gone, its summary stays.
   fs.rmSync(runsDir, { recursive: true });
@@ -31,7 +42,10 @@ test("exportRunResult writes a checked summary that a clone without runs/ evalua
   const evaluation = await evaluateFinishedRun(finished, data.test);
   assert.equal(evaluation.accuracy, stored.evaluation.accuracy);
   assert.equal(evaluation.predictions, undefined);
-  assert.match(evaluation.missing ?? "", /this clone has only its summary in .*; `mnist-lab train --optimizer adam --epochs 1 --seed 5 --schedule as-run` trains them/);
+  assert.match(
+    evaluation.missing ?? "",
+    /this clone has only its summary in .*; `mnist-lab train --optimizer adam --epochs 1 --seed 5 --schedule as-run` trains them/,
+  );
   assert.throws(() => loadRunModel(finished), /^MnistLabError: Expected the weights of /);
 });
 
@@ -42,5 +56,8 @@ test("listRunResults refuses a result whose file changed after it was written, n
   run.model!.dispose();
   const file = path.join(dir, "evaluation.json");
   fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/"count": 20/, '"count": 21'));
-  assert.throws(() => listRunResults(resultsDir), (err: Error) => err.message.startsWith(`Expected ${file} to have SHA-256`));
+  assert.throws(
+    () => listRunResults(resultsDir),
+    (err: Error) => err.message.startsWith(`Expected ${file} to have SHA-256`),
+  );
 });

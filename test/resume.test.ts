@@ -18,7 +18,12 @@ async function outcome(runDir: string): Promise<{ history: string; weights: numb
   const history = fs
     .readFileSync(path.join(runDir, "history.csv"), "utf8")
     .split("\n")
-    .map((line) => line.split(",").filter((_, i) => i !== 2).join(","))
+    .map((line) =>
+      line
+        .split(",")
+        .filter((_, i) => i !== 2)
+        .join(","),
+    )
     .join("\n");
   const model = await loadModelDir(path.join(runDir, "model"));
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
@@ -37,7 +42,14 @@ for (const optimizer of ["rmsprop", "adam"] as const) {
   test(`trainRun ${optimizer} stopped after an epoch, mid-epoch, or twice, resumes bit-identical to the uninterrupted run`, async () => {
     const expected = await uninterrupted(optimizer);
     // Each case: where to stop (epoch, batch) — batch 0 stops right after that epoch's checkpoint.
-    const cases: Array<Array<[number, number]>> = [[[1, 0]], [[2, 2]], [[1, 0], [3, 1]]];
+    const cases: Array<Array<[number, number]>> = [
+      [[1, 0]],
+      [[2, 2]],
+      [
+        [1, 0],
+        [3, 1],
+      ],
+    ];
     for (const stops of cases) {
       const runsDir = tempDir();
       for (const [epoch, batch] of stops) {
@@ -86,9 +98,19 @@ test("trainRun detects a same-size corruption of each checkpoint file, names it 
     fs.writeFileSync(target, bytes);
     const lines: string[] = [];
     const run = await trainRun(threeEpochs, { data, runsDir, log: (l) => lines.push(l), loadModel: false });
-    assert.ok(lines.some((l) => l.startsWith(`Checkpoint ${newest} is damaged: Expected ${newest}/`)), `${file}: ${lines.join("\n")}`);
-    if (file !== "checksums.json") assert.ok(lines.some((l) => l.includes(`Expected ${target} `)), `${file} named: ${lines.join("\n")}`);
-    assert.ok(lines.some((l) => l.startsWith("Resuming run") && l.includes("after epoch 2/3")), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => l.startsWith(`Checkpoint ${newest} is damaged: Expected ${newest}/`)),
+      `${file}: ${lines.join("\n")}`,
+    );
+    if (file !== "checksums.json")
+      assert.ok(
+        lines.some((l) => l.includes(`Expected ${target} `)),
+        `${file} named: ${lines.join("\n")}`,
+      );
+    assert.ok(
+      lines.some((l) => l.startsWith("Resuming run") && l.includes("after epoch 2/3")),
+      lines.join("\n"),
+    );
     assert.ok(fs.existsSync(`${newest}.damaged`), "the damaged checkpoint is kept aside");
     assert.deepEqual(await outcome(run.runDir), expected, file);
   }
@@ -100,5 +122,7 @@ test("loadModelDir refuses a model whose weights changed after it was saved, nam
   const bytes = fs.readFileSync(weights);
   bytes[100] ^= 1;
   fs.writeFileSync(weights, bytes);
-  await assert.rejects(loadModelDir(path.join(run.runDir, "model")), (err: Error) => err.message.startsWith(`Expected ${weights} to have SHA-256`));
+  await assert.rejects(loadModelDir(path.join(run.runDir, "model")), (err: Error) =>
+    err.message.startsWith(`Expected ${weights} to have SHA-256`),
+  );
 });

@@ -30,7 +30,10 @@ test("resolveTrainConfig fills the report's defaults", () => {
   assert.equal(c.schedule, "as-run");
   assert.deepEqual(c.reduceLr, { monitor: "val_acc", factor: 0.5, patience: 3, mode: "auto", minDelta: 1e-4, cooldown: 0, minLr: 1e-5 });
   assert.equal(resolveTrainConfig({ optimizer: "adam", schedule: "as-intended" }).reduceLr?.monitor, "val_accuracy");
-  assert.throws(() => resolveTrainConfig({ optimizer: "adam", schedule: "never" as "as-run" }), /Expected "as-run" or "as-intended" for schedule but found "never"/);
+  assert.throws(
+    () => resolveTrainConfig({ optimizer: "adam", schedule: "never" as "as-run" }),
+    /Expected "as-run" or "as-intended" for schedule but found "never"/,
+  );
   assert.equal(c.earlyStopping, null);
   assert.equal(c.model?.filters, 64);
   assert.deepEqual(resolveTrainConfig({ optimizer: "adam", reduceLr: null }).reduceLr, null);
@@ -38,12 +41,24 @@ test("resolveTrainConfig fills the report's defaults", () => {
 });
 
 test("resolveTrainConfig rejects bad values saying what it expected and found", () => {
-  assert.throws(() => resolveTrainConfig({ optimizer: "nadam" as "adam" }), /Expected "rmsprop", "adam", "sgd" for optimizer but found "nadam"/);
+  assert.throws(
+    () => resolveTrainConfig({ optimizer: "nadam" as "adam" }),
+    /Expected "rmsprop", "adam", "sgd" for optimizer but found "nadam"/,
+  );
   assert.throws(() => resolveTrainConfig({ optimizer: "adam", epochs: 0 }), /Expected an integer > 0 for epochs but found number 0/);
-  assert.throws(() => resolveTrainConfig({ optimizer: "adam", batchSize: 2.5 }), /Expected an integer > 0 for batchSize but found number 2.5/);
+  assert.throws(
+    () => resolveTrainConfig({ optimizer: "adam", batchSize: 2.5 }),
+    /Expected an integer > 0 for batchSize but found number 2.5/,
+  );
   assert.throws(() => resolveTrainConfig({ optimizer: "adam", learningRate: -1 }), /Expected a finite number > 0 for learningRate/);
-  assert.throws(() => resolveTrainConfig({ optimizer: "adam", validationFraction: 1 }), /Expected a number in \(0, 1\) for validationFraction/);
-  assert.throws(() => resolveTrainConfig({ optimizer: "adam", augmentation: { rotationRange: -5 } }), /Expected a finite number ≥ 0 for augmentation rotationRange but found number -5/);
+  assert.throws(
+    () => resolveTrainConfig({ optimizer: "adam", validationFraction: 1 }),
+    /Expected a number in \(0, 1\) for validationFraction/,
+  );
+  assert.throws(
+    () => resolveTrainConfig({ optimizer: "adam", augmentation: { rotationRange: -5 } }),
+    /Expected a finite number ≥ 0 for augmentation rotationRange but found number -5/,
+  );
 });
 
 test("runIdFor is readable and changes with any field of the config", () => {
@@ -51,7 +66,10 @@ test("runIdFor is readable and changes with any field of the config", () => {
   const id = runIdFor(base);
   assert.match(id, /^adam-e40-b86-aug-asrun-s42-[0-9a-f]{8}$/);
   assert.equal(runIdFor(resolveTrainConfig({ optimizer: "adam" })), id);
-  assert.match(runIdFor(resolveTrainConfig({ optimizer: "rmsprop", augment: false, trainLimit: 500, seed: 1 })), /^rmsprop-e40-b86-noaug-n500-asrun-s1-/);
+  assert.match(
+    runIdFor(resolveTrainConfig({ optimizer: "rmsprop", augment: false, trainLimit: 500, seed: 1 })),
+    /^rmsprop-e40-b86-noaug-n500-asrun-s1-/,
+  );
   const variants = [
     resolveTrainConfig({ optimizer: "adam", model: { filters: 32 } }),
     resolveTrainConfig({ optimizer: "adam", validationLimit: 100 }),
@@ -64,7 +82,8 @@ test("runIdFor is readable and changes with any field of the config", () => {
 test("latestCheckpoint picks the newest complete checkpoint and ignores temp directories", () => {
   const runDir = tempDir();
   assert.equal(latestCheckpoint(runDir), undefined);
-  for (const name of ["epoch-0002", "epoch-0010", ".epoch-0011.tmp-123-deadbeef", "epoch-0003"]) fs.mkdirSync(path.join(runDir, "checkpoints", name), { recursive: true });
+  for (const name of ["epoch-0002", "epoch-0010", ".epoch-0011.tmp-123-deadbeef", "epoch-0003"])
+    fs.mkdirSync(path.join(runDir, "checkpoints", name), { recursive: true });
   assert.deepEqual(latestCheckpoint(runDir), { dir: path.join(runDir, "checkpoints", "epoch-0010"), epochsCompleted: 10 });
 });
 
@@ -91,7 +110,10 @@ test("loadRun reads config, history and metrics, and listRuns finds runs", () =>
   assert.equal(unfinished.metrics, undefined);
   fs.writeFileSync(path.join(runDir, "metrics.json"), JSON.stringify({ valAccuracy: 0.5 }));
   assert.equal(loadRun(runDir).metrics?.valAccuracy, 0.5);
-  assert.deepEqual(listRuns(runsDir).map((r) => r.runId), ["adam-x"]);
+  assert.deepEqual(
+    listRuns(runsDir).map((r) => r.runId),
+    ["adam-x"],
+  );
   assert.throws(() => loadRun(path.join(runsDir, "nope")), /Expected a run directory with config.json at .*nope but found none/);
 });
 
@@ -110,7 +132,10 @@ test("lockRun refuses a run a live process holds and takes over a dead process's
   // A live other process (our parent) holds it, in either format: refused.
   for (const content of [`${process.ppid} ${"ab".repeat(16)}\n`, String(process.ppid)]) {
     fs.writeFileSync(lock, content);
-    assert.throws(() => lockRun(runDir), new RegExp(`^MnistLabError: Expected run .* to be free but process ${process.ppid} is training it`));
+    assert.throws(
+      () => lockRun(runDir),
+      new RegExp(`^MnistLabError: Expected run .* to be free but process ${process.ppid} is training it`),
+    );
   }
   // A finished process held it (as after SIGKILL), in the token format or the one before it: taken over.
   const dead = deadPid();
@@ -128,7 +153,10 @@ test("lockRun refuses a second lock of the same run in this process, however the
   const alias = path.join(parent, "alias");
   fs.symlinkSync(runDir, alias);
   for (const spelling of [runDir, `${runDir}/`, alias]) {
-    assert.throws(() => lockRun(spelling), /^MnistLabError: Expected run .* to be free but this process is already training it \(a cell still running\?\): interrupt that cell or wait for it to finish$/);
+    assert.throws(
+      () => lockRun(spelling),
+      /^MnistLabError: Expected run .* to be free but this process is already training it \(a cell still running\?\): interrupt that cell or wait for it to finish$/,
+    );
   }
   assert.ok(fs.existsSync(path.join(runDir, ".lock")), "the refused call leaves the held lock alone");
   release();
@@ -185,7 +213,10 @@ test("lockRun names the path when the run directory cannot be made", () => {
   const parent = tempDir();
   const file = path.join(parent, "file");
   fs.writeFileSync(file, "x");
-  assert.throws(() => lockRun(path.join(file, "run")), /^MnistLabError: Expected .*file\/run to be a writable run directory but a part of the path is a file, not a directory \(ENOTDIR\)$/);
+  assert.throws(
+    () => lockRun(path.join(file, "run")),
+    /^MnistLabError: Expected .*file\/run to be a writable run directory but a part of the path is a file, not a directory \(ENOTDIR\)$/,
+  );
   assert.throws(() => lockRun(file), /^MnistLabError: Expected .*file to be a writable run directory but it is a file$/);
 });
 
@@ -213,7 +244,9 @@ test("lockRun lets exactly one of many racing processes in over a stale lock, ev
     const child = spawn(process.execPath, ["-e", RACER, require.resolve("mnist-lab")], { stdio: ["pipe", "pipe", "inherit"] });
     const lines: string[] = [];
     const waiting: Array<(line: string) => void> = [];
-    readline.createInterface({ input: child.stdout! }).on("line", (line) => (waiting.length > 0 ? waiting.shift()!(line) : lines.push(line)));
+    readline
+      .createInterface({ input: child.stdout! })
+      .on("line", (line) => (waiting.length > 0 ? waiting.shift()!(line) : lines.push(line)));
     const next = () => new Promise<string>((resolve) => (lines.length > 0 ? resolve(lines.shift()!) : waiting.push(resolve)));
     return { child, next };
   });
@@ -231,7 +264,12 @@ test("lockRun lets exactly one of many racing processes in over a stale lock, ev
       const answers = await Promise.all(racers.map((r) => r.next()));
       const winners = answers.filter((a) => a === "won");
       assert.equal(winners.length, 1, `round ${round} (stale lock ${JSON.stringify(stale)}): ${answers.join(" | ")}`);
-      for (const a of answers) if (a !== "won") assert.match(a, /^lost Expected run .* to be free but (process \d+ is training it|another process is taking over its stale lock)/);
+      for (const a of answers)
+        if (a !== "won")
+          assert.match(
+            a,
+            /^lost Expected run .* to be free but (process \d+ is training it|another process is taking over its stale lock)/,
+          );
       for (const r of racers) r.child.stdin!.write("release\n");
       for (const r of racers) assert.equal(await r.next(), "released");
       assert.ok(!fs.existsSync(lock), `round ${round}: the winner's release removes its lock`);

@@ -22,7 +22,13 @@ import { TINY_MODEL, syntheticDigits, tempDir, useCpuBackend } from "./helpers/t
 test.before(useCpuBackend);
 
 const data = { train: syntheticDigits(60, 1), test: syntheticDigits(30, 2) };
-const tiny = (extra: Partial<TrainConfigInput> = {}): TrainConfigInput => ({ optimizer: "adam", epochs: 2, batchSize: 20, model: TINY_MODEL, ...extra });
+const tiny = (extra: Partial<TrainConfigInput> = {}): TrainConfigInput => ({
+  optimizer: "adam",
+  epochs: 2,
+  batchSize: 20,
+  model: TINY_MODEL,
+  ...extra,
+});
 const quiet = () => undefined;
 
 test("trainRun trains, logs like Keras verbose=2 and writes config, history, model, best, checkpoint and metrics", async () => {
@@ -36,7 +42,15 @@ test("trainRun trains, logs like Keras verbose=2 and writes config, history, mod
   assert.equal(run.resumedFromEpoch, 0);
   assert.match(run.runId, /^adam-e2-b20-aug-asrun-s42-[0-9a-f]{8}$/);
   assert.equal(run.runDir, path.join(runsDir, run.runId));
-  for (const f of ["config.json", "history.csv", "metrics.json", "model/model.json", "model/weights.bin", "best/model.json", "checkpoints/epoch-0002/state.json"]) {
+  for (const f of [
+    "config.json",
+    "history.csv",
+    "metrics.json",
+    "model/model.json",
+    "model/weights.bin",
+    "best/model.json",
+    "checkpoints/epoch-0002/state.json",
+  ]) {
     assert.ok(fs.existsSync(path.join(run.runDir, f)), `${f} exists`);
   }
   // The newest two checkpoints stay, so a damaged newest one has an intact predecessor.
@@ -46,10 +60,16 @@ test("trainRun trains, logs like Keras verbose=2 and writes config, history, mod
   assert.match(lines[1], /^- \d+s - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$/);
   assert.equal(lines[2], "Epoch 2/2");
   // 60 images in batches of 20: 3 train batches per epoch, then the validation batch.
-  assert.deepEqual(progress.filter((p) => p.phase === "train").map((p) => `${p.epoch}:${p.batch}/${p.batches}`), ["1:1/3", "1:2/3", "1:3/3", "2:1/3", "2:2/3", "2:3/3"]);
+  assert.deepEqual(
+    progress.filter((p) => p.phase === "train").map((p) => `${p.epoch}:${p.batch}/${p.batches}`),
+    ["1:1/3", "1:2/3", "1:3/3", "2:1/3", "2:2/3", "2:3/3"],
+  );
   assert.ok(progress.some((p) => p.phase === "validate"));
   const csv = parseHistoryCsv(fs.readFileSync(path.join(run.runDir, "history.csv"), "utf8"));
-  assert.deepEqual(csv.map((r) => r.epoch), [0, 1]);
+  assert.deepEqual(
+    csv.map((r) => r.epoch),
+    [0, 1],
+  );
   assert.equal(csv[1].val_loss, run.history[1].val_loss);
   const m = run.metrics;
   assert.equal(m.epochsCompleted, 2);
@@ -61,7 +81,10 @@ test("trainRun trains, logs like Keras verbose=2 and writes config, history, mod
   // The stored model is the trained one.
   assert.ok(run.model);
   const stored = await loadModelDir(path.join(run.runDir, "model"));
-  const x = tf.tensor4d(Float32Array.from(data.test.images.subarray(0, 784 * 4), (v) => v / 255), [4, 28, 28, 1]);
+  const x = tf.tensor4d(
+    Float32Array.from(data.test.images.subarray(0, 784 * 4), (v) => v / 255),
+    [4, 28, 28, 1],
+  );
   const a = run.model.predict(x) as tf.Tensor;
   const b = stored.predict(x) as tf.Tensor;
   assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
@@ -132,13 +155,23 @@ test("trainRun restores ReduceLROnPlateau's state and the reduced learning rate 
   const config = tiny({ epochs: 3, schedule: "as-intended", reduceLr: { patience: 1, minDelta: 1 } });
   const runsDir = tempDir();
   await assert.rejects(
-    trainRun(config, { data, runsDir, log: quiet, onEpoch: ({ epoch }) => { if (epoch === 2) throw new Error("stop"); } }),
+    trainRun(config, {
+      data,
+      runsDir,
+      log: quiet,
+      onEpoch: ({ epoch }) => {
+        if (epoch === 2) throw new Error("stop");
+      },
+    }),
     /stop/,
   );
   const lines: string[] = [];
   const run = await trainRun(config, { data, runsDir, log: (l) => lines.push(l), loadModel: false });
   const half = 0.0005000000237487257;
-  assert.deepEqual(run.history.map((h) => h.lr), [0.001, 0.001, half]);
+  assert.deepEqual(
+    run.history.map((h) => h.lr),
+    [0.001, 0.001, half],
+  );
   assert.ok(lines.includes("Epoch 00003: ReduceLROnPlateau reducing learning rate to 0.0002500000118743628."), lines.join("\n"));
   assert.equal(run.metrics.finalLearningRate, half);
 });
@@ -170,14 +203,20 @@ test("trainRun stops early with EarlyStopping and still finishes the run", async
 });
 
 test("trainRun rejects an unknown backend, naming the known ones", async () => {
-  await assert.rejects(trainRun(tiny(), { data, runsDir: tempDir(), log: quiet, backend: "nope" }), /Expected a backend among auto, .*cpu.* but found "nope"/);
+  await assert.rejects(
+    trainRun(tiny(), { data, runsDir: tempDir(), log: quiet, backend: "nope" }),
+    /Expected a backend among auto, .*cpu.* but found "nope"/,
+  );
   assert.equal(tf.getBackend(), "cpu");
 });
 
 test("evaluateSplit gives the loss and accuracy of tfjs's model.evaluate", async () => {
   const model = buildReportCnn({ ...TINY_MODEL, seed: 3 });
   compileReportCnn(model, makeOptimizer("adam"));
-  const x = tf.tensor4d(Float32Array.from(data.test.images, (v) => v / 255), [30, 28, 28, 1]);
+  const x = tf.tensor4d(
+    Float32Array.from(data.test.images, (v) => v / 255),
+    [30, 28, 28, 1],
+  );
   const y = tf.cast(tf.oneHot(tf.tensor1d(Array.from(data.test.labels), "int32"), 10), "float32");
   const [loss, acc] = (model.evaluate(x, y, { batchSize: 7 }) as tf.Scalar[]).map((t) => t.dataSync()[0]);
   const ours = await evaluateSplit(model, data.test, { batchSize: 7 });
@@ -190,7 +229,10 @@ test("evaluateSplit gives the loss and accuracy of tfjs's model.evaluate", async
 
 test("reseedDropout gives new dropout masks every batch that repeat for the same seed", () => {
   const model = buildReportCnn({ ...TINY_MODEL, seed: 1, denseDropout: 0.5 });
-  const x = tf.tensor4d(Float32Array.from(data.test.images.subarray(0, 784 * 2), (v) => v / 255), [2, 28, 28, 1]);
+  const x = tf.tensor4d(
+    Float32Array.from(data.test.images.subarray(0, 784 * 2), (v) => v / 255),
+    [2, 28, 28, 1],
+  );
   const outputs = (rng: Rng) =>
     [0, 1].map(() => {
       reseedDropout(model, rng);

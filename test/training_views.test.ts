@@ -11,15 +11,33 @@ test("previewGrid lays out each original followed by its variants, with captions
 });
 
 test("historyLogLines prints a stored history as Keras verbose=2", () => {
-  const lines = historyLogLines([{ loss: 0.368, accuracy: 0.8847, val_loss: 0.4336, val_accuracy: 0.8721, lr: 0.001, epoch_seconds: 173.2 }], 40);
+  const lines = historyLogLines(
+    [{ loss: 0.368, accuracy: 0.8847, val_loss: 0.4336, val_accuracy: 0.8721, lr: 0.001, epoch_seconds: 173.2 }],
+    40,
+  );
   assert.deepEqual(lines, ["Epoch 1/40", "- 173s - loss: 0.3680 - accuracy: 0.8847 - val_loss: 0.4336 - val_accuracy: 0.8721 - lr: 0.001"]);
 });
 
 test("runSummaryFrame has one row per finished run", () => {
   const metrics = {
-    runId: "r", optimizer: "adam", epochs: 2, epochsCompleted: 2, stoppedEarly: false, valAccuracy: 0.99, valLoss: 0.03,
-    trainAccuracy: 0.98, trainLoss: 0.05, bestValAccuracy: 0.991, bestEpoch: 1, finalLearningRate: 0.001, secondsPerEpoch: 12.34,
-    totalSeconds: 24.7, backends: ["onednn"], trainCount: 100, validationCount: 50, finishedAt: "x",
+    runId: "r",
+    optimizer: "adam",
+    epochs: 2,
+    epochsCompleted: 2,
+    stoppedEarly: false,
+    valAccuracy: 0.99,
+    valLoss: 0.03,
+    trainAccuracy: 0.98,
+    trainLoss: 0.05,
+    bestValAccuracy: 0.991,
+    bestEpoch: 1,
+    finalLearningRate: 0.001,
+    secondsPerEpoch: 12.34,
+    totalSeconds: 24.7,
+    backends: ["onednn"],
+    trainCount: 100,
+    validationCount: 50,
+    finishedAt: "x",
   };
   const run = { runId: "r", runDir: "/r", config: {}, history: [], metrics } as unknown as StoredRun;
   const unfinished = { ...run, metrics: undefined } as StoredRun;

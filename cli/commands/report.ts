@@ -29,7 +29,8 @@ export function registerReportCommand(program: Command): void {
         try {
           selectNotebooks(listNotebooks(), opts.only);
         } catch (err) {
-          if (err instanceof MnistLabError) throw new UsageError(err.message.replace(/^Expected notebooks among/, "Expected --only to name notebooks among"));
+          if (err instanceof MnistLabError)
+            throw new UsageError(err.message.replace(/^Expected notebooks among/, "Expected --only to name notebooks among"));
           throw err;
         }
       }
@@ -44,10 +45,14 @@ export function registerReportCommand(program: Command): void {
       });
       if (result.combined) {
         process.stdout.write(`${path.join(result.outDir, result.report)}\n`);
-        process.stderr.write(`report (${result.profile}) written in ${result.seconds.toFixed(1)} s; notebooks in ${path.join(result.outDir, "notebooks")}\n`);
+        process.stderr.write(
+          `report (${result.profile}) written in ${result.seconds.toFixed(1)} s; notebooks in ${path.join(result.outDir, "notebooks")}\n`,
+        );
       } else {
         for (const r of result.notebookResults) process.stdout.write(`${r.html}\n`);
-        process.stderr.write(`${result.notebookResults.length} notebook(s) (${result.profile}) written in ${result.seconds.toFixed(1)} s; the combined report ${path.join(result.outDir, result.report)} was left as it was\n`);
+        process.stderr.write(
+          `${result.notebookResults.length} notebook(s) (${result.profile}) written in ${result.seconds.toFixed(1)} s; the combined report ${path.join(result.outDir, result.report)} was left as it was\n`,
+        );
       }
     });
 }

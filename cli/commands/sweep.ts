@@ -16,7 +16,8 @@ import { UsageError } from "../main";
 function parseList(flag: string, value: string, ok: (item: string) => boolean, expected: string): string[] {
   const items = value.split(",").map((s) => s.trim());
   const bad = items.find((item) => !ok(item));
-  if (bad !== undefined) throw new UsageError(`Expected --${flag} to be a comma-separated list of ${expected} but found ${JSON.stringify(bad)}`);
+  if (bad !== undefined)
+    throw new UsageError(`Expected --${flag} to be a comma-separated list of ${expected} but found ${JSON.stringify(bad)}`);
   return items;
 }
 
@@ -31,34 +32,54 @@ export function registerSweepCommand(program: Command): void {
     .option("--profile <name>", `${PROFILES.join(", ")}`, "full")
     .option("--runs-dir <dir>", "where run directories go (default: $MNIST_LAB_RUNS_DIR, else runs/ in the project)")
     .option("--results-dir <dir>", "where finished full-profile runs are summarised (default: results/ in the project)")
-    .action(async (opts: { optimizer: string; seeds: string; schedule: string; profile: string; runsDir?: string; resultsDir?: string }) => {
-      const optimizers = parseList("optimizer", opts.optimizer, (o) => o === "rmsprop" || o === "adam", '"rmsprop" and "adam"') as OptimizerName[];
-      const seeds = parseList("seeds", opts.seeds, (s) => /^\d+$/.test(s) && Number.isSafeInteger(Number(s)), "integers ≥ 0").map(Number);
-      if (!SCHEDULES.includes(opts.schedule as Schedule)) throw new UsageError(`Expected --schedule to be ${SCHEDULES.join(" or ")} but found ${JSON.stringify(opts.schedule)}`);
-      if (!PROFILES.includes(opts.profile as Profile)) throw new UsageError(`Expected --profile to be ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
-      const profile = opts.profile as Profile;
-      const backend = await initBackend();
-      process.stdout.write(`Backend: ${backend.active}; ${seeds.length * optimizers.length} runs (${profile}, ${opts.schedule})\n`);
-      const data = await loadMnist();
-      const rows: string[] = [];
-      for (const seed of seeds) {
-        for (const optimizer of optimizers) {
-          const config = profileTrainConfig(profile, optimizer, { seed, schedule: opts.schedule as Schedule });
-          const run = await trainRun(config, { data, runsDir: opts.runsDir, loadModel: profile === "full" });
-          if (run.model) {
-            try {
-              const dir = await exportRunResult(run, run.model, data.test, opts.resultsDir);
-              process.stdout.write(`Result written to ${dir}\n`);
-            } finally {
-              run.model.dispose();
+    .action(
+      async (opts: { optimizer: string; seeds: string; schedule: string; profile: string; runsDir?: string; resultsDir?: string }) => {
+        const optimizers = parseList(
+          "optimizer",
+          opts.optimizer,
+          (o) => o === "rmsprop" || o === "adam",
+          '"rmsprop" and "adam"',
+        ) as OptimizerName[];
+        const seeds = parseList("seeds", opts.seeds, (s) => /^\d+$/.test(s) && Number.isSafeInteger(Number(s)), "integers ≥ 0").map(Number);
+        if (!SCHEDULES.includes(opts.schedule as Schedule))
+          throw new UsageError(`Expected --schedule to be ${SCHEDULES.join(" or ")} but found ${JSON.stringify(opts.schedule)}`);
+        if (!PROFILES.includes(opts.profile as Profile))
+          throw new UsageError(`Expected --profile to be ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
+        const profile = opts.profile as Profile;
+        const backend = await initBackend();
+        process.stdout.write(`Backend: ${backend.active}; ${seeds.length * optimizers.length} runs (${profile}, ${opts.schedule})\n`);
+        const data = await loadMnist();
+        const rows: string[] = [];
+        for (const seed of seeds) {
+          for (const optimizer of optimizers) {
+            const config = profileTrainConfig(profile, optimizer, { seed, schedule: opts.schedule as Schedule });
+            const run = await trainRun(config, { data, runsDir: opts.runsDir, loadModel: profile === "full" });
+            if (run.model) {
+              try {
+                const dir = await exportRunResult(run, run.model, data.test, opts.resultsDir);
+                process.stdout.write(`Result written to ${dir}\n`);
+              } finally {
+                run.model.dispose();
+              }
             }
+            const m = run.metrics;
+            rows.push(
+              [
+                optimizer,
+                seed,
+                m.valAccuracy.toFixed(4),
+                m.bestValAccuracy.toFixed(4),
+                m.bestEpoch,
+                m.secondsPerEpoch.toFixed(0),
+                run.status,
+                run.runId,
+              ].join("\t"),
+            );
           }
-          const m = run.metrics;
-          rows.push(
-            [optimizer, seed, m.valAccuracy.toFixed(4), m.bestValAccuracy.toFixed(4), m.bestEpoch, m.secondsPerEpoch.toFixed(0), run.status, run.runId].join("\t"),
-          );
         }
-      }
-      process.stdout.write(`\n${["optimizer", "seed", "val_acc", "best", "best_epoch", "s/epoch", "status", "run"].join("\t")}\n${rows.join("\n")}\n`);
-    });
+        process.stdout.write(
+          `\n${["optimizer", "seed", "val_acc", "best", "best_epoch", "s/epoch", "status", "run"].join("\t")}\n${rows.join("\n")}\n`,
+        );
+      },
+    );
 }

@@ -48,7 +48,8 @@ function parseInteger(flag: string, value: string | undefined, min: number): num
 function parsePositiveNumber(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new UsageError(`Expected ${flag} to be a number > 0 but found ${JSON.stringify(value)}`);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+    throw new UsageError(`Expected ${flag} to be a number > 0 but found ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -143,7 +144,10 @@ export function registerTrainCommand(program: Command): void {
       } catch (err) {
         const code = err instanceof MnistLabError ? fsErrorCode(err.cause) : undefined;
         if (code !== "ENOSPC" && code !== "EDQUOT") throw err;
-        throw new MnistLabError(`${(err as Error).message}; free space and run this command again: the run resumes from its last checkpoint`, { cause: err });
+        throw new MnistLabError(
+          `${(err as Error).message}; free space and run this command again: the run resumes from its last checkpoint`,
+          { cause: err },
+        );
       }
       const m = run.metrics;
       const summary = {

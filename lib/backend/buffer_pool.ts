@@ -12,7 +12,10 @@ export class BufferPool {
    * @param maxBytes the most bytes kept; giving more evicts the oldest buffers.
    * @param maxWaste a request of n bytes takes a buffer of at most n × maxWaste bytes.
    */
-  constructor(readonly maxBytes: number, readonly maxWaste = 2) {
+  constructor(
+    readonly maxBytes: number,
+    readonly maxWaste = 2,
+  ) {
     if (!(maxBytes >= 0)) throw new RangeError(`Expected a pool size of at least 0 bytes but found ${maxBytes}`);
     if (!(maxWaste >= 1)) throw new RangeError(`Expected maxWaste of at least 1 but found ${maxWaste}`);
   }

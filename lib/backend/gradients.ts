@@ -11,7 +11,10 @@ function expandedDy(dy: tf.Tensor, x: tf.Tensor, axis: unknown): { dy: tf.Tensor
   const axes = tf.util.parseAxisParam(axis as number | number[], x.shape);
   const shape = x.shape.slice();
   let reduceSize = 1;
-  for (const a of axes) { reduceSize *= shape[a]; shape[a] = 1; }
+  for (const a of axes) {
+    reduceSize *= shape[a];
+    shape[a] = 1;
+  }
   return { dy: tf.reshape(dy, shape), reduceSize };
 }
 
@@ -65,7 +68,12 @@ export function installOnednnGradients(backendName: string): void {
       const [x, m, variance, scale] = saved;
       const channels = m.shape.length === 1 ? m.shape[0] : -1;
       const perChannel = (t: tf.Tensor | undefined) => t == null || (t.shape.length === 1 && t.shape[0] === channels);
-      const eligible = active() && channels > 0 && x.shape[x.shape.length - 1] === channels && perChannel(variance) && perChannel(scale) &&
+      const eligible =
+        active() &&
+        channels > 0 &&
+        x.shape[x.shape.length - 1] === channels &&
+        perChannel(variance) &&
+        perChannel(scale) &&
         [dy as tf.Tensor, x, m, variance, scale].every((t) => t == null || t.dtype === "float32");
       if (!eligible) return batchNorm.gradFunc(dy, saved, attrs);
       const inputs: tf.NamedTensorMap = { dy: dy as tf.Tensor, x, mean: m, variance };

@@ -15,8 +15,21 @@ export interface NativeBinding {
   conv2dForward(x: F32, filter: F32, bias: F32 | null, out: F32, params: number[], activation: number, alpha: number): void;
   conv2dBackwardData(dy: F32, filter: F32, dx: F32, params: number[]): void;
   conv2dBackwardFilter(x: F32, dy: F32, dw: F32, params: number[]): void;
-  matMul(a: F32, b: F32, out: F32, batchA: number, batchB: number, m: number, n: number, k: number,
-    transposeA: boolean, transposeB: boolean, bias: F32 | null, activation: number, alpha: number): void;
+  matMul(
+    a: F32,
+    b: F32,
+    out: F32,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    bias: F32 | null,
+    activation: number,
+    alpha: number,
+  ): void;
   /** params: [N, inH, inW, C, outH, outW, fH, fW, strideH, strideW, padTop, padLeft] */
   maxPool(x: F32, out: F32, params: number[]): void;
   maxPoolGrad(dy: F32, x: F32, dx: F32, params: number[]): void;
@@ -28,7 +41,19 @@ export interface NativeBinding {
   reduce(op: number, x: Numeric, out: Numeric, outer: number, reduce: number, inner: number): void;
   softmax(logits: F32, out: F32, rows: number, cols: number): void;
   batchNorm(x: F32, mean: F32, variance: F32, offset: F32 | null, scale: F32 | null, out: F32, epsilon: number): void;
-  batchNormGrad(dy: F32, x: F32, mean: F32, variance: F32, scale: F32 | null, dx: F32, dMean: F32, dVariance: F32, dScale: F32, dOffset: F32, epsilon: number): void;
+  batchNormGrad(
+    dy: F32,
+    x: F32,
+    mean: F32,
+    variance: F32,
+    scale: F32 | null,
+    dx: F32,
+    dMean: F32,
+    dVariance: F32,
+    dScale: F32,
+    dOffset: F32,
+    epsilon: number,
+  ): void;
   cast(x: Numeric, out: Numeric): void;
   transpose(x: Numeric, shape: number[], perm: number[], out: Numeric): void;
   tile(x: Numeric, shape: number[], reps: number[], out: Numeric): void;
@@ -47,8 +72,21 @@ export interface NativeBinding {
   /** KerasRMSprop's step in one pass: aOut = a·ρ + g²·(1 − ρ), pOut = p − g·lr / (√aOut + ε), in float32 op by op. */
   kerasRmspropUpdate(p: F32, g: F32, a: F32, pOut: F32, aOut: F32, lr: number, rho: number, oneMinusRho: number, epsilon: number): void;
   /** KerasAdam's step in one pass: mOut = m·β₁ + g·(1 − β₁), vOut = v·β₂ + g²·(1 − β₂), pOut = p − mOut·lrT / (√vOut + ε). */
-  kerasAdamUpdate(p: F32, g: F32, m: F32, v: F32, pOut: F32, mOut: F32, vOut: F32,
-    lrT: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, epsilon: number): void;
+  kerasAdamUpdate(
+    p: F32,
+    g: F32,
+    m: F32,
+    v: F32,
+    pOut: F32,
+    mOut: F32,
+    vOut: F32,
+    lrT: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    epsilon: number,
+  ): void;
 }
 
 /**
@@ -97,7 +135,6 @@ export function loadNativeBinding(): NativeBindingResult {
   // machine (steps measured 3-5x slower); sleeping waits cost a little latency. libgomp reads this when loaded.
   process.env.OMP_WAIT_POLICY ??= "PASSIVE";
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const binding = require(file) as NativeBinding;
     binding.info();
     cached = { binding, path: file, error: null };

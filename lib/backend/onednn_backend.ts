@@ -23,7 +23,11 @@ const POOL_MAX_BYTES = Number(process.env.MNIST_ONEDNN_POOL_MIB ?? 512) * 1024 *
 const MALLOC_MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024;
 
 function typedView(dtype: PoolDtype, buffer: ArrayBuffer, size: number): PoolArray {
-  return dtype === "float32" ? new Float32Array(buffer, 0, size) : dtype === "int32" ? new Int32Array(buffer, 0, size) : new Uint8Array(buffer, 0, size);
+  return dtype === "float32"
+    ? new Float32Array(buffer, 0, size)
+    : dtype === "int32"
+      ? new Int32Array(buffer, 0, size)
+      : new Uint8Array(buffer, 0, size);
 }
 
 /** A MathBackendCPU whose hot kernels call the oneDNN addon, with a pool that recycles output arrays. */
@@ -123,7 +127,11 @@ const count = (map: Map<string, number>, name: string) => map.set(name, (map.get
 
 /** Kernel calls on the onednn backend since the last reset: native, fallen back to JS, and all JS. */
 export function getKernelCallCounts(): KernelCallCounts {
-  return { native: Object.fromEntries(callCounts.native), fallback: Object.fromEntries(callCounts.fallback), js: Object.fromEntries(callCounts.js) };
+  return {
+    native: Object.fromEntries(callCounts.native),
+    fallback: Object.fromEntries(callCounts.fallback),
+    js: Object.fromEntries(callCounts.js),
+  };
 }
 
 /** Zeroes every count of getKernelCallCounts. */
@@ -164,22 +172,26 @@ export function registerOnednnBackend(native: NativeBinding, priority = 0): bool
     const nativeFunc = natives.get(name);
     const kernelFunc: tf.KernelFunc = nativeFunc
       ? (args) => {
-        const out = nativeFunc(args as unknown as NativeKernelArgs);
-        if (out == null) return runJs(args);
-        count(callCounts.native, name);
-        return out;
-      }
+          const out = nativeFunc(args as unknown as NativeKernelArgs);
+          if (out == null) return runJs(args);
+          count(callCounts.native, name);
+          return out;
+        }
       : runJs;
     tf.registerKernel({ ...config, backendName: ONEDNN_BACKEND_NAME, kernelFunc });
   }
   for (const [name, nativeFunc] of natives) {
     if (tf.getKernel(name, ONEDNN_BACKEND_NAME) == null) {
-      tf.registerKernel({ kernelName: name, backendName: ONEDNN_BACKEND_NAME, kernelFunc: (args) => {
-        const r = nativeFunc(args as unknown as NativeKernelArgs);
-        if (r == null) throw new Error(`Expected inputs the native ${name} kernel accepts (it has no JS fallback) but found others`);
-        count(callCounts.native, name);
-        return r;
-      } });
+      tf.registerKernel({
+        kernelName: name,
+        backendName: ONEDNN_BACKEND_NAME,
+        kernelFunc: (args) => {
+          const r = nativeFunc(args as unknown as NativeKernelArgs);
+          if (r == null) throw new Error(`Expected inputs the native ${name} kernel accepts (it has no JS fallback) but found others`);
+          count(callCounts.native, name);
+          return r;
+        },
+      });
     }
   }
   installOnednnGradients(ONEDNN_BACKEND_NAME);
@@ -192,7 +204,12 @@ export function registerOnednnBackend(native: NativeBinding, priority = 0): bool
  */
 export function runFusedUpdate(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>): tf.Tensor[] | null {
   const backend = tf.backend();
-  if (!(backend instanceof OnednnBackend) || tf.getKernel(kernelName, tf.getBackend()) == null || !hasFusedUpdate(backend.native, kernelName)) return null;
+  if (
+    !(backend instanceof OnednnBackend) ||
+    tf.getKernel(kernelName, tf.getBackend()) == null ||
+    !hasFusedUpdate(backend.native, kernelName)
+  )
+    return null;
   for (const t of Object.values(inputs)) {
     if (t.dtype !== "float32" || !backend.data.has(t.dataId) || !(backend.data.get(t.dataId)?.values instanceof Float32Array)) return null;
   }

@@ -46,10 +46,13 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
       try {
         resolved = require.resolve("@tensorflow/tfjs-node");
       } catch {
-        return { ok: false, reason: "not installed (@tensorflow/tfjs-node is an optional dependency)", solutions: ["npm install @tensorflow/tfjs-node (downloads libtensorflow)"] };
+        return {
+          ok: false,
+          reason: "not installed (@tensorflow/tfjs-node is an optional dependency)",
+          solutions: ["npm install @tensorflow/tfjs-node (downloads libtensorflow)"],
+        };
       }
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         require(resolved);
         await activate("tensorflow");
         return { ok: true, reason: "@tensorflow/tfjs-node is installed (libtensorflow)" };
@@ -59,7 +62,10 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
     }
     case "onednn": {
       const loaded = loadNativeBinding();
-      const solutions = ["run `npm run setup` (builds native/ with node-gyp)", "apt-get install -y libdnnl-dev libxxhash-dev build-essential, then `npm run build:native`"];
+      const solutions = [
+        "run `npm run setup` (builds native/ with node-gyp)",
+        "apt-get install -y libdnnl-dev libxxhash-dev build-essential, then `npm run build:native`",
+      ];
       if (!loaded.binding) return { ok: false, reason: loaded.error ?? "the addon did not load", solutions };
       try {
         registerOnednnBackend(loaded.binding);
@@ -72,7 +78,6 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
     }
     case "wasm": {
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         require("@tensorflow/tfjs-backend-wasm");
         await activate("wasm");
         return { ok: true, reason: "@tensorflow/tfjs-backend-wasm (single-threaded in Node, no Conv2DBackpropFilter)" };
@@ -82,7 +87,6 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
     }
     case "cpu": {
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         require("@tensorflow/tfjs-backend-cpu");
         await activate("cpu");
         return { ok: true, reason: "pure JS, always available (very slow for this model)" };
@@ -95,12 +99,23 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
 
 /** Whether a backend could load, without activating it: null if so, else why not. */
 function whyUnavailable(name: BackendName): string | null {
-  const resolves = (id: string) => { try { require.resolve(id); return true; } catch { return false; } };
+  const resolves = (id: string) => {
+    try {
+      require.resolve(id);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   switch (name) {
-    case "tensorflow": return resolves("@tensorflow/tfjs-node") ? null : "not installed (@tensorflow/tfjs-node is an optional dependency)";
-    case "onednn": return loadNativeBinding().error;
-    case "wasm": return resolves("@tensorflow/tfjs-backend-wasm") ? null : "not installed (@tensorflow/tfjs-backend-wasm)";
-    case "cpu": return resolves("@tensorflow/tfjs-backend-cpu") ? null : "not installed (@tensorflow/tfjs-backend-cpu)";
+    case "tensorflow":
+      return resolves("@tensorflow/tfjs-node") ? null : "not installed (@tensorflow/tfjs-node is an optional dependency)";
+    case "onednn":
+      return loadNativeBinding().error;
+    case "wasm":
+      return resolves("@tensorflow/tfjs-backend-wasm") ? null : "not installed (@tensorflow/tfjs-backend-wasm)";
+    case "cpu":
+      return resolves("@tensorflow/tfjs-backend-cpu") ? null : "not installed (@tensorflow/tfjs-backend-cpu)";
   }
 }
 
@@ -127,21 +142,31 @@ export async function initBackend(preferred?: string): Promise<BackendReport> {
   const requestedBy = preferred !== undefined ? "argument" : raw !== undefined ? "MNIST_BACKEND" : null;
   const wanted = raw === undefined || raw === "auto" ? null : raw;
   if (wanted !== null && !isBackendName(wanted)) {
-    throw new Error(`Expected a backend among auto, ${BACKEND_CHAIN.join(", ")} for ${requestedBy === "argument" ? "the backend option" : "MNIST_BACKEND"} but found ${JSON.stringify(wanted)}`);
+    throw new Error(
+      `Expected a backend among auto, ${BACKEND_CHAIN.join(", ")} for ${requestedBy === "argument" ? "the backend option" : "MNIST_BACKEND"} but found ${JSON.stringify(wanted)}`,
+    );
   }
   const candidates: BackendCandidate[] = [];
   let active: BackendName | null = null;
   if (wanted !== null) {
     const attempt = await tryBackend(wanted);
     if (!attempt.ok) {
-      throw new Error(`The ${wanted} backend was requested (${requestedBy === "argument" ? "by argument" : "by MNIST_BACKEND"}) but ${attempt.reason}.\n` +
-        `Possible solutions:\n${attempt.solutions.map((s) => `- ${s}`).join("\n")}`);
+      throw new Error(
+        `The ${wanted} backend was requested (${requestedBy === "argument" ? "by argument" : "by MNIST_BACKEND"}) but ${attempt.reason}.\n` +
+          `Possible solutions:\n${attempt.solutions.map((s) => `- ${s}`).join("\n")}`,
+      );
     }
     active = wanted;
     for (const name of BACKEND_CHAIN) {
-      candidates.push(name === wanted
-        ? { name, active: true, reason: `requested ${requestedBy === "argument" ? "by argument" : "by MNIST_BACKEND"}: ${attempt.reason}` }
-        : { name, active: false, reason: notChosen(name, `${wanted} was requested`) });
+      candidates.push(
+        name === wanted
+          ? {
+              name,
+              active: true,
+              reason: `requested ${requestedBy === "argument" ? "by argument" : "by MNIST_BACKEND"}: ${attempt.reason}`,
+            }
+          : { name, active: false, reason: notChosen(name, `${wanted} was requested`) },
+      );
     }
   } else {
     for (const name of BACKEND_CHAIN) {
@@ -153,13 +178,21 @@ export async function initBackend(preferred?: string): Promise<BackendReport> {
       if (attempt.ok) active = name;
       else if (name === "onednn" && !warnedOnednn) {
         warnedOnednn = true;
-        process.emitWarning(`mnist-lab: the onednn backend is unavailable (${attempt.reason}); falling back. Fix: ${attempt.solutions.join("; or ")}`);
+        process.emitWarning(
+          `mnist-lab: the onednn backend is unavailable (${attempt.reason}); falling back. Fix: ${attempt.solutions.join("; or ")}`,
+        );
       }
       candidates.push({ name, active: attempt.ok, reason: attempt.reason });
     }
-    if (active === null) throw new Error(`No tfjs backend could be loaded:\n${candidates.map((c) => `- ${c.name}: ${c.reason}`).join("\n")}`);
+    if (active === null)
+      throw new Error(`No tfjs backend could be loaded:\n${candidates.map((c) => `- ${c.name}: ${c.reason}`).join("\n")}`);
   }
-  const report: BackendReport = { active, requested: wanted as BackendName | null, requestedBy: wanted === null ? null : requestedBy, candidates };
+  const report: BackendReport = {
+    active,
+    requested: wanted as BackendName | null,
+    requestedBy: wanted === null ? null : requestedBy,
+    candidates,
+  };
   if (active === "onednn") {
     const loaded = loadNativeBinding();
     const info = loaded.binding!.info();

@@ -5,12 +5,23 @@ import { tempDir } from "./idx_fixtures";
 
 /** A notebook of plain code cells for the project's kernel. */
 export function writeNotebook(file: string, sources: string[]): void {
-  const cell = (source: string, i: number) => ({ cell_type: "code", execution_count: null, id: `c${i}`, metadata: {}, outputs: [], source });
-  fs.writeFileSync(file, JSON.stringify({
-    cells: sources.map(cell),
-    metadata: { kernelspec: { name: "mnist-lab", display_name: "TypeScript (mnist-lab)", language: "typescript" } },
-    nbformat: 4, nbformat_minor: 5,
-  }));
+  const cell = (source: string, i: number) => ({
+    cell_type: "code",
+    execution_count: null,
+    id: `c${i}`,
+    metadata: {},
+    outputs: [],
+    source,
+  });
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      cells: sources.map(cell),
+      metadata: { kernelspec: { name: "mnist-lab", display_name: "TypeScript (mnist-lab)", language: "typescript" } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    }),
+  );
 }
 
 /**

@@ -45,7 +45,6 @@ function compiled(filename: string, cacheDir: string): string {
   } catch {
     // Not cached yet.
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require("typescript") as typeof import("typescript");
   // The inline source maps are most of each file and only slow the compiler down.
   const source = fs.readFileSync(filename, "utf8").replace(/^\/\/# sourceMappingURL=data:.*$/m, "");
@@ -65,12 +64,12 @@ function compiled(filename: string, cacheDir: string): string {
 function installCoreLoader(): void {
   if (loaderInstalled) return;
   if (Object.keys(require.cache).some((f) => f.startsWith(coreRoot + path.sep))) {
-    throw new Error("Expected tfjs-core not yet loaded when the suite's loader is installed but found it loaded: import nothing that imports it first");
+    throw new Error(
+      "Expected tfjs-core not yet loaded when the suite's loader is installed but found it loaded: import nothing that imports it first",
+    );
   }
   loaderInstalled = true;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tsVersion = (require("typescript/package.json") as { version: string }).version;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const coreVersion = (require("@tensorflow/tfjs-core/package.json") as { version: string }).version;
   const cacheDir = path.join(coreRoot, "..", "..", ".cache", "mnist-lab", `tfjs-core-${coreVersion}-cjs-es5-ts${tsVersion}`);
   const internals = Module as unknown as ModuleInternals;
@@ -91,7 +90,6 @@ function installCoreLoader(): void {
 }
 
 function requireCore<T = unknown>(relative: string): T {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path.join(coreDist, relative)) as T;
 }
 
@@ -118,10 +116,11 @@ export async function runTfjsCoreSuite(options: {
   installCoreLoader();
   let jasmineCore: { boot(core: unknown): { getEnv(): JasmineEnv } };
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     jasmineCore = require("jasmine-core");
   } catch {
-    throw new Error("Expected jasmine-core (the runner tfjs-core's specs are written for, a devDependency) in node_modules but found none: run npm ci");
+    throw new Error(
+      "Expected jasmine-core (the runner tfjs-core's specs are written for, a devDependency) in node_modules but found none: run npm ci",
+    );
   }
   const jasmine = jasmineCore.boot(jasmineCore);
   requireCore("index.js");
@@ -143,7 +142,8 @@ export async function runTfjsCoreSuite(options: {
   env.addReporter({
     specDone: (spec: JasmineSpecResult) => {
       if (spec.status === "passed") result.passed++;
-      else if (spec.status === "failed") result.failed.push({ name: spec.fullName, messages: spec.failedExpectations.map((e) => e.message) });
+      else if (spec.status === "failed")
+        result.failed.push({ name: spec.fullName, messages: spec.failedExpectations.map((e) => e.message) });
       else result.notRun.push({ name: spec.fullName, status: spec.status });
     },
     suiteDone: (suite: JasmineSpecResult) => {

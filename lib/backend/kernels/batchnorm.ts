@@ -5,7 +5,9 @@ import { f32, output } from "./util";
 export const fusedBatchNormConfig: NativeKernelConfig = {
   kernelName: "FusedBatchNorm",
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const x = f32(backend, inputs.x), mean = f32(backend, inputs.mean), variance = f32(backend, inputs.variance);
+    const x = f32(backend, inputs.x),
+      mean = f32(backend, inputs.mean),
+      variance = f32(backend, inputs.variance);
     if (!x || !mean || !variance || mean.length === 0 || variance.length === 0) return null;
     const offset = inputs.offset ? f32(backend, inputs.offset) : null;
     const scale = inputs.scale ? f32(backend, inputs.scale) : null;
@@ -24,7 +26,10 @@ export const BATCH_NORM_GRAD = "OnednnFusedBatchNormGrad";
 export const batchNormGradConfig: NativeKernelConfig = {
   kernelName: BATCH_NORM_GRAD,
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const dy = f32(backend, inputs.dy), x = f32(backend, inputs.x), mean = f32(backend, inputs.mean), variance = f32(backend, inputs.variance);
+    const dy = f32(backend, inputs.dy),
+      x = f32(backend, inputs.x),
+      mean = f32(backend, inputs.mean),
+      variance = f32(backend, inputs.variance);
     const scale = inputs.scale ? f32(backend, inputs.scale) : null;
     if (!dy || !x || !mean || !variance || (inputs.scale && !scale)) return null;
     const c = mean.length;
@@ -32,8 +37,19 @@ export const batchNormGradConfig: NativeKernelConfig = {
     const per = () => output(backend, [...inputs.mean!.shape], "float32");
     const [dMean, dVariance, dScale, dOffset] = [per(), per(), per(), per()];
     if (c === 0) return null;
-    backend.native.batchNormGrad(dy, x, mean, variance, scale, dx.values, dMean.values, dVariance.values, dScale.values, dOffset.values,
-      attrs.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon));
+    backend.native.batchNormGrad(
+      dy,
+      x,
+      mean,
+      variance,
+      scale,
+      dx.values,
+      dMean.values,
+      dVariance.values,
+      dScale.values,
+      dOffset.values,
+      attrs.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon),
+    );
     return [dx.info, dMean.info, dVariance.info, dScale.info, dOffset.info];
   },
 };

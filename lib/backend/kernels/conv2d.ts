@@ -15,9 +15,25 @@ const TO_NCHW = [0, 3, 1, 2];
 
 /** The native conv parameter list, or null when oneDNN cannot express this geometry (empty, inconsistent padding). */
 function convParams(c: ConvInfo): number[] | null {
-  const p = [c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
-    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
-    c.padInfo.top, c.padInfo.left, c.padInfo.bottom, c.padInfo.right];
+  const p = [
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.outChannels,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.dilationHeight,
+    c.dilationWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+    c.padInfo.bottom,
+    c.padInfo.right,
+  ];
   if (p.some((v) => !(v >= 0)) || p.slice(0, 13).some((v) => v === 0)) return null;
   const fh = (c.filterHeight - 1) * c.dilationHeight + 1;
   const fw = (c.filterWidth - 1) * c.dilationWidth + 1;
@@ -32,9 +48,18 @@ function isEmpty(c: ConvInfo): boolean {
 }
 
 /** An NHWC copy of an NCHW array (a temporary the caller releases), or the array itself for NHWC. */
-function toNhwc(backend: OnednnBackend, values: Float32Array, shape: readonly number[], nchw: boolean): { values: Float32Array; temp: TensorInfo | null } {
+function toNhwc(
+  backend: OnednnBackend,
+  values: Float32Array,
+  shape: readonly number[],
+  nchw: boolean,
+): { values: Float32Array; temp: TensorInfo | null } {
   if (!nchw) return { values, temp: null };
-  const t = output(backend, TO_NHWC.map((p) => shape[p]), "float32");
+  const t = output(
+    backend,
+    TO_NHWC.map((p) => shape[p]),
+    "float32",
+  );
   backend.native.transpose(values, [...shape], TO_NHWC, t.values);
   return { values: t.values, temp: t.info };
 }
@@ -44,7 +69,11 @@ function inLayout(backend: OnednnBackend, nhwcShape: number[], nchw: boolean, fi
   const y = output(backend, nhwcShape, "float32");
   fill(y.values);
   if (!nchw) return y.info;
-  const out = output(backend, TO_NCHW.map((p) => nhwcShape[p]), "float32");
+  const out = output(
+    backend,
+    TO_NCHW.map((p) => nhwcShape[p]),
+    "float32",
+  );
   backend.native.transpose(y.values, nhwcShape, TO_NCHW, out.values);
   backend.disposeIntermediateTensorInfo(y.info);
   return out.info;
@@ -68,23 +97,38 @@ function alignedShape(shape: readonly number[], nchw: boolean): number[] {
 
 function conv2dForward(args: NativeKernelArgs, fused: boolean): TensorInfo | null {
   const { inputs, backend, attrs } = args;
-  const x = f32(backend, inputs.x), w = f32(backend, inputs.filter);
+  const x = f32(backend, inputs.x),
+    w = f32(backend, inputs.filter);
   if (!x || !w || inputs.x!.shape.length !== 4 || inputs.filter!.shape.length !== 4) return null;
   const a = attrs as { strides: number; pad: "valid"; dataFormat: "NHWC" | "NCHW"; dilations: number; dimRoundingMode?: "floor" };
   const nchw = a.dataFormat === "NCHW";
-  const info = backend_util.computeConv2DInfo(inputs.x!.shape as Shape4, inputs.filter!.shape as Shape4, a.strides,
-    a.dilations, a.pad, a.dimRoundingMode, false, backend_util.convertConv2DDataFormat(a.dataFormat));
+  const info = backend_util.computeConv2DInfo(
+    inputs.x!.shape as Shape4,
+    inputs.filter!.shape as Shape4,
+    a.strides,
+    a.dilations,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(a.dataFormat),
+  );
   if (inputs.filter!.shape[2] !== info.inChannels) return null;
   const epilogue = fused
-    ? planEpilogue(args, info.outShape, (shape) => isPerChannel(shape, info.outChannels, nchw), (shape) => alignedShape(shape, nchw))
+    ? planEpilogue(
+        args,
+        info.outShape,
+        (shape) => isPerChannel(shape, info.outChannels, nchw),
+        (shape) => alignedShape(shape, nchw),
+      )
     : NO_EPILOGUE;
   if (!epilogue) return null;
   if (isEmpty(info)) return epilogue.finish(output(backend, [...info.outShape], "float32").info);
   const params = convParams(info);
   if (!params) return null;
   const xs = toNhwc(backend, x, inputs.x!.shape, nchw);
-  const y = inLayout(backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], nchw,
-    (out) => backend.native.conv2dForward(xs.values, w, epilogue.bias, out, params, epilogue.code, epilogue.alpha));
+  const y = inLayout(backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], nchw, (out) =>
+    backend.native.conv2dForward(xs.values, w, epilogue.bias, out, params, epilogue.code, epilogue.alpha),
+  );
   if (xs.temp) backend.disposeIntermediateTensorInfo(xs.temp);
   return epilogue.finish(y);
 }
@@ -95,12 +139,21 @@ export const fusedConv2dConfig: NativeKernelConfig = { kernelName: "FusedConv2D"
 export const conv2dBackpropInputConfig: NativeKernelConfig = {
   kernelName: "Conv2DBackpropInput",
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const dy = f32(backend, inputs.dy), w = f32(backend, inputs.filter);
+    const dy = f32(backend, inputs.dy),
+      w = f32(backend, inputs.filter);
     if (!dy || !w || inputs.dy!.shape.length !== 4 || inputs.filter!.shape.length !== 4) return null;
     const a = attrs as { inputShape: Shape4; strides: number; pad: "valid"; dataFormat: "NHWC" | "NCHW"; dimRoundingMode?: "floor" };
     const nchw = a.dataFormat === "NCHW";
-    const info = backend_util.computeConv2DInfo(a.inputShape, inputs.filter!.shape as Shape4,
-      a.strides, 1, a.pad, a.dimRoundingMode, false, backend_util.convertConv2DDataFormat(a.dataFormat));
+    const info = backend_util.computeConv2DInfo(
+      a.inputShape,
+      inputs.filter!.shape as Shape4,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      backend_util.convertConv2DDataFormat(a.dataFormat),
+    );
     // tfjs-cpu also accepts a dy whose shape does not follow from the geometry (TensorFlow rejects it); that stays in JS.
     if (info.outShape.some((d, i) => d !== inputs.dy!.shape[i])) return null;
     const nhwcIn = [info.batchSize, info.inHeight, info.inWidth, info.inChannels];
@@ -121,12 +174,21 @@ export const conv2dBackpropInputConfig: NativeKernelConfig = {
 export const conv2dBackpropFilterConfig: NativeKernelConfig = {
   kernelName: "Conv2DBackpropFilter",
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const x = f32(backend, inputs.x), dy = f32(backend, inputs.dy);
+    const x = f32(backend, inputs.x),
+      dy = f32(backend, inputs.dy);
     if (!x || !dy || inputs.x!.shape.length !== 4 || inputs.dy!.shape.length !== 4) return null;
     const a = attrs as { filterShape: Shape4; strides: number; pad: "valid"; dataFormat: "NHWC" | "NCHW"; dimRoundingMode?: "floor" };
     const nchw = a.dataFormat === "NCHW";
-    const info = backend_util.computeConv2DInfo(inputs.x!.shape as Shape4, a.filterShape,
-      a.strides, 1, a.pad, a.dimRoundingMode, false, backend_util.convertConv2DDataFormat(a.dataFormat));
+    const info = backend_util.computeConv2DInfo(
+      inputs.x!.shape as Shape4,
+      a.filterShape,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      backend_util.convertConv2DDataFormat(a.dataFormat),
+    );
     if (info.outShape.some((d, i) => d !== inputs.dy!.shape[i])) return null;
     const dw = output(backend, [...a.filterShape], "float32");
     if (isEmpty(info) || sizeOf(inputs.x!.shape) === 0) {
@@ -138,7 +200,8 @@ export const conv2dBackpropFilterConfig: NativeKernelConfig = {
       backend.disposeIntermediateTensorInfo(dw.info);
       return null;
     }
-    const xs = toNhwc(backend, x, inputs.x!.shape, nchw), dys = toNhwc(backend, dy, inputs.dy!.shape, nchw);
+    const xs = toNhwc(backend, x, inputs.x!.shape, nchw),
+      dys = toNhwc(backend, dy, inputs.dy!.shape, nchw);
     backend.native.conv2dBackwardFilter(xs.values, dys.values, dw.values, params);
     for (const t of [xs.temp, dys.temp]) if (t) backend.disposeIntermediateTensorInfo(t);
     return dw.info;

@@ -9,10 +9,22 @@ import { f32, numeric, output } from "./util";
 export const ADD_OP = 0;
 export const PRELU_OP = 16;
 const BINARY_OPS: Array<[string, number, "arithmetic" | "comparison" | "logical"]> = [
-  ["Add", 0, "arithmetic"], ["Sub", 1, "arithmetic"], ["Multiply", 2, "arithmetic"], ["RealDiv", 3, "arithmetic"],
-  ["Maximum", 4, "arithmetic"], ["Minimum", 5, "arithmetic"], ["Pow", 6, "arithmetic"], ["SquaredDifference", 7, "arithmetic"],
-  ["Equal", 8, "comparison"], ["NotEqual", 9, "comparison"], ["Greater", 10, "comparison"], ["GreaterEqual", 11, "comparison"],
-  ["Less", 12, "comparison"], ["LessEqual", 13, "comparison"], ["LogicalAnd", 14, "logical"], ["LogicalOr", 15, "logical"],
+  ["Add", 0, "arithmetic"],
+  ["Sub", 1, "arithmetic"],
+  ["Multiply", 2, "arithmetic"],
+  ["RealDiv", 3, "arithmetic"],
+  ["Maximum", 4, "arithmetic"],
+  ["Minimum", 5, "arithmetic"],
+  ["Pow", 6, "arithmetic"],
+  ["SquaredDifference", 7, "arithmetic"],
+  ["Equal", 8, "comparison"],
+  ["NotEqual", 9, "comparison"],
+  ["Greater", 10, "comparison"],
+  ["GreaterEqual", 11, "comparison"],
+  ["Less", 12, "comparison"],
+  ["LessEqual", 13, "comparison"],
+  ["LogicalAnd", 14, "logical"],
+  ["LogicalOr", 15, "logical"],
 ];
 
 /** A float32 tensor of the backend combined with a float32 array of `bShape` by a broadcasting binary op. */
@@ -47,11 +59,13 @@ function binaryConfig(kernelName: string, op: number, kind: "arithmetic" | "comp
   return {
     kernelName,
     kernelFunc: ({ inputs, backend }) => {
-      const ta = inputs.a, tb = inputs.b;
+      const ta = inputs.a,
+        tb = inputs.b;
       if (!ta || !tb || ta.dtype !== tb.dtype) return null;
       const wanted = kind === "arithmetic" ? ["float32"] : kind === "comparison" ? ["float32", "int32"] : ["bool"];
       if (!wanted.includes(ta.dtype)) return null;
-      const a = numeric(backend, ta), b = numeric(backend, tb);
+      const a = numeric(backend, ta),
+        b = numeric(backend, tb);
       if (!a || !b) return null;
       const shape = backend_util.assertAndGetBroadcastShape(ta.shape, tb.shape);
       const out = output(backend, shape, kind === "arithmetic" ? "float32" : "bool");
@@ -113,7 +127,9 @@ export const selectConfig: NativeKernelConfig = {
   kernelFunc: ({ inputs, backend }) => {
     const { condition, t, e } = inputs;
     if (!condition || !t || !e || condition.dtype !== "bool" || t.dtype !== e.dtype) return null;
-    const c = numeric(backend, condition), a = numeric(backend, t), b = numeric(backend, e);
+    const c = numeric(backend, condition),
+      a = numeric(backend, t),
+      b = numeric(backend, e);
     // Only the elementwise form; tfjs-cpu's row-wise form (rank-1 condition) stays in JS.
     if (!c || !a || !b || c.length !== a.length || a.length !== b.length) return null;
     const out = output(backend, [...t.shape], t.dtype as "float32" | "int32" | "bool");
@@ -141,7 +157,8 @@ export const RELU_GRAD = "OnednnReluGrad";
 export const reluGradConfig: NativeKernelConfig = {
   kernelName: RELU_GRAD,
   kernelFunc: ({ inputs, backend }) => {
-    const dy = f32(backend, inputs.dy), x = f32(backend, inputs.x);
+    const dy = f32(backend, inputs.dy),
+      x = f32(backend, inputs.x);
     if (!dy || !x || dy.length !== x.length) return null;
     const out = output(backend, [...inputs.x!.shape], "float32");
     backend.native.reluGrad(dy, x, out.values);

@@ -9,13 +9,20 @@ import { ADD_OP, PRELU_OP, binaryInto, unaryActivation } from "./elementwise";
 /** Activation codes of the fused native calls (native/src/activation.h); null for prelu (a binary op) and unknown ones. */
 export function activationCode(activation: unknown, leakyreluAlpha: unknown): { code: number; alpha: number } | null {
   switch (activation ?? "linear") {
-    case "linear": return { code: 0, alpha: 0 };
-    case "relu": return { code: 1, alpha: 0 };
-    case "relu6": return { code: 2, alpha: 0 };
-    case "elu": return { code: 3, alpha: 1 };
-    case "leakyrelu": return { code: 4, alpha: typeof leakyreluAlpha === "number" ? leakyreluAlpha : 0.2 };
-    case "sigmoid": return { code: 5, alpha: 0 };
-    default: return null;
+    case "linear":
+      return { code: 0, alpha: 0 };
+    case "relu":
+      return { code: 1, alpha: 0 };
+    case "relu6":
+      return { code: 2, alpha: 0 };
+    case "elu":
+      return { code: 3, alpha: 1 };
+    case "leakyrelu":
+      return { code: 4, alpha: typeof leakyreluAlpha === "number" ? leakyreluAlpha : 0.2 };
+    case "sigmoid":
+      return { code: 5, alpha: 0 };
+    default:
+      return null;
   }
 }
 
@@ -44,7 +51,8 @@ export function planEpilogue(
   align: (shape: readonly number[]) => number[],
 ): Epilogue | null {
   const { inputs, backend, attrs } = args;
-  const biasT = inputs.bias, preluT = attrs.activation === "prelu" ? inputs.preluActivationWeights : undefined;
+  const biasT = inputs.bias,
+    preluT = attrs.activation === "prelu" ? inputs.preluActivationWeights : undefined;
   const bias = biasT ? f32(backend, biasT) : null;
   const prelu = preluT ? f32(backend, preluT) : null;
   if ((biasT && !bias) || (attrs.activation === "prelu" && !prelu)) return null;
@@ -55,7 +63,10 @@ export function planEpilogue(
   for (const t of [biasInside ? undefined : biasT, preluT]) if (t) shape = backend_util.assertAndGetBroadcastShape(shape, align(t.shape));
   const actInside = bias === null || biasInside;
   const finish = (y: TensorInfo): TensorInfo => {
-    const next = (old: TensorInfo, t: TensorInfo) => { backend.disposeIntermediateTensorInfo(old); return t; };
+    const next = (old: TensorInfo, t: TensorInfo) => {
+      backend.disposeIntermediateTensorInfo(old);
+      return t;
+    };
     if (bias && !biasInside) y = next(y, binaryInto(backend, ADD_OP, y, bias, align(biasT!.shape)));
     if (!actInside && act.code !== 0) y = next(y, unaryActivation(backend, y, act.code, act.alpha));
     if (prelu) y = next(y, binaryInto(backend, PRELU_OP, y, prelu, align(preluT!.shape)));

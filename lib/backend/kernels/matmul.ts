@@ -6,24 +6,29 @@ import { NO_EPILOGUE, planEpilogue } from "./fused";
 
 function matMul(args: NativeKernelArgs, fused: boolean) {
   const { inputs, backend, attrs } = args;
-  const a = f32(backend, inputs.a), b = f32(backend, inputs.b);
-  const as = inputs.a?.shape, bs = inputs.b?.shape;
+  const a = f32(backend, inputs.a),
+    b = f32(backend, inputs.b);
+  const as = inputs.a?.shape,
+    bs = inputs.b?.shape;
   if (!a || !b || !as || !bs || as.length < 2 || bs.length < 2) return null;
-  const ta = Boolean(attrs.transposeA), tb = Boolean(attrs.transposeB);
+  const ta = Boolean(attrs.transposeA),
+    tb = Boolean(attrs.transposeB);
   const m = ta ? as[as.length - 1] : as[as.length - 2];
   const k = ta ? as[as.length - 2] : as[as.length - 1];
   const k2 = tb ? bs[bs.length - 1] : bs[bs.length - 2];
   const n = tb ? bs[bs.length - 2] : bs[bs.length - 1];
   if (k !== k2) return null;
-  const aBatchShape = as.slice(0, -2), bBatchShape = bs.slice(0, -2);
-  const batchA = sizeOf(aBatchShape), batchB = sizeOf(bBatchShape);
+  const aBatchShape = as.slice(0, -2),
+    bBatchShape = bs.slice(0, -2);
+  const batchA = sizeOf(aBatchShape),
+    batchB = sizeOf(bBatchShape);
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
   if (batchA === batchB && aBatchShape.join() !== bBatchShape.join() && aBatchShape.length === bBatchShape.length) return null;
   const batchShape = backend_util.assertAndGetBroadcastShape(aBatchShape, bBatchShape);
   const outShape = [...batchShape, m, n];
   // A bias of one value per column fuses; one that would add dimensions (rank above the output's) does not.
-  const perColumn = (shape: readonly number[]) => shape.length <= outShape.length && shape.length > 0 &&
-    shape[shape.length - 1] === n && sizeOf(shape.slice(0, -1)) === 1;
+  const perColumn = (shape: readonly number[]) =>
+    shape.length <= outShape.length && shape.length > 0 && shape[shape.length - 1] === n && sizeOf(shape.slice(0, -1)) === 1;
   const epilogue = fused ? planEpilogue(args, outShape, perColumn, (shape) => [...shape]) : NO_EPILOGUE;
   if (!epilogue) return null;
   const out = output(backend, outShape, "float32");

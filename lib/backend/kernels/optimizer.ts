@@ -18,12 +18,24 @@ export function hasFusedUpdate(native: NativeBinding, kernelName: string): boole
 export const kerasRmspropUpdateConfig: NativeKernelConfig = {
   kernelName: KERAS_RMSPROP_UPDATE,
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const p = f32(backend, inputs.p), g = f32(backend, inputs.g), a = f32(backend, inputs.a);
+    const p = f32(backend, inputs.p),
+      g = f32(backend, inputs.g),
+      a = f32(backend, inputs.a);
     if (!p || !g || !a || g.length !== p.length || a.length !== p.length) return null;
     const shape = [...inputs.p!.shape];
-    const pOut = output(backend, shape, "float32"), aOut = output(backend, shape, "float32");
-    backend.native.kerasRmspropUpdate(p, g, a, pOut.values, aOut.values,
-      Number(attrs.learningRate), Number(attrs.rho), Number(attrs.oneMinusRho), Number(attrs.epsilon));
+    const pOut = output(backend, shape, "float32"),
+      aOut = output(backend, shape, "float32");
+    backend.native.kerasRmspropUpdate(
+      p,
+      g,
+      a,
+      pOut.values,
+      aOut.values,
+      Number(attrs.learningRate),
+      Number(attrs.rho),
+      Number(attrs.oneMinusRho),
+      Number(attrs.epsilon),
+    );
     return [pOut.info, aOut.info];
   },
 };
@@ -32,12 +44,30 @@ export const kerasRmspropUpdateConfig: NativeKernelConfig = {
 export const kerasAdamUpdateConfig: NativeKernelConfig = {
   kernelName: KERAS_ADAM_UPDATE,
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const p = f32(backend, inputs.p), g = f32(backend, inputs.g), m = f32(backend, inputs.m), v = f32(backend, inputs.v);
+    const p = f32(backend, inputs.p),
+      g = f32(backend, inputs.g),
+      m = f32(backend, inputs.m),
+      v = f32(backend, inputs.v);
     if (!p || !g || !m || !v || g.length !== p.length || m.length !== p.length || v.length !== p.length) return null;
     const shape = [...inputs.p!.shape];
-    const pOut = output(backend, shape, "float32"), mOut = output(backend, shape, "float32"), vOut = output(backend, shape, "float32");
-    backend.native.kerasAdamUpdate(p, g, m, v, pOut.values, mOut.values, vOut.values, Number(attrs.learningRate),
-      Number(attrs.beta1), Number(attrs.oneMinusBeta1), Number(attrs.beta2), Number(attrs.oneMinusBeta2), Number(attrs.epsilon));
+    const pOut = output(backend, shape, "float32"),
+      mOut = output(backend, shape, "float32"),
+      vOut = output(backend, shape, "float32");
+    backend.native.kerasAdamUpdate(
+      p,
+      g,
+      m,
+      v,
+      pOut.values,
+      mOut.values,
+      vOut.values,
+      Number(attrs.learningRate),
+      Number(attrs.beta1),
+      Number(attrs.oneMinusBeta1),
+      Number(attrs.beta2),
+      Number(attrs.oneMinusBeta2),
+      Number(attrs.epsilon),
+    );
     return [pOut.info, mOut.info, vOut.info];
   },
 };

@@ -7,8 +7,20 @@ function poolInfo(shape: number[], attrs: Record<string, unknown>) {
   const a = attrs as { filterSize: number; strides: number; pad: "valid"; dimRoundingMode?: "floor" };
   const c = backend_util.computePool2DInfo(shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
   if (c.dilationHeight !== 1 || c.dilationWidth !== 1) return null;
-  const params = [c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.filterHeight, c.filterWidth,
-    c.strideHeight, c.strideWidth, c.padInfo.top, c.padInfo.left];
+  const params = [
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.filterHeight,
+    c.filterWidth,
+    c.strideHeight,
+    c.strideWidth,
+    c.padInfo.top,
+    c.padInfo.left,
+  ];
   return params.every((v) => v >= 0) ? { info: c, params } : null;
 }
 
@@ -35,7 +47,8 @@ export const maxPoolConfig: NativeKernelConfig = {
 export const maxPoolGradConfig: NativeKernelConfig = {
   kernelName: "MaxPoolGrad",
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const dy = f32(backend, inputs.dy), x = f32(backend, inputs.input);
+    const dy = f32(backend, inputs.dy),
+      x = f32(backend, inputs.input);
     if (!dy || !x || inputs.input!.shape.length !== 4) return null;
     const p = poolInfo(inputs.input!.shape, attrs);
     if (!p || p.info.outShape.some((d, i) => d !== inputs.dy!.shape[i])) return null;

@@ -7,7 +7,15 @@ import type { NativeKernelConfig } from "./util";
 import { numeric, output, sizeOf } from "./util";
 
 // Op codes of native/src/reduce.cc.
-const SUM = 0, MEAN = 1, MAX = 2, MIN = 3, PROD = 4, ARGMAX = 5, ARGMIN = 6, ANY = 7, ALL = 8;
+const SUM = 0,
+  MEAN = 1,
+  MAX = 2,
+  MIN = 3,
+  PROD = 4,
+  ARGMAX = 5,
+  ARGMIN = 6,
+  ANY = 7,
+  ALL = 8;
 
 function reduce(backend: OnednnBackend, x: TensorInfo, axisAttr: unknown, keepDims: boolean, op: number): TensorInfo | null {
   const input = numeric(backend, x);
@@ -40,7 +48,7 @@ function reduce(backend: OnednnBackend, x: TensorInfo, axisAttr: unknown, keepDi
 function reduceConfig(kernelName: string, op: number, axisKey: string): NativeKernelConfig {
   return {
     kernelName,
-    kernelFunc: ({ inputs, backend, attrs }) => inputs.x ? reduce(backend, inputs.x, attrs[axisKey], Boolean(attrs.keepDims), op) : null,
+    kernelFunc: ({ inputs, backend, attrs }) => (inputs.x ? reduce(backend, inputs.x, attrs[axisKey], Boolean(attrs.keepDims), op) : null),
   };
 }
 
@@ -53,6 +61,12 @@ export const reduceConfigs: NativeKernelConfig[] = [
   reduceConfig("Any", ANY, "axis"),
   reduceConfig("All", ALL, "axis"),
   // ArgMax/ArgMin take one axis and never keep it.
-  { kernelName: "ArgMax", kernelFunc: ({ inputs, backend, attrs }) => inputs.x ? reduce(backend, inputs.x, [attrs.axis as number], false, ARGMAX) : null },
-  { kernelName: "ArgMin", kernelFunc: ({ inputs, backend, attrs }) => inputs.x ? reduce(backend, inputs.x, [attrs.axis as number], false, ARGMIN) : null },
+  {
+    kernelName: "ArgMax",
+    kernelFunc: ({ inputs, backend, attrs }) => (inputs.x ? reduce(backend, inputs.x, [attrs.axis as number], false, ARGMAX) : null),
+  },
+  {
+    kernelName: "ArgMin",
+    kernelFunc: ({ inputs, backend, attrs }) => (inputs.x ? reduce(backend, inputs.x, [attrs.axis as number], false, ARGMIN) : null),
+  },
 ];

@@ -54,10 +54,15 @@ export const castConfig: NativeKernelConfig = {
 export const transposeConfig: NativeKernelConfig = {
   kernelName: "Transpose",
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const x = inputs.x, input = numeric(backend, x);
+    const x = inputs.x,
+      input = numeric(backend, x);
     if (!x || !input || x.shape.length === 0) return null;
     const perm = attrs.perm as number[];
-    const out = output(backend, perm.map((p) => x.shape[p]), x.dtype as NumericDtype);
+    const out = output(
+      backend,
+      perm.map((p) => x.shape[p]),
+      x.dtype as NumericDtype,
+    );
     backend.native.transpose(input, x.shape, perm, out.values);
     return out.info;
   },
@@ -66,10 +71,15 @@ export const transposeConfig: NativeKernelConfig = {
 export const tileConfig: NativeKernelConfig = {
   kernelName: "Tile",
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const x = inputs.x, input = numeric(backend, x);
+    const x = inputs.x,
+      input = numeric(backend, x);
     const reps = attrs.reps as number[];
     if (!x || !input || x.shape.length === 0 || reps.length !== x.shape.length) return null;
-    const out = output(backend, x.shape.map((d, i) => d * reps[i]), x.dtype as NumericDtype);
+    const out = output(
+      backend,
+      x.shape.map((d, i) => d * reps[i]),
+      x.dtype as NumericDtype,
+    );
     backend.native.tile(input, x.shape, reps, out.values);
     return out.info;
   },
@@ -78,7 +88,8 @@ export const tileConfig: NativeKernelConfig = {
 export const sliceConfig: NativeKernelConfig = {
   kernelName: "Slice",
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const x = inputs.x, input = numeric(backend, x);
+    const x = inputs.x,
+      input = numeric(backend, x);
     if (!x || !input || x.shape.length === 0) return null;
     const [begin, size] = slice_util.parseSliceParams(x as never, attrs.begin as number[], attrs.size as number[]);
     slice_util.assertParamsValid(x as never, begin, size);
@@ -91,7 +102,9 @@ export const sliceConfig: NativeKernelConfig = {
 export const concatConfig: NativeKernelConfig = {
   kernelName: "Concat",
   kernelFunc: ({ inputs, backend, attrs }) => {
-    const xs = Object.keys(inputs).sort((p, q) => Number(p) - Number(q)).map((k) => inputs[k]!);
+    const xs = Object.keys(inputs)
+      .sort((p, q) => Number(p) - Number(q))
+      .map((k) => inputs[k]!);
     if (xs.length === 0) return null;
     const dtype = xs[0].dtype;
     const arrays = xs.map((x) => (x.dtype === dtype ? numeric(backend, x) : null));
@@ -102,9 +115,22 @@ export const concatConfig: NativeKernelConfig = {
     if (xs.some((x) => x.shape.some((d, i) => i !== axis && d !== shape[i]))) return null;
     const outer = sizeOf(shape.slice(0, axis));
     const out = output(backend, shape, dtype as NumericDtype);
-    backend.native.concat(arrays as Array<Float32Array | Int32Array | Uint8Array>, xs.map((x) => sizeOf(x.shape.slice(axis))), outer, out.values);
+    backend.native.concat(
+      arrays as Array<Float32Array | Int32Array | Uint8Array>,
+      xs.map((x) => sizeOf(x.shape.slice(axis))),
+      outer,
+      out.values,
+    );
     return out.info;
   },
 };
 
-export const shapeOpConfigs: NativeKernelConfig[] = [identityConfig, reshapeConfig, castConfig, transposeConfig, tileConfig, sliceConfig, concatConfig];
+export const shapeOpConfigs: NativeKernelConfig[] = [
+  identityConfig,
+  reshapeConfig,
+  castConfig,
+  transposeConfig,
+  tileConfig,
+  sliceConfig,
+  concatConfig,
+];

@@ -43,7 +43,9 @@ export function sizeOf(shape: readonly number[]): number {
 
 /** A new output tensor of the backend with a (possibly recycled) array the native kernel fills. */
 export function output<D extends "float32" | "int32" | "bool">(
-  backend: OnednnBackend, shape: number[], dtype: D,
+  backend: OnednnBackend,
+  shape: number[],
+  dtype: D,
 ): { info: tf.TensorInfo; values: D extends "float32" ? Float32Array : D extends "int32" ? Int32Array : Uint8Array } {
   const values = backend.allocate(dtype, sizeOf(shape));
   const info = backend.makeTensorInfo(shape, dtype, values);

@@ -1,0 +1,294 @@
+import ttest2 from "@stdlib/stats-ttest2";
+import tCdf from "@stdlib/stats-base-dists-t-cdf";
+import pl from "nodejs-polars";
+import { MnistLabError } from "../shared/errors";
+import { mostConfusedUnorderedPairs } from "./confusion";
+import type { ReportOptimizer } from "../training/optimizers";
+import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, REPORT_FINAL_ACCURACY } from "../training/report_log";
+import type { RunResultSummary } from "./results";
+import type { Schedule } from "../training/runs";
+
+// The reproduction's statistics over seeds: every conclusion 04_reproduction states is computed here.
+
+/** Mean, sample standard deviation (n − 1), range and count. */
+export interface Spread {
+  n: number;
+  mean: number;
+  /** NaN for a single value. */
+  sd: number;
+  min: number;
+  max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const n = values.length;
+  if (n === 0) return { n, mean: NaN, sd: NaN, min: NaN, max: NaN };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n < 2 ? NaN : Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+  return { n, mean, sd, min: Math.min(...values), max: Math.max(...values) };
+}
+
+/** `99.65% ± 0.03 (n = 3)`: a percentage with its spread in points. */
+export function formatSpread(s: Spread): string {
+  if (s.n === 0) return "no runs";
+  const sd = Number.isNaN(s.sd) ? "" : ` ± ${(100 * s.sd).toFixed(2)}`;
+  return `${(100 * s.mean).toFixed(2)}%${sd} (n = ${s.n})`;
+}
+
+/** Finished full-profile runs of one optimizer and schedule. */
+export interface SeedGroup {
+  optimizer: ReportOptimizer;
+  schedule: Schedule;
+  runs: RunResultSummary[];
+  final: Spread;
+  best: Spread;
+  test: Spread;
+}
+
+/** Groups results by optimizer and schedule (only runs of the report's 40 epochs on all 60,000 images). */
+export function seedGroups(results: readonly RunResultSummary[]): SeedGroup[] {
+  const groups = new Map<string, RunResultSummary[]>();
+  for (const r of results) {
+    if (
+      r.config.optimizer === "sgd" ||
+      r.config.model === null ||
+      r.config.trainLimit !== null ||
+      r.config.epochs !== 40 ||
+      r.metrics.epochsCompleted !== 40
+    )
+      continue;
+    const key = `${r.config.optimizer}|${r.config.schedule}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+    .map(([key, runs]) => {
+      const [optimizer, schedule] = key.split("|") as [ReportOptimizer, Schedule];
+      runs.sort((a, b) => a.config.seed - b.config.seed);
+      return {
+        optimizer,
+        schedule,
+        runs,
+        final: spread(runs.map((r) => r.metrics.valAccuracy)),
+        best: spread(runs.map((r) => r.metrics.bestValAccuracy)),
+        test: spread(runs.map((r) => r.evaluation.accuracy)),
+      };
+    });
+}
+
+/** One row per group: final and best validation accuracy as mean ± sd, the seeds it rests on. */
+export function seedGroupFrame(groups: readonly SeedGroup[]): pl.DataFrame {
+  return pl.DataFrame({
+    optimizer: groups.map((g) => OPTIMIZER_LABELS[g.optimizer]),
+    schedule: groups.map((g) => g.schedule),
+    seeds: groups.map((g) => g.runs.map((r) => r.config.seed).join(", ")),
+    "final val_accuracy": groups.map((g) => formatSpread(g.final)),
+    "best val_accuracy": groups.map((g) => formatSpread(g.best)),
+    "the report": groups.map((g) => `${(100 * REPORT_FINAL_ACCURACY[OPTIMIZER_LABELS[g.optimizer]]).toFixed(2)}%`),
+    CPU: groups.map((g) => [...new Set(g.runs.map(machinesOf))].join("; ")),
+  });
+}
+
+/** Welch's two-sample t-test of "x's mean is larger than y's" (one-sided), or why it cannot be computed. */
+export interface WelchResult {
+  t: number;
+  df: number;
+  /** One-sided p-value of mean(x) > mean(y). */
+  pValue: number;
+  difference: number;
+}
+
+export function welchGreater(x: readonly number[], y: readonly number[]): WelchResult | { unavailable: string } {
+  if (x.length < 2 || y.length < 2) return { unavailable: `needs at least 2 seeds per side (found ${x.length} and ${y.length})` };
+  const sx = spread(x);
+  const sy = spread(y);
+  if (sx.sd === 0 && sy.sd === 0) return { unavailable: "both sides have zero spread" };
+  const result = ttest2([...x], [...y], { alternative: "greater" });
+  return { t: result.statistic, df: result.df, pValue: result.pValue, difference: sx.mean - sy.mean };
+}
+
+/**
+ * Whether a single figure (the report's) is a plausible draw from our seeds: the two-sided p-value of a new
+ * observation under a normal model fitted to `sample` (t with n − 1 degrees of freedom, prediction interval),
+ * and where it falls against the sample's range.
+ */
+export function singleValueTest(
+  value: number,
+  sample: readonly number[],
+): { t: number; df: number; pValue: number; withinRange: boolean } | { unavailable: string } {
+  const s = spread(sample);
+  if (s.n < 2) return { unavailable: `needs at least 2 seeds (found ${s.n})` };
+  if (s.sd === 0) return { unavailable: "the seeds have zero spread" };
+  const t = (value - s.mean) / (s.sd * Math.sqrt(1 + 1 / s.n));
+  const df = s.n - 1;
+  return { t, df, pValue: 2 * (1 - tCdf(Math.abs(t), df)), withinRange: value >= s.min && value <= s.max };
+}
+
+/** The per-epoch band of one metric over a group's seeds: min, max and mean at every epoch all runs reached. */
+export function epochBand(
+  runs: readonly RunResultSummary[],
+  metric: string,
+): { epochs: number[]; min: number[]; max: number[]; mean: number[] } {
+  if (runs.length === 0) throw new MnistLabError("Expected at least one run for an epoch band but found none");
+  const epochs = Math.min(...runs.map((r) => r.history.length));
+  const band = { epochs: [] as number[], min: [] as number[], max: [] as number[], mean: [] as number[] };
+  for (let e = 0; e < epochs; e++) {
+    const values = runs.map((r) => r.history[e][metric]);
+    if (values.some((v) => typeof v !== "number"))
+      throw new MnistLabError(`Expected ${metric} in every run's history but epoch ${e + 1} lacks it`);
+    band.epochs.push(e + 1);
+    band.min.push(Math.min(...values));
+    band.max.push(Math.max(...values));
+    band.mean.push(values.reduce((a, b) => a + b, 0) / values.length);
+  }
+  return band;
+}
+
+/** How often each digit pair is the most confused (either way) on the test set, across a group's seeds. */
+export function topConfusedPairCounts(runs: readonly RunResultSummary[]): Array<{ pair: string; runsOnTop: number; meanCount: number }> {
+  const tally = new Map<string, { top: number; total: number }>();
+  for (const r of runs) {
+    const pairs = mostConfusedUnorderedPairs(r.evaluation.confusion, 45);
+    const topCount = pairs[0]?.count ?? 0;
+    for (const p of pairs) {
+      const key = `(${p.a},${p.b})`;
+      const entry = tally.get(key) ?? { top: 0, total: 0 };
+      // Ties for the top count all count as "most confused".
+      if (p.count === topCount) entry.top += 1;
+      entry.total += p.count;
+      tally.set(key, entry);
+    }
+  }
+  return [...tally.entries()]
+    .map(([pair, e]) => ({ pair, runsOnTop: e.top, meanCount: e.total / runs.length }))
+    .sort((a, b) => b.runsOnTop - a.runsOnTop || b.meanCount - a.meanCount)
+    .slice(0, 5);
+}
+
+/** Over seeds, in how many runs `pair` confuses more images under `a` than under `b` (the report's (0,6) remark). */
+export function pairMoreOften(
+  a: readonly RunResultSummary[],
+  b: readonly RunResultSummary[],
+  pair: [number, number],
+): { aMean: number; bMean: number; aSpread: Spread; bSpread: Spread } {
+  const count = (r: RunResultSummary) => r.evaluation.confusion[pair[0]][pair[1]] + r.evaluation.confusion[pair[1]][pair[0]];
+  const aCounts = a.map(count);
+  const bCounts = b.map(count);
+  const aSpread = spread(aCounts);
+  const bSpread = spread(bCounts);
+  return { aMean: aSpread.mean, bMean: bSpread.mean, aSpread, bSpread };
+}
+
+/** One row per run: optimizer, schedule, seed, final and best validation accuracy, test accuracy, seconds per epoch, CPU. */
+export function runResultsFrame(runs: readonly RunResultSummary[]): pl.DataFrame {
+  return pl.DataFrame({
+    optimizer: runs.map((r) => OPTIMIZER_LABELS[r.config.optimizer as ReportOptimizer] ?? r.config.optimizer),
+    schedule: runs.map((r) => r.config.schedule),
+    seed: runs.map((r) => r.config.seed),
+    "final val_accuracy": runs.map((r) => `${(100 * r.metrics.valAccuracy).toFixed(2)}%`),
+    "best val_accuracy": runs.map((r) => `${(100 * r.metrics.bestValAccuracy).toFixed(2)}% (epoch ${r.metrics.bestEpoch})`),
+    "s/epoch": runs.map((r) => Math.round(r.metrics.secondsPerEpoch)),
+    CPU: runs.map(machinesOf),
+  });
+}
+
+/** The CPU(s) a run ran on: one, or each with the epoch it took over from when the run was resumed elsewhere. */
+export function machinesOf(r: RunResultSummary): string {
+  const machines = r.metrics.machines ?? (r.metrics.machine ? [{ ...r.metrics.machine, fromEpoch: 1 }] : []);
+  if (machines.length === 0) return "?";
+  if (machines.length === 1) return `${machines[0].cpu} [${machines[0].isa}]`;
+  return machines.map((m) => `${m.cpu} [${m.isa}] from epoch ${m.fromEpoch}`).join("; ");
+}
+
+const p3 = (p: number) => (p < 0.001 ? "< 0.001" : p.toFixed(3));
+const pts = (x: number) => `${(100 * x).toFixed(2)}`;
+
+/** Per group: is the report's final figure a plausible draw from our seeds? */
+export function reproductionVerdicts(groups: readonly SeedGroup[]): string[] {
+  if (groups.length === 0) return ["No full-profile runs in results/ yet: nothing to compare with the report."];
+  return groups.map((g) => {
+    const label = OPTIMIZER_LABELS[g.optimizer];
+    const reported = REPORT_FINAL_ACCURACY[label];
+    const finals = g.runs.map((r) => r.metrics.valAccuracy);
+    const test = singleValueTest(reported, finals);
+    const head = `${label} ${g.schedule}: the report's ${pts(reported)}% against ours ${formatSpread(g.final)}`;
+    if ("unavailable" in test) return `${head}; no test (${test.unavailable}).`;
+    const verdict = test.pValue >= 0.05 ? "consistent with our seeds" : "unlikely under our seeds";
+    return `${head}: ${verdict} (t = ${test.t.toFixed(2)}, df ${test.df}, two-sided p ${p3(test.pValue)}; ${test.withinRange ? "inside" : "outside"} our range ${pts(g.final.min)}–${pts(g.final.max)}%).`;
+  });
+}
+
+/** Per schedule: does RMSprop's final accuracy beat Adam's over seeds (Welch, one-sided)? */
+export function optimizerComparison(groups: readonly SeedGroup[]): string[] {
+  const schedules = [...new Set(groups.map((g) => g.schedule))];
+  const lines: string[] = [];
+  for (const schedule of schedules) {
+    const r = groups.find((g) => g.schedule === schedule && g.optimizer === "rmsprop");
+    const a = groups.find((g) => g.schedule === schedule && g.optimizer === "adam");
+    if (!r || !a) {
+      lines.push(`${schedule}: needs runs of both optimizers (found ${r ? "RMSprop" : a ? "Adam" : "neither"} only).`);
+      continue;
+    }
+    const result = welchGreater(
+      r.runs.map((x) => x.metrics.valAccuracy),
+      a.runs.map((x) => x.metrics.valAccuracy),
+    );
+    const head = `${schedule}: RMSprop ${formatSpread(r.final)} vs Adam ${formatSpread(a.final)}`;
+    if ("unavailable" in result) {
+      lines.push(`${head}; no test (${result.unavailable}).`);
+      continue;
+    }
+    const verdict =
+      result.pValue < 0.05
+        ? `RMSprop is ahead by ${pts(result.difference)} points (significant at 5%)`
+        : `no evidence that RMSprop beats Adam (difference ${pts(result.difference)} points)`;
+    lines.push(`${head}: ${verdict}; Welch t = ${result.t.toFixed(2)}, df ${result.df.toFixed(1)}, one-sided p ${p3(result.pValue)}.`);
+  }
+  return lines.length > 0 ? lines : ["No full-profile runs in results/ yet."];
+}
+
+/** The report's "RMSprop's first ten epochs are less accurate than Adam's", checked on the seeds' mean curves. */
+export function earlyEpochComparison(groups: readonly SeedGroup[], epochs = 10): string[] {
+  const lines: string[] = [];
+  for (const schedule of [...new Set(groups.map((g) => g.schedule))]) {
+    const r = groups.find((g) => g.schedule === schedule && g.optimizer === "rmsprop");
+    const a = groups.find((g) => g.schedule === schedule && g.optimizer === "adam");
+    if (!r || !a) continue;
+    const rb = epochBand(r.runs, "val_accuracy");
+    const ab = epochBand(a.runs, "val_accuracy");
+    const n = Math.min(epochs, rb.epochs.length, ab.epochs.length);
+    const behind = Array.from({ length: n }, (_, e) => rb.mean[e] < ab.mean[e]).filter(Boolean).length;
+    const reportBehind = REPORT_EPOCH_LOGS.RMSprop.slice(0, n).filter(
+      (l, e) => l.val_accuracy < REPORT_EPOCH_LOGS.Adam[e].val_accuracy,
+    ).length;
+    lines.push(
+      `${schedule}: over the first ${n} epochs RMSprop's mean val_accuracy is below Adam's in ${behind} of ${n} epochs (the report's single runs: ${reportBehind} of ${n}).`,
+    );
+  }
+  return lines.length > 0 ? lines : ["Needs full-profile runs of both optimizers."];
+}
+
+/** How often (4,9) tops the confused pairs per group, and whether RMSprop confuses (0,6) more than Adam. */
+export function confusedPairVerdicts(groups: readonly SeedGroup[]): string[] {
+  if (groups.length === 0) return ["No full-profile runs in results/ yet."];
+  const lines = groups.map((g) => {
+    const top = topConfusedPairCounts(g.runs);
+    const fourNine = top.find((t) => t.pair === "(4,9)")?.runsOnTop ?? 0;
+    const list = top
+      .slice(0, 3)
+      .map((t) => `${t.pair} on top in ${t.runsOnTop}, ${t.meanCount.toFixed(1)} images on average`)
+      .join("; ");
+    return `${OPTIMIZER_LABELS[g.optimizer]} ${g.schedule}: (4,9) is the most confused pair in ${fourNine} of ${g.runs.length} seeds — ${list}.`;
+  });
+  for (const schedule of [...new Set(groups.map((g) => g.schedule))]) {
+    const r = groups.find((g) => g.schedule === schedule && g.optimizer === "rmsprop");
+    const a = groups.find((g) => g.schedule === schedule && g.optimizer === "adam");
+    if (!r || !a) continue;
+    const c = pairMoreOften(r.runs, a.runs, [0, 6]);
+    const holds = c.aMean > c.bMean ? "holds on average" : "does not hold on average";
+    lines.push(
+      `${schedule}: (0,6) confused ${c.aMean.toFixed(1)} times under RMSprop (range ${c.aSpread.min}–${c.aSpread.max}) vs ${c.bMean.toFixed(1)} under Adam (range ${c.bSpread.min}–${c.bSpread.max}): the report's remark ${holds}.`,
+    );
+  }
+  return lines;
+}

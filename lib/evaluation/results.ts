@@ -1,0 +1,105 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { readCheckedDir, writeCheckedDir } from "../shared/checked_dir";
+import { MnistLabError } from "../shared/errors";
+import { evaluateModel, type LabelledSplit } from "../model/predict";
+import { projectRoot } from "../shared/paths";
+import { RUN_FILES, parseHistoryCsv, type RunMetrics, type StoredRun, type TrainConfig } from "../training/runs";
+import type { EpochLogs } from "../training/callbacks";
+
+/**
+ * Committed summaries of finished runs: `results/<run-id>/` holds the run's config, history and metrics and
+ * its test-set evaluation (accuracy, loss, confusion matrix) — small text, so a fresh clone can rebuild the
+ * reproduction's statistics without the weights, which stay in `runs/`.
+ */
+export function defaultResultsDir(): string {
+  return path.resolve(process.env.MNIST_LAB_RESULTS_DIR || path.join(projectRoot(), "results"));
+}
+
+export const RESULT_FILES = {
+  config: "config.json",
+  history: "history.csv",
+  metrics: "metrics.json",
+  evaluation: "evaluation.json",
+} as const;
+
+/** The test-set evaluation stored with a result. */
+export interface StoredEvaluation {
+  accuracy: number;
+  loss: number;
+  /** `confusion[true][predicted]` over the 10,000 test images. */
+  confusion: number[][];
+  count: number;
+}
+
+/** A finished run as committed under results/. */
+export interface RunResultSummary {
+  runId: string;
+  dir: string;
+  config: TrainConfig;
+  history: EpochLogs[];
+  metrics: RunMetrics;
+  evaluation: StoredEvaluation;
+}
+
+/**
+ * Evaluates a finished run's model on `test` and writes `results/<run-id>/` (replacing an older copy).
+ * @example
+ * await exportRunResult(run, model, mnist.test);
+ */
+export async function exportRunResult(
+  run: StoredRun,
+  model: tfl.LayersModel,
+  test: LabelledSplit,
+  resultsDir = defaultResultsDir(),
+): Promise<string> {
+  if (!run.metrics) throw new MnistLabError(`Expected a finished run at ${run.runDir} but found no ${RUN_FILES.metrics}`);
+  const evaluation = await evaluateModel(model, test);
+  const stored: StoredEvaluation = {
+    accuracy: evaluation.accuracy,
+    loss: evaluation.loss,
+    confusion: evaluation.confusion,
+    count: evaluation.count,
+  };
+  const dir = path.join(resultsDir, run.runId);
+  await writeCheckedDir(
+    dir,
+    {
+      [RESULT_FILES.config]: fs.readFileSync(path.join(run.runDir, RUN_FILES.config)),
+      [RESULT_FILES.history]: fs.readFileSync(path.join(run.runDir, RUN_FILES.history)),
+      [RESULT_FILES.metrics]: fs.readFileSync(path.join(run.runDir, RUN_FILES.metrics)),
+      [RESULT_FILES.evaluation]: `${JSON.stringify(stored, null, 1)}\n`,
+    },
+    { replace: true },
+  );
+  return dir;
+}
+
+/** Every committed result under `resultsDir`, verified by its checksums, sorted by run id. */
+export function listRunResults(resultsDir = defaultResultsDir()): RunResultSummary[] {
+  if (!fs.existsSync(resultsDir)) return [];
+  return fs
+    .readdirSync(resultsDir)
+    .filter((name) => fs.existsSync(path.join(resultsDir, name, RESULT_FILES.metrics)))
+    .sort()
+    .map((name) => readRunResult(path.join(resultsDir, name)));
+}
+
+/** One committed result; throws naming the file when one is damaged. */
+export function readRunResult(dir: string): RunResultSummary {
+  const files = readCheckedDir(dir)!;
+  const text = (name: string): string => {
+    const data = files.get(name);
+    if (!data) throw new MnistLabError(`Expected ${path.join(dir, name)} in the result's checksums.json but it is not listed`);
+    return data.toString("utf8");
+  };
+  return {
+    runId: path.basename(dir),
+    dir,
+    config: JSON.parse(text(RESULT_FILES.config)) as TrainConfig,
+    history: parseHistoryCsv(text(RESULT_FILES.history)).map(({ epoch: _epoch, ...rest }) => rest as EpochLogs),
+    metrics: JSON.parse(text(RESULT_FILES.metrics)) as RunMetrics,
+    evaluation: JSON.parse(text(RESULT_FILES.evaluation)) as StoredEvaluation,
+  };
+}

@@ -1,0 +1,138 @@
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+
+/** Knobs of the report's CNN; defaults are the report's values. */
+export interface ReportCnnOptions {
+  /** Filters of every conv layer (the report: 64). */
+  filters?: number;
+  /** Kernel sizes of the five conv layers (the report: 5, 5, 5, 3, 3). */
+  kernelSizes?: [number, number, number, number, number];
+  /** Padding of the five conv layers; see buildReportCnn for why the last three are 'same'. */
+  paddings?: [Padding, Padding, Padding, Padding, Padding];
+  /** Rate of the three dropout layers after the conv blocks (the report: 0.25). */
+  convDropout?: number;
+  /** Rate of the dropout before the output layer (the report: 0.25). */
+  denseDropout?: number;
+  /** Units of the hidden dense layer (the report: 256). */
+  denseUnits?: number;
+  /** Seed for the weight initializers, so a run is repeatable. */
+  seed?: number;
+}
+
+export type Padding = "valid" | "same";
+
+export const REPORT_CNN_DEFAULTS: Required<Omit<ReportCnnOptions, "seed">> = {
+  filters: 64,
+  kernelSizes: [5, 5, 5, 3, 3],
+  paddings: ["valid", "valid", "same", "same", "same"],
+  convDropout: 0.25,
+  denseDropout: 0.25,
+  denseUnits: 256,
+};
+
+/** Parameters of the report's CNN with default knobs (693,514 trainable + 640 BatchNorm moving statistics). */
+export const REPORT_CNN_PARAMS = 694_154;
+
+/**
+ * Builds the report's CNN (uncompiled):
+ * [conv → relu → BN, conv → relu → BN, max-pool, dropout] ×2 → conv → relu → BN → dropout → flatten → dense 256 relu → dropout → dense 10 softmax.
+ *
+ * The report lists five conv layers and shows the first two without padding. With 'valid' everywhere
+ * 28 → 24 → 20 → pool 10 → 6 → 4 → pool 2 and the 3×3 fifth conv would have no input left, so the first
+ * two are 'valid' (28 → 24 → 20, pool → 10) and the last three 'same' (10 → 10 → 10, pool → 5 → 5),
+ * giving 5×5×64 = 1600 features before the dense layer and 694,154 parameters.
+ *
+ * @example
+ * const model = buildReportCnn();
+ * model.countParams(); // 694154
+ */
+export function buildReportCnn(options: ReportCnnOptions = {}): tfl.Sequential {
+  const o = { ...REPORT_CNN_DEFAULTS, ...options };
+  let seed = options.seed;
+  // Each initializer gets its own seed so layers differ but the whole model is repeatable.
+  const init = (): ReturnType<typeof tfl.initializers.glorotUniform> | undefined =>
+    seed === undefined ? undefined : tfl.initializers.glorotUniform({ seed: seed++ });
+  const conv = (i: number, inputShape?: [number, number, number]) =>
+    tfl.layers.conv2d({
+      filters: o.filters,
+      kernelSize: o.kernelSizes[i],
+      padding: o.paddings[i],
+      activation: "relu",
+      kernelInitializer: init(),
+      name: `conv2d_${i + 1}`,
+      ...(inputShape ? { inputShape } : {}),
+    });
+  const bn = (i: number) => tfl.layers.batchNormalization({ name: `batch_norm_${i + 1}` });
+  const model = tfl.sequential({ name: "report_cnn" });
+  model.add(conv(0, [28, 28, 1]));
+  model.add(bn(0));
+  model.add(conv(1));
+  model.add(bn(1));
+  model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: "max_pool_1" }));
+  model.add(tfl.layers.dropout({ rate: o.convDropout, name: "dropout_1" }));
+  model.add(conv(2));
+  model.add(bn(2));
+  model.add(conv(3));
+  model.add(bn(3));
+  model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: "max_pool_2" }));
+  model.add(tfl.layers.dropout({ rate: o.convDropout, name: "dropout_2" }));
+  model.add(conv(4));
+  model.add(bn(4));
+  model.add(tfl.layers.dropout({ rate: o.convDropout, name: "dropout_3" }));
+  model.add(tfl.layers.flatten({ name: "flatten" }));
+  model.add(tfl.layers.dense({ units: o.denseUnits, activation: "relu", kernelInitializer: init(), name: "dense_1" }));
+  model.add(tfl.layers.dropout({ rate: o.denseDropout, name: "dropout_4" }));
+  model.add(tfl.layers.dense({ units: 10, activation: "softmax", kernelInitializer: init(), name: "dense_2" }));
+  return model;
+}
+
+/** Compiles a model as the report does: categorical cross-entropy, accuracy. */
+export function compileReportCnn(model: tfl.LayersModel, optimizer: tf.Optimizer): void {
+  model.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+}
+
+/**
+ * Inference of a Sequential model one layer at a time, disposing each activation as soon as the next
+ * layer has used it. `model.predict` keeps every layer's output of the batch alive until it returns
+ * (about 600 MB for a batch of 1000 through the report's CNN); this keeps at most two.
+ * Other models go through `model.predict`. The caller disposes the result; `x` stays the caller's.
+ */
+export function predictLean(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor {
+  if (!(model instanceof tfl.Sequential)) return model.predict(x) as tf.Tensor;
+  let current = x;
+  for (const layer of model.layers) {
+    // A Sequential built with an explicit tfl.layers.inputLayer lists it; it takes no input to apply.
+    if (layer.getClassName() === "InputLayer") continue;
+    const next = layer.apply(current, { training: false }) as tf.Tensor;
+    if (current !== x) current.dispose();
+    current = next;
+  }
+  return current;
+}
+
+/** One layer's shape of the architecture: class, output shape, parameters and the settings that define it. */
+function layerSignature(layer: tfl.layers.Layer): string {
+  const c = layer.getConfig() as Record<string, unknown>;
+  const keys = ["filters", "kernelSize", "strides", "padding", "activation", "poolSize", "rate", "units", "momentum", "epsilon"];
+  const settings = keys.filter((k) => c[k] !== undefined).map((k) => `${k}=${JSON.stringify(c[k])}`);
+  return `${layer.getClassName()} ${JSON.stringify(layer.outputShape)} ${layer.countParams()} ${settings.join(" ")}`;
+}
+
+/**
+ * Compares two models layer by layer (class, output shape, parameter count, filters, kernel, padding, activation,
+ * pooling, dropout rate, units, BatchNorm momentum and ε), ignoring names and initial weights.
+ * @returns `differences` lists each layer that differs, e.g. `layer 6: Dropout [null,10,10,64] 0 rate=0.5 vs … rate=0.25`
+ */
+export function compareArchitectures(
+  a: tfl.LayersModel,
+  b: tfl.LayersModel,
+): { same: boolean; differences: string[]; parameters: [number, number] } {
+  const differences: string[] = [];
+  const n = Math.max(a.layers.length, b.layers.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.layers[i] ? layerSignature(a.layers[i]) : "(none)";
+    const y = b.layers[i] ? layerSignature(b.layers[i]) : "(none)";
+    if (x !== y) differences.push(`layer ${i + 1}: ${x} vs ${y}`);
+  }
+  return { same: differences.length === 0, differences, parameters: [a.countParams(), b.countParams()] };
+}

@@ -1,0 +1,419 @@
+// Throughput benchmark of the report's CNN on the active tfjs backend, optionally beside PyTorch's reference script
+// (bench/pytorch_cnn.py in this repository). Both sides take the same warm-up, timed steps, batch, threads and
+// inference timing; rounds alternate which side goes first, and each figure is its best round's.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend, releasePooledMemory, type BackendReport } from "../backend";
+import { loadMnist } from "../data/data";
+import { machineInfo, type MachineInfo } from "../shared/machine";
+import { buildReportCnn, compileReportCnn, predictLean } from "../model/model";
+import { makeOptimizer, type OptimizerName, type ReportOptimizer } from "./optimizers";
+import { projectRoot } from "../shared/paths";
+
+export interface BenchOptions {
+  /** Timed training steps per optimizer after `warmupSteps` (default 20). */
+  steps?: number;
+  /** Untimed training steps first (default 3). */
+  warmupSteps?: number;
+  /** Images per training step (the report: 86). */
+  batchSize?: number;
+  /** Images per inference batch (default 1000). */
+  inferBatchSize?: number;
+  /** Inference is the best of this many batches after one untimed batch (default 2). */
+  inferRepeats?: number;
+  /** tfjs backend (default: MNIST_BACKEND, else the chain). */
+  backend?: string;
+  /** Also run the PyTorch reference for both optimizers and report ratios. */
+  comparePytorch?: boolean;
+  /** Path of pytorch_cnn.py (default bench/pytorch_cnn.py in this repository). */
+  pytorchScript?: string;
+  /** Interpreter with torch (default /usr/bin/python3). */
+  python?: string;
+  /**
+   * Rounds of ours and PyTorch's, back to back per optimizer; odd rounds run ours first, even rounds PyTorch's.
+   * Each figure is its best round's, which tames a busy machine (default 1).
+   */
+  rounds?: number;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+}
+
+/** One engine's figures, with what they ran on. */
+export interface EngineFigures {
+  /** "mnist-lab onednn" or "pytorch 1.13.0", say. */
+  engine: string;
+  /** The vector ISA its convolutions dispatched to (oneDNN's, lowered by ONEDNN_MAX_CPU_ISA when set). */
+  isa: string;
+  threads: number;
+  trainImagesPerSec: Record<ReportOptimizer, number>;
+  inferImagesPerSec: number;
+  peakRssMiB: number;
+}
+
+export interface PytorchFigures extends EngineFigures {
+  /** The ISA of ATen's own vectorised kernels (elementwise ops, optimizers), which may differ from oneDNN's. */
+  atenIsa: string;
+}
+
+export interface BenchResult {
+  /** The CPU every figure below came from (model, family/model, widest ISA it offers, logical cores). */
+  machine: MachineInfo;
+  backend: string;
+  /** The ISA our convolutions dispatched to (oneDNN's on the onednn backend). */
+  isa: string;
+  /** Threads our kernels ran on. */
+  threads: number;
+  /** "mnist" when the MNIST training images were found, else "random". */
+  data: "mnist" | "random";
+  batchSize: number;
+  warmupSteps: number;
+  steps: number;
+  inferBatchSize: number;
+  inferRepeats: number;
+  rounds: number;
+  trainImagesPerSec: Record<ReportOptimizer, number>;
+  inferImagesPerSec: number;
+  /** Seconds per 60,000-image epoch at the measured training speed. */
+  epochSeconds: Record<ReportOptimizer, number>;
+  /** Peak resident memory of this process (MiB). */
+  peakRssMiB: number;
+  /** Resident memory after warm-up and at the end of each optimizer's last run (MiB), to show it stays flat. */
+  rssMiB: Record<ReportOptimizer, { afterWarmup: number; end: number }>;
+  numTensors: Record<ReportOptimizer, { afterWarmup: number; end: number }>;
+  /** Settings both sides ran under that change speed: OpenMP's wait policy, a cap on oneDNN's ISA. */
+  environment: { OMP_WAIT_POLICY: string | null; ONEDNN_MAX_CPU_ISA: string | null };
+  pytorch?: PytorchFigures;
+  /** Ours divided by PyTorch's (> 1: faster; for RSS > 1: more memory). */
+  ratios?: { trainRmsprop: number; trainAdam: number; infer: number; peakRss: number };
+}
+
+const EPOCH_IMAGES = 60_000;
+const OPTIMIZERS: readonly ReportOptimizer[] = ["rmsprop", "adam"];
+const round1 = (v: number) => Math.round(v * 10) / 10;
+const mib = (bytes: number) => round1(bytes / 2 ** 20);
+
+interface Batches {
+  kind: "mnist" | "random";
+  next(): { x: tf.Tensor4D; y: tf.Tensor2D };
+}
+
+async function makeBatches(batchSize: number): Promise<Batches> {
+  let images: Uint8Array, labels: Uint8Array, count: number, kind: "mnist" | "random";
+  try {
+    const mnist = await loadMnist();
+    ({ images, labels, count } = mnist.train);
+    kind = "mnist";
+  } catch {
+    // Random pixels in [0, 255] and labels when MNIST is not available: the speed is the same.
+    count = 4096;
+    images = new Uint8Array(count * 784);
+    labels = new Uint8Array(count);
+    let s = 12345;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) & 255;
+    for (let i = 0; i < images.length; i++) images[i] = rnd();
+    for (let i = 0; i < count; i++) labels[i] = rnd() % 10;
+    kind = "random";
+  }
+  let offset = 0;
+  return {
+    kind,
+    next() {
+      if (offset + batchSize > count) offset = 0;
+      const x = new Float32Array(batchSize * 784);
+      for (let i = 0; i < x.length; i++) x[i] = images[offset * 784 + i] / 255;
+      const y = new Float32Array(batchSize * 10);
+      for (let i = 0; i < batchSize; i++) y[i * 10 + labels[offset + i]] = 1;
+      offset += batchSize;
+      return { x: tf.tensor4d(x, [batchSize, 28, 28, 1]), y: tf.tensor2d(y, [batchSize, 10]) };
+    },
+  };
+}
+
+type Timing = Required<Pick<BenchOptions, "steps" | "warmupSteps" | "batchSize" | "inferBatchSize" | "inferRepeats">>;
+
+async function trainSpeed(optimizer: OptimizerName, batches: Batches, o: Timing, log: (l: string) => void) {
+  const model = buildReportCnn({ seed: 42 });
+  compileReportCnn(model, makeOptimizer(optimizer));
+  const step = async () => {
+    const { x, y } = batches.next();
+    await model.trainOnBatch(x, y);
+    tf.dispose([x, y]);
+  };
+  for (let i = 0; i < o.warmupSteps; i++) await step();
+  const rssAfterWarmup = process.memoryUsage().rss;
+  const tensorsAfterWarmup = tf.memory().numTensors;
+  const started = performance.now();
+  const every = Math.max(1, Math.floor(o.steps / 5));
+  for (let i = 1; i <= o.steps; i++) {
+    await step();
+    if (i % every === 0 || i === o.steps)
+      log(
+        `  ${optimizer} step ${i}/${o.steps}: ${round1((o.batchSize * i) / ((performance.now() - started) / 1000))} img/s, rss ${mib(process.memoryUsage().rss)} MiB`,
+      );
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    imagesPerSec: round1((o.batchSize * o.steps) / seconds),
+    rss: { afterWarmup: mib(rssAfterWarmup), end: mib(process.memoryUsage().rss) },
+    tensors: { afterWarmup: tensorsAfterWarmup, end: tf.memory().numTensors },
+    model,
+  };
+}
+
+/** Images per second of the best of `repeats` inference batches after one untimed batch, as pytorch_cnn.py times it. */
+function inferSpeed(model: ReturnType<typeof buildReportCnn>, batchSize: number, repeats: number): number {
+  const x = tf.randomUniform([batchSize, 28, 28, 1]);
+  const once = () => {
+    const t0 = performance.now();
+    const p = predictLean(model, x);
+    p.dataSync();
+    p.dispose();
+    return performance.now() - t0;
+  };
+  once();
+  let best = Infinity;
+  for (let i = 0; i < Math.max(1, repeats); i++) best = Math.min(best, once());
+  x.dispose();
+  return round1(batchSize / (best / 1000));
+}
+
+/** Default location of PyTorch's reference script: bench/pytorch_cnn.py in this repository. */
+export function defaultPytorchScript(): string {
+  return path.join(projectRoot(), "bench", "pytorch_cnn.py");
+}
+
+/** What one run of pytorch_cnn.py is asked to do; the same numbers our side runs with. */
+export interface PytorchRunOptions {
+  optimizer: ReportOptimizer;
+  steps: number;
+  warmupSteps: number;
+  batchSize: number;
+  inferBatchSize: number;
+  inferRepeats: number;
+  threads: number;
+  script?: string;
+  python?: string;
+}
+
+/** One optimizer's figures from pytorch_cnn.py. */
+export interface PytorchRun {
+  engine: string;
+  cpu: string;
+  isa: string;
+  atenIsa: string;
+  threads: number;
+  trainImagesPerSec: number;
+  inferImagesPerSec: number;
+  peakRssMiB: number;
+}
+
+/** Runs pytorch_cnn.py once (one optimizer, then inference); throws naming the script and its last stderr lines on failure. */
+export function runPytorchReference(options: PytorchRunOptions): PytorchRun {
+  const script = options.script ?? defaultPytorchScript();
+  const python = options.python ?? "/usr/bin/python3";
+  if (!fs.existsSync(script))
+    throw new Error(`Expected PyTorch's reference script at ${script} but it does not exist (see --pytorch-script)`);
+  const args = [
+    script,
+    "--optimizer",
+    options.optimizer,
+    "--steps",
+    String(options.steps),
+    "--warmup",
+    String(options.warmupSteps),
+    "--batch",
+    String(options.batchSize),
+    "--infer-batch",
+    String(options.inferBatchSize),
+    "--infer-repeats",
+    String(options.inferRepeats),
+    "--threads",
+    String(options.threads),
+  ];
+  // The child inherits this process's environment, OMP_WAIT_POLICY and ONEDNN_MAX_CPU_ISA included.
+  const r = spawnSync(python, args, { encoding: "utf8", maxBuffer: 16 * 2 ** 20 });
+  if (r.error || r.status !== 0) {
+    const why = r.error
+      ? `failed to start: ${r.error.message}`
+      : `exited with ${r.status}: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`;
+    const torchMissing = !r.error && /No module named .?torch/.test(r.stderr);
+    throw new Error(
+      `Expected ${python} ${script} to succeed but it ${why}` +
+        (torchMissing ? `\nPossible solutions:\n- apt-get install -y python3-torch\n- --python <an interpreter with torch>` : ""),
+    );
+  }
+  const lines = r.stdout.trim().split("\n");
+  const out = JSON.parse(lines[lines.length - 1]) as {
+    engine: string;
+    cpu: string;
+    isa: string;
+    aten_isa: string;
+    threads: number;
+    train_images_per_s: number;
+    infer_images_per_s: number;
+    peak_rss_mib: number;
+  };
+  return {
+    engine: out.engine,
+    cpu: out.cpu,
+    isa: out.isa,
+    atenIsa: out.aten_isa,
+    threads: out.threads,
+    trainImagesPerSec: out.train_images_per_s,
+    inferImagesPerSec: out.infer_images_per_s,
+    peakRssMiB: out.peak_rss_mib,
+  };
+}
+
+function ourIsaAndThreads(report: BackendReport, machine: MachineInfo): { isa: string; threads: number } {
+  if (report.onednn) return { isa: report.onednn.isa, threads: report.onednn.threads };
+  // tfjs-node's libtensorflow dispatches per CPU as oneDNN does; the JS and wasm backends run one thread.
+  if (report.active === "tensorflow") return { isa: machine.isa, threads: machine.cores };
+  return { isa: report.active === "wasm" ? "wasm-simd128" : "js", threads: 1 };
+}
+
+/**
+ * Trains the report's CNN on batches of 86 with RMSprop and with Adam, timing inference on a batch of 1000 after
+ * each; with `comparePytorch`, runs bench/pytorch_cnn.py the same way beside each, alternating.
+ * @example
+ * const result = await runBench({ steps: 5 });
+ * result.trainImagesPerSec.adam; // images per second
+ */
+export async function runBench(options: BenchOptions = {}): Promise<BenchResult & { backendReport: BackendReport }> {
+  const log = options.log ?? (() => undefined);
+  const o: Timing = {
+    steps: options.steps ?? 20,
+    warmupSteps: options.warmupSteps ?? 3,
+    batchSize: options.batchSize ?? 86,
+    inferBatchSize: options.inferBatchSize ?? 1000,
+    inferRepeats: Math.max(1, options.inferRepeats ?? 2),
+  };
+  const rounds = Math.max(1, options.rounds ?? 1);
+  const backendReport = await initBackend(options.backend);
+  const machine = machineInfo();
+  const { isa, threads } = ourIsaAndThreads(backendReport, machine);
+  log(`${machine.cpu}; backend ${backendReport.active}, ${isa}, ${threads} threads`);
+  const batches = await makeBatches(o.batchSize);
+  log(`data: ${batches.kind === "mnist" ? "MNIST training images" : "random images (MNIST not found)"}`);
+  const train: Record<ReportOptimizer, number> = { rmsprop: 0, adam: 0 };
+  const rss = {} as BenchResult["rssMiB"];
+  const tensors = {} as BenchResult["numTensors"];
+  let infer = 0;
+  let pt: PytorchFigures | undefined;
+
+  const runOurs = async (optimizer: ReportOptimizer) => {
+    const r = await trainSpeed(optimizer, batches, o, log);
+    train[optimizer] = Math.max(train[optimizer], r.imagesPerSec);
+    rss[optimizer] = r.rss;
+    tensors[optimizer] = r.tensors;
+    // Training's pooled arrays fit no inference shape: let them go before the big batch, and its arrays after.
+    releasePooledMemory();
+    const ips = inferSpeed(r.model, o.inferBatchSize, o.inferRepeats);
+    releasePooledMemory();
+    infer = Math.max(infer, ips);
+    log(`  ours ${optimizer}: train ${r.imagesPerSec} img/s, infer ${ips} img/s`);
+    // model.dispose() leaves an optimizer passed in as an object (its slot variables) to its owner.
+    r.model.optimizer.dispose();
+    r.model.dispose();
+  };
+  const runTheirs = (optimizer: ReportOptimizer) => {
+    const p = runPytorchReference({ ...o, optimizer, threads, script: options.pytorchScript, python: options.python });
+    log(
+      `  ${p.engine} ${optimizer}: train ${p.trainImagesPerSec} img/s, infer ${p.inferImagesPerSec} img/s (${p.isa}, ${p.threads} threads)`,
+    );
+    const best = pt ?? {
+      engine: p.engine,
+      isa: p.isa,
+      atenIsa: p.atenIsa,
+      threads: p.threads,
+      trainImagesPerSec: { rmsprop: 0, adam: 0 },
+      inferImagesPerSec: 0,
+      peakRssMiB: 0,
+    };
+    best.trainImagesPerSec[optimizer] = Math.max(best.trainImagesPerSec[optimizer], p.trainImagesPerSec);
+    best.inferImagesPerSec = Math.max(best.inferImagesPerSec, p.inferImagesPerSec);
+    best.peakRssMiB = Math.max(best.peakRssMiB, round1(p.peakRssMiB));
+    pt = best;
+  };
+
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) log(`round ${round}/${rounds}`);
+    for (const optimizer of OPTIMIZERS) {
+      if (options.comparePytorch && round % 2 === 0) runTheirs(optimizer);
+      await runOurs(optimizer);
+      if (options.comparePytorch && round % 2 === 1) runTheirs(optimizer);
+    }
+  }
+  const result: BenchResult & { backendReport: BackendReport } = {
+    machine,
+    backend: backendReport.active,
+    isa,
+    threads,
+    data: batches.kind,
+    batchSize: o.batchSize,
+    warmupSteps: o.warmupSteps,
+    steps: o.steps,
+    inferBatchSize: o.inferBatchSize,
+    inferRepeats: o.inferRepeats,
+    rounds,
+    trainImagesPerSec: train,
+    inferImagesPerSec: infer,
+    epochSeconds: { rmsprop: round1(EPOCH_IMAGES / train.rmsprop), adam: round1(EPOCH_IMAGES / train.adam) },
+    peakRssMiB: round1(process.resourceUsage().maxRSS / 1024),
+    rssMiB: rss,
+    numTensors: tensors,
+    environment: { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? null, ONEDNN_MAX_CPU_ISA: process.env.ONEDNN_MAX_CPU_ISA ?? null },
+    backendReport,
+  };
+  if (pt) {
+    result.pytorch = pt;
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    result.ratios = {
+      trainRmsprop: ratio(train.rmsprop, pt.trainImagesPerSec.rmsprop),
+      trainAdam: ratio(train.adam, pt.trainImagesPerSec.adam),
+      infer: ratio(infer, pt.inferImagesPerSec),
+      peakRss: ratio(result.peakRssMiB, pt.peakRssMiB),
+    };
+  }
+  return result;
+}
+
+/**
+ * The figures as a table for a terminal: the CPU and settings first, then one column per engine headed by its
+ * ISA and threads, and the ratio.
+ */
+export function formatBenchTable(result: BenchResult): string {
+  const p = result.pytorch,
+    r = result.ratios;
+  const lines = [
+    `CPU: ${result.machine.cpu}, ${result.machine.isa}, ${result.machine.cores} logical cores`,
+    `training: batch ${result.batchSize}, ${result.warmupSteps} warm-up + ${result.steps} timed steps; inference: batch ${result.inferBatchSize}, best of ${result.inferRepeats}; ` +
+      `best of ${result.rounds} round${result.rounds === 1 ? "" : "s"}${p ? " (ours and PyTorch alternating)" : ""}`,
+  ];
+  const env = Object.entries(result.environment)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}=${v}`);
+  if (env.length) lines.push(`environment (both sides): ${env.join(" ")}`);
+  const cols = [`ours (${result.backend})`, ...(p ? [p.engine, "ours / PyTorch"] : [])];
+  const sub = [`${result.isa}, ${result.threads} threads`, ...(p ? [`${p.isa} (ATen ${p.atenIsa}), ${p.threads} threads`, ""] : [])];
+  const rows: Array<[string, number, number | undefined, number | undefined]> = [
+    ["train RMSprop (img/s)", result.trainImagesPerSec.rmsprop, p?.trainImagesPerSec.rmsprop, r?.trainRmsprop],
+    ["train Adam (img/s)", result.trainImagesPerSec.adam, p?.trainImagesPerSec.adam, r?.trainAdam],
+    ["inference (img/s)", result.inferImagesPerSec, p?.inferImagesPerSec, r?.infer],
+    ["peak RSS (MiB)", result.peakRssMiB, p?.peakRssMiB, r?.peakRss],
+  ];
+  const w0 = 24,
+    w = Math.max(26, ...cols.map((c) => c.length + 2), ...sub.map((c) => c.length + 2));
+  const row = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(w0) : c.padEnd(w)))
+      .join("")
+      .trimEnd();
+  lines.push(row(["", ...cols]), row(["", ...sub]));
+  for (const [name, ours, theirs, ratio] of rows) {
+    lines.push(row([name, String(ours), ...(p ? [String(theirs), `${ratio!.toFixed(2)}×`] : [])]));
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,473 @@
+import { createHash, randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { makeDirs } from "../shared/atomic_file";
+import { REPORT_AUGMENTATION, resolveAugmentationOptions, type AugmentationOptions } from "./augment";
+import { REPORT_REDUCE_LR, type EarlyStoppingArgs, type EpochLogs, type ReduceLROnPlateauArgs } from "./callbacks";
+import { fsErrorCode, fsErrorReason, invalidParameterError, MnistLabError } from "../shared/errors";
+import { REPORT_CNN_DEFAULTS, type ReportCnnOptions } from "../model/model";
+import { OPTIMIZERS, type OptimizerName } from "./optimizers";
+import type { MachineInfo } from "../shared/machine";
+import type { RngState } from "../shared/random";
+
+/** Everything that decides a training run's result; its hash names the run directory. */
+export interface TrainConfig {
+  optimizer: OptimizerName;
+  /** SGD only: Keras's `momentum` and `nesterov` (absent for the report's optimizers). */
+  momentum?: number;
+  nesterov?: boolean;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Keras-style random rotation/zoom/shift of every training batch. */
+  augment: boolean;
+  augmentation: Required<AugmentationOptions>;
+  /** Seeds the weights, the shuffles, the augmentation and the dropout masks. */
+  seed: number;
+  /** Train on the first N training images only (null: all). */
+  trainLimit: number | null;
+  /** 'test': validate on the test set as the report does; 'split': on a stratified held-out part of train. */
+  validation: "test" | "split";
+  /** Share of train held out when validation is 'split'. */
+  validationFraction: number;
+  /** Validate on the first N validation images only (null: all). */
+  validationLimit: number | null;
+  /** The report's CNN with these knobs, or null for a model built elsewhere (see `architecture`). */
+  model: Required<Omit<ReportCnnOptions, "seed">> | null;
+  /** A model built in a cell (trainModel): the SHA-256 of its topology with layer names left out, and its size. */
+  architecture?: { sha256: string; parameters: number };
+  /** SHA-256 of the training and validation data when it is not the verified MNIST (absent for MNIST). */
+  dataSha256?: string;
+  /**
+   * The learning-rate schedule. `as-run`: what the report's Keras did with `ReduceLROnPlateau(monitor='val_acc')`
+   * — it found no `val_acc` in logs that say `val_accuracy`, warned, and kept the rate constant. `as-intended`:
+   * the callback monitors `val_accuracy` and halves the rate after 3 epochs without gain, down to 1e-5.
+   */
+  schedule: Schedule;
+  /** ReduceLROnPlateau settings (its monitor follows `schedule`); null turns it off. */
+  reduceLr: Required<Omit<ReduceLROnPlateauArgs, "log" | "verbose">> | null;
+  /** EarlyStopping settings; null (the report's choice) turns it off. */
+  earlyStopping: Omit<EarlyStoppingArgs, "log" | "verbose"> | null;
+}
+
+export type Schedule = "as-run" | "as-intended";
+export const SCHEDULES: readonly Schedule[] = ["as-run", "as-intended"];
+
+/** The metric ReduceLROnPlateau watches under each schedule: the report's spelling, or the one its logs had. */
+const SCHEDULE_MONITOR: Record<Schedule, string> = { "as-run": "val_acc", "as-intended": "val_accuracy" };
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object | null ? Partial<NonNullable<T[K]>> | null : T[K] };
+export type TrainConfigInput = DeepPartial<TrainConfig> & { optimizer: OptimizerName };
+
+/** The report's training as it ran: 40 epochs, batch 86, lr 0.001, Keras 2.3's augmentation, a schedule that never fired. */
+export const REPORT_TRAIN_DEFAULTS: Omit<TrainConfig, "optimizer"> = {
+  epochs: 40,
+  batchSize: 86,
+  learningRate: 0.001,
+  augment: true,
+  augmentation: { ...REPORT_AUGMENTATION },
+  seed: 42,
+  trainLimit: null,
+  validation: "test",
+  validationFraction: 0.1,
+  validationLimit: null,
+  model: { ...REPORT_CNN_DEFAULTS },
+  schedule: "as-run",
+  reduceLr: (({ verbose: _verbose, ...rest }) => rest)(REPORT_REDUCE_LR),
+  earlyStopping: null,
+};
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw invalidParameterError(name, "an integer > 0", value);
+  return value;
+}
+
+function optionalLimit(name: string, value: unknown): number | null {
+  return value === null || value === undefined ? null : positiveInteger(name, value);
+}
+
+/** Fills defaults and checks every field; throws `Expected … but found …` on the first bad one. */
+export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
+  const d = REPORT_TRAIN_DEFAULTS;
+  if (!OPTIMIZERS.includes(input.optimizer))
+    throw invalidParameterError("optimizer", OPTIMIZERS.map((o) => `"${o}"`).join(", "), input.optimizer);
+  if (input.optimizer !== "sgd" && (input.momentum !== undefined || input.nesterov !== undefined)) {
+    throw invalidParameterError("momentum", `no momentum for ${input.optimizer} (only sgd takes one)`, input.momentum ?? input.nesterov);
+  }
+  const momentum = input.optimizer === "sgd" ? (input.momentum ?? 0) : undefined;
+  if (momentum !== undefined && !(momentum >= 0 && momentum < 1)) throw invalidParameterError("momentum", "a number in [0, 1)", momentum);
+  const learningRate = input.learningRate ?? d.learningRate;
+  if (typeof learningRate !== "number" || !(learningRate > 0) || !Number.isFinite(learningRate)) {
+    throw invalidParameterError("learningRate", "a finite number > 0", learningRate);
+  }
+  const seed = input.seed ?? d.seed;
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw invalidParameterError("seed", "an integer ≥ 0", seed);
+  const validation = input.validation ?? d.validation;
+  if (validation !== "test" && validation !== "split") throw invalidParameterError("validation", '"test" or "split"', validation);
+  const validationFraction = input.validationFraction ?? d.validationFraction;
+  if (!(validationFraction > 0 && validationFraction < 1))
+    throw invalidParameterError("validationFraction", "a number in (0, 1)", validationFraction);
+  const model = input.model === null ? null : ({ ...d.model!, ...(input.model ?? {}) } as NonNullable<TrainConfig["model"]>);
+  if (model) {
+    positiveInteger("model.filters", model.filters);
+    positiveInteger("model.denseUnits", model.denseUnits);
+  } else if (!input.architecture?.sha256) {
+    throw invalidParameterError("model", "the report's CNN knobs, or an architecture for a model built elsewhere", input.model);
+  }
+  const schedule = input.schedule ?? d.schedule;
+  if (!SCHEDULES.includes(schedule)) throw invalidParameterError("schedule", SCHEDULES.map((x) => `"${x}"`).join(" or "), schedule);
+  const reduceLr =
+    input.reduceLr === null
+      ? null
+      : ({ ...d.reduceLr!, monitor: SCHEDULE_MONITOR[schedule], ...(input.reduceLr ?? {}) } as TrainConfig["reduceLr"]);
+  const earlyStopping = input.earlyStopping ? ({ ...input.earlyStopping } as TrainConfig["earlyStopping"]) : null;
+  const config: TrainConfig = {
+    optimizer: input.optimizer,
+    momentum,
+    nesterov: input.optimizer === "sgd" ? (input.nesterov ?? false) : undefined,
+    epochs: positiveInteger("epochs", input.epochs ?? d.epochs),
+    batchSize: positiveInteger("batchSize", input.batchSize ?? d.batchSize),
+    learningRate,
+    augment: input.augment ?? d.augment,
+    augmentation: resolveAugmentationOptions({ ...d.augmentation, ...(input.augmentation ?? {}) }),
+    seed,
+    trainLimit: optionalLimit("trainLimit", input.trainLimit ?? d.trainLimit),
+    validation,
+    validationFraction,
+    validationLimit: optionalLimit("validationLimit", input.validationLimit ?? d.validationLimit),
+    model,
+    architecture: model ? undefined : (input.architecture as TrainConfig["architecture"]),
+    dataSha256: input.dataSha256,
+    schedule,
+    reduceLr,
+    earlyStopping,
+  };
+  // Optional fields stay absent rather than undefined, so a config equals its JSON round trip.
+  for (const key of Object.keys(config) as Array<keyof TrainConfig>) if (config[key] === undefined) delete config[key];
+  return config;
+}
+
+/** JSON with sorted keys, so equal configs hash equally whatever order their fields were written in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * A readable id for a config, e.g. `adam-e40-b86-aug-asrun-s42-3f9a1c2b` (a model built in a cell adds
+ * `model<parameters>-` in front); the hash covers every field, so runs
+ * that differ in anything (limits, model knobs, schedule) never share a directory.
+ */
+export function runIdFor(config: TrainConfig): string {
+  const hash = createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 8);
+  const limit = config.trainLimit === null ? "" : `-n${config.trainLimit}`;
+  const schedule = config.schedule.replace("-", "");
+  const architecture = config.architecture ? `model${config.architecture.parameters}-` : "";
+  return `${architecture}${config.optimizer}-e${config.epochs}-b${config.batchSize}-${config.augment ? "aug" : "noaug"}${limit}-${schedule}-s${config.seed}-${hash}`;
+}
+
+/** What metrics.json holds: written last, so its presence marks a finished run. */
+export interface RunMetrics {
+  runId: string;
+  optimizer: OptimizerName;
+  epochs: number;
+  epochsCompleted: number;
+  stoppedEarly: boolean;
+  /** Last epoch's validation accuracy and loss. */
+  valAccuracy: number;
+  valLoss: number;
+  trainAccuracy: number;
+  trainLoss: number;
+  bestValAccuracy: number;
+  /** 1-based epoch of bestValAccuracy. */
+  bestEpoch: number;
+  finalLearningRate: number;
+  /** Mean wall time of the epochs (training + validation). */
+  secondsPerEpoch: number;
+  totalSeconds: number;
+  /** Backends the epochs ran on, in order (one entry unless resumed elsewhere). */
+  backends: string[];
+  trainCount: number;
+  validationCount: number;
+  /** The CPU the last epoch ran on (a seed's exact result differs per ISA). */
+  machine: MachineInfo;
+  /** Every CPU the run ran on, with the first epoch each ran (more than one when resumed elsewhere). */
+  machines?: Array<MachineInfo & { fromEpoch: number }>;
+  finishedAt: string;
+}
+
+/** State saved with every epoch's checkpoint: enough to continue as if never stopped. */
+export interface CheckpointState {
+  epochsCompleted: number;
+  learningRate: number;
+  rngState: RngState;
+  stopTraining: boolean;
+  history: EpochLogs[];
+  callbacks: Record<string, Record<string, unknown>>;
+  backends: string[];
+  /** Absent in checkpoints written before machines were recorded. */
+  machines?: Array<MachineInfo & { fromEpoch: number }>;
+}
+
+/** Files of a run directory. */
+export const RUN_FILES = {
+  config: "config.json",
+  history: "history.csv",
+  metrics: "metrics.json",
+  model: "model",
+  best: "best",
+  checkpoints: "checkpoints",
+  lock: ".lock",
+} as const;
+
+const CHECKPOINT_PATTERN = /^epoch-(\d{4,})$/;
+
+export function checkpointDirName(epochsCompleted: number): string {
+  return `epoch-${String(epochsCompleted).padStart(4, "0")}`;
+}
+
+/** A run's complete checkpoints (directories appear only complete, by rename), newest first. */
+export function listCheckpoints(runDir: string): Array<{ dir: string; epochsCompleted: number }> {
+  const root = path.join(runDir, RUN_FILES.checkpoints);
+  if (!fs.existsSync(root)) return [];
+  const found: Array<{ dir: string; epochsCompleted: number }> = [];
+  for (const name of fs.readdirSync(root)) {
+    const m = CHECKPOINT_PATTERN.exec(name);
+    if (m) found.push({ dir: path.join(root, name), epochsCompleted: Number(m[1]) });
+  }
+  return found.sort((a, b) => b.epochsCompleted - a.epochsCompleted);
+}
+
+/** The newest complete checkpoint of a run, or undefined (it is checked only when read: see trainRun). */
+export function latestCheckpoint(runDir: string): { dir: string; epochsCompleted: number } | undefined {
+  return listCheckpoints(runDir)[0];
+}
+
+/** Parses a history.csv written by CsvLogger back into rows (numbers; 'epoch' 0-based as Keras writes it). */
+export function parseHistoryCsv(text: string): Array<EpochLogs & { epoch: number }> {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length === 0) return [];
+  const header = lines[0].split(",");
+  return lines.slice(1).map((line) => {
+    const cells = line.split(",");
+    const row: Record<string, number> = {};
+    header.forEach((key, i) => {
+      if (cells[i] !== undefined && cells[i] !== "") row[key] = Number(cells[i]);
+    });
+    return row as EpochLogs & { epoch: number };
+  });
+}
+
+/** A run as stored on disk. */
+export interface StoredRun {
+  runId: string;
+  runDir: string;
+  config: TrainConfig;
+  /** One entry per epoch, Keras names (loss, accuracy, val_loss, val_accuracy, lr, epoch_seconds). */
+  history: EpochLogs[];
+  /** Present once the run finished. */
+  metrics?: RunMetrics;
+}
+
+/** Reads a run directory: config, history and (if finished) metrics. Does not load the model (see loadModelDir). */
+export function loadRun(runDir: string): StoredRun {
+  const configFile = path.join(runDir, RUN_FILES.config);
+  if (!fs.existsSync(configFile)) throw new MnistLabError(`Expected a run directory with ${RUN_FILES.config} at ${runDir} but found none`);
+  const config = JSON.parse(fs.readFileSync(configFile, "utf8")) as TrainConfig;
+  const historyFile = path.join(runDir, RUN_FILES.history);
+  const history = fs.existsSync(historyFile)
+    ? parseHistoryCsv(fs.readFileSync(historyFile, "utf8")).map(({ epoch: _epoch, ...rest }) => rest as EpochLogs)
+    : [];
+  const metricsFile = path.join(runDir, RUN_FILES.metrics);
+  const metrics = fs.existsSync(metricsFile) ? (JSON.parse(fs.readFileSync(metricsFile, "utf8")) as RunMetrics) : undefined;
+  return { runId: path.basename(runDir), runDir, config, history, metrics };
+}
+
+/** Runs under `runsDir` (finished ones carry metrics), sorted by id. */
+export function listRuns(runsDir: string): StoredRun[] {
+  if (!fs.existsSync(runsDir)) return [];
+  return fs
+    .readdirSync(runsDir)
+    .sort()
+    .map((name) => path.join(runsDir, name))
+    .filter((dir) => fs.existsSync(path.join(dir, RUN_FILES.config)))
+    .map(loadRun);
+}
+
+// The run lock. Removing a dead owner's lock and then creating one's own are two steps, so "remove if stale, then
+// create" let a second racer remove the lock the first had just created (issue 10). Here a lock is `<pid> <token>`
+// and appears whole (written beside, then link()ed, which fails if the name exists). A stale lock may be removed
+// only by the one process that creates `<lock>.takeover-<token>-<n>` with O_EXCL, and only after reading that the
+// lock still holds that token; tokens never repeat, so a racer acting on an old view finds another token and
+// removes nothing. Plain POSIX calls, no flock(): those are advisory, per-descriptor and unreliable on NFS.
+
+/** Locks this process holds (real path → token): meeting one again is a re-entry (a re-run notebook cell), not a stale lock. */
+const heldLocks = new Map<string, string>();
+/** Takeover markers and lock temp files younger than this stay: a racer paused after reading a lock must still find them. */
+const LOCK_LEFTOVER_MAX_AGE_MS = 60 * 60 * 1000;
+/** An unreadable lock this young may still be being written (only where link() is missing); older, it is stale. */
+const LOCK_WRITE_GRACE_MS = 10_000;
+/** link() errors of file systems without hard links (FAT, some network mounts). */
+const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
+
+interface LockHolder {
+  /** Null when the file is neither `<pid> <token>` nor the older `<pid>` (damaged, or still being written). */
+  pid: number | null;
+  /** Names this lock file and no other: its token, else its inode, mtime and size. */
+  id: string;
+  ageMs: number;
+}
+
+/** Reads a lock or takeover marker; undefined when there is none (any more). */
+function readLockHolder(file: string): LockHolder | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch (err) {
+    if (fsErrorCode(err) === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    // stat and content from one descriptor describe one file, even if the name is replaced meanwhile.
+    const stat = fs.fstatSync(fd);
+    const text = fs.readFileSync(fd, "utf8");
+    const ageMs = Date.now() - stat.mtimeMs;
+    const current = /^(\d+) ([0-9a-f]{32})\n?$/.exec(text);
+    if (current) return { pid: Number(current[1]), id: current[2], ageMs };
+    const legacy = /^(\d+)\n?$/.exec(text); // what lockRun wrote before tokens
+    return { pid: legacy ? Number(legacy[1]) : null, id: `i${stat.ino}-m${Math.floor(stat.mtimeMs)}-s${stat.size}`, ageMs };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function lockHolderMayBeAlive(holder: LockHolder): boolean {
+  if (holder.pid === null) return holder.ageMs < LOCK_WRITE_GRACE_MS;
+  // Our pid in a lock this process does not hold was left by an earlier process that had it (pids repeat, in
+  // containers often). Worker threads of this process would look the same: train from one thread only.
+  if (holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (err) {
+    return fsErrorCode(err) === "EPERM";
+  }
+}
+
+/** Creates `file` holding `content`, complete from its first moment; false when the name is taken. */
+function createWhole(file: string, content: string): boolean {
+  const temp = `${file}.new-${process.pid}-${randomBytes(4).toString("hex")}`;
+  fs.writeFileSync(temp, content, { flag: "wx" });
+  try {
+    fs.linkSync(temp, file);
+    return true;
+  } catch (err) {
+    if (fsErrorCode(err) === "EEXIST") return false;
+    if (!NO_HARD_LINKS.has(fsErrorCode(err) ?? "")) throw err;
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+  // Without hard links the file exists empty for a moment: readers give a young unreadable lock time.
+  try {
+    fs.writeFileSync(file, content, { flag: "wx" });
+    return true;
+  } catch (err) {
+    if (fsErrorCode(err) === "EEXIST") return false;
+    throw err;
+  }
+}
+
+/** Makes this process the only one that may remove the stale lock `id`; false when a live process already may. */
+function claimTakeover(lock: string, id: string, token: string): boolean {
+  // A claimant that died before finishing leaves its marker; the next generation is then free to claim.
+  for (let generation = 1; generation <= 100; generation++) {
+    const marker = `${lock}.takeover-${id}-${generation}`;
+    if (createWhole(marker, `${process.pid} ${token}\n`)) return true;
+    const claimant = readLockHolder(marker);
+    if (claimant && lockHolderMayBeAlive(claimant)) return false;
+  }
+  return false;
+}
+
+/** Removes takeover markers and lock temp files older than LOCK_LEFTOVER_MAX_AGE_MS (called by the lock's holder). */
+function removeOldLockLeftovers(dir: string): void {
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.startsWith(`${RUN_FILES.lock}.`)) continue;
+      const file = path.join(dir, name);
+      if (Date.now() - fs.lstatSync(file).mtimeMs > LOCK_LEFTOVER_MAX_AGE_MS) fs.rmSync(file, { force: true });
+    }
+  } catch {
+    // Leftovers only cost a directory entry; failing to tidy them must not fail the run.
+  }
+}
+
+function releaseLock(lock: string, token: string): void {
+  if (heldLocks.get(lock) !== token) return;
+  heldLocks.delete(lock);
+  try {
+    // Only our own lock goes: one replaced meanwhile (removed by hand, then taken) belongs to another process.
+    if (readLockHolder(lock)?.id === token) fs.rmSync(lock, { force: true });
+  } catch {
+    // Left behind, the lock names a dead pid and the next run takes it over; an error here would hide the run's own.
+  }
+}
+
+/** mkdir -p of the run directory; returns its real path, so one run has one registry key however it is named. */
+function makeRunDir(runDir: string): string {
+  let real: string;
+  try {
+    makeDirs(runDir);
+    real = fs.realpathSync(runDir);
+  } catch (err) {
+    if (fsErrorCode(err) === undefined) throw err;
+    throw new MnistLabError(`Expected ${runDir} to be a writable run directory but ${fsErrorReason(err)}`, { cause: err });
+  }
+  if (!fs.statSync(real).isDirectory()) throw new MnistLabError(`Expected ${runDir} to be a writable run directory but it is a file`);
+  return real;
+}
+
+/**
+ * Takes the run's lock file so two processes never train the same run; a lock left by a killed process (its pid
+ * is gone) is taken over, by exactly one of any number of racers. A lock this process already holds is refused:
+ * it means the run is being trained by this process (e.g. a notebook cell still running). Returns the release function.
+ */
+export function lockRun(runDir: string): () => void {
+  const dir = makeRunDir(runDir);
+  const lock = path.join(dir, RUN_FILES.lock);
+  if (heldLocks.has(lock)) {
+    throw new MnistLabError(
+      `Expected run ${runDir} to be free but this process is already training it (a cell still running?): interrupt that cell or wait for it to finish`,
+    );
+  }
+  const token = randomBytes(16).toString("hex");
+  try {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (createWhole(lock, `${process.pid} ${token}\n`)) {
+        heldLocks.set(lock, token);
+        removeOldLockLeftovers(dir);
+        return () => releaseLock(lock, token);
+      }
+      const holder = readLockHolder(lock);
+      if (!holder) continue; // released meanwhile
+      if (lockHolderMayBeAlive(holder)) {
+        const who = holder.pid === null ? "another process is taking it" : `process ${holder.pid} is training it`;
+        throw new MnistLabError(`Expected run ${runDir} to be free but ${who} (lock ${lock})`);
+      }
+      if (!claimTakeover(lock, holder.id, token)) {
+        throw new MnistLabError(`Expected run ${runDir} to be free but another process is taking over its stale lock ${lock}`);
+      }
+      if (readLockHolder(lock)?.id === holder.id) fs.rmSync(lock, { force: true });
+    }
+  } catch (err) {
+    if (err instanceof MnistLabError || fsErrorCode(err) === undefined) throw err;
+    throw new MnistLabError(`Expected to take the lock ${lock} but ${fsErrorReason(err)}`, { cause: err });
+  }
+  throw new MnistLabError(`Expected to take the lock ${lock} but other processes kept taking it`);
+}
