@@ -65,7 +65,15 @@ async function main(): Promise<void> {
   const inferRows = table(infer.kernels, 1);
   print("inference (batch 1000)", inferRows, inferWall);
   process.stdout.write(
-    `${JSON.stringify({ machine, backend: report.active, isa, threads, optimizer, train: { wallMs: trainWall, kernels: trainRows }, infer: { wallMs: inferWall, kernels: inferRows } })}\n`,
+    `${JSON.stringify({
+      machine,
+      backend: report.active,
+      isa,
+      threads,
+      optimizer,
+      train: { wallMs: trainWall, kernels: trainRows },
+      infer: { wallMs: inferWall, kernels: inferRows },
+    })}\n`,
   );
   tf.dispose([x, y, xb]);
   model.optimizer.dispose();

@@ -12,7 +12,6 @@
         "src/softmax.cc",
         "src/batchnorm.cc",
         "src/shape_ops.cc",
-        "src/dataset_memory.cc",
         "src/optimizer.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -21,7 +20,7 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-march=x86-64-v2", "-mtune=generic", "-ffp-contract=off", "-fopenmp"],
       "ldflags": ["-fopenmp"],
-      "libraries": ["-ldnnl", "-lgomp", "-lxxhash"]
+      "libraries": ["-ldnnl", "-lgomp"]
     }
   ]
 }

@@ -40,7 +40,7 @@ function stubScript(dir: string): { script: string; calls: () => string[][] } {
 
 const arg = (argv: string[], flag: string) => argv[argv.indexOf(flag) + 1];
 
-test("runBench steps=2 batch=8 rounds=2 reports positive speeds, the CPU, ISA and threads, flat tensor counts, and leaks nothing", async () => {
+test("runBench steps=2 batch=8 rounds=2 reports positive speeds, CPU, ISA and threads, flat tensor counts, and leaks nothing", async () => {
   const tf = await import("@tensorflow/tfjs-core");
   const before = tf.memory().numTensors;
   const result = await runBench({ backend: "onednn", steps: 2, warmupSteps: 1, batchSize: 8, inferBatchSize: 16, rounds: 2 });
@@ -56,7 +56,8 @@ test("runBench steps=2 batch=8 rounds=2 reports positive speeds, the CPU, ISA an
 });
 
 test(
-  "runBench comparePytorch rounds=2 gives PyTorch's script the same warm-up, steps, batch, inference and threads, alternating who goes first",
+  "runBench comparePytorch rounds=2 gives PyTorch's script the same warm-up, steps, batch, inference and threads, " +
+    "alternating who goes first",
   { skip: !hasPython && `no ${python}` },
   async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-bench-"));

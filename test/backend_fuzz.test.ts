@@ -75,7 +75,8 @@ test(`fuzz matMul, transpose, tile, slice: ${CASES} random shapes`, async () => 
     const begin = shape.map((d) => int(r, 0, d - 1));
     const size = shape.map((d, i) => int(r, 0, d - begin[i]));
     await assertMatchesCpu(
-      `case ${c} matMul b=${b} m=${m} k=${k} n=${n} ta=${ta} tb=${tb}; x=[${shape}] perm=[${perm}] reps=[${reps}] begin=[${begin}] size=[${size}]`,
+      `case ${c} matMul b=${b} m=${m} k=${k} n=${n} ta=${ta} tb=${tb}; ` +
+        `x=[${shape}] perm=[${perm}] reps=[${reps}] begin=[${begin}] size=[${size}]`,
       () => {
         const x = rand(shape, c);
         return [

@@ -42,7 +42,8 @@ export function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
   }
   if (bad > 0) {
     throw new Error(
-      `${label}: ${bad} of ${expected.length} values differ; first at index ${first}: expected ${expected[first]} but found ${actual[first]} (rtol ${rtol}, atol ${atol})`,
+      `${label}: ${bad} of ${expected.length} values differ; first at index ${first}: ` +
+        `expected ${expected[first]} but found ${actual[first]} (rtol ${rtol}, atol ${atol})`,
     );
   }
 }
@@ -88,7 +89,8 @@ export function assertNativeRan(label: string, expectedFallbacks: Record<string,
     .sort();
   if (unexpected.length > 0) {
     throw new Error(
-      `${label}: expected every native kernel to run natively but found JS fallbacks: ${unexpected.map((k) => `${k} x${fallback[k]}`).join(", ")}`,
+      `${label}: expected every native kernel to run natively but found JS fallbacks: ` +
+        unexpected.map((k) => `${k} x${fallback[k]}`).join(", "),
     );
   }
   const missing = Object.keys(expectedFallbacks)
@@ -96,7 +98,8 @@ export function assertNativeRan(label: string, expectedFallbacks: Record<string,
     .sort();
   if (missing.length > 0) {
     throw new Error(
-      `${label}: expected ${missing.join(", ")} to fall back to JS (listed as expected) but found it native: ${missing.map((k) => `${k} x${native[k] ?? 0}`).join(", ")}`,
+      `${label}: expected ${missing.join(", ")} to fall back to JS (listed as expected) but found it native: ` +
+        missing.map((k) => `${k} x${native[k] ?? 0}`).join(", "),
     );
   }
 }

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { loadNativeBinding, type NativeBinding } from "mnist-lab";
+import { checkNativeEnums, loadNativeBinding, type ConvGeometry, type NativeBinding, type PoolGeometry } from "mnist-lab";
 import { assertMatchesCpu, onednnReady, rand, runOn } from "./backend_helpers";
 
 function native(): NativeBinding {
@@ -12,56 +12,78 @@ function native(): NativeBinding {
   return binding;
 }
 
-const CONV = [1, 5, 5, 2, 3, 3, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0];
+const CONV: ConvGeometry = {
+  batchSize: 1,
+  inHeight: 5,
+  inWidth: 5,
+  inChannels: 2,
+  outHeight: 3,
+  outWidth: 3,
+  outChannels: 4,
+  filterHeight: 3,
+  filterWidth: 3,
+  strideHeight: 1,
+  strideWidth: 1,
+  dilationHeight: 1,
+  dilationWidth: 1,
+  padInfo: { top: 0, left: 0, bottom: 0, right: 0 },
+};
+const POOL: PoolGeometry = {
+  batchSize: 1,
+  inHeight: 4,
+  inWidth: 4,
+  inChannels: 1,
+  outHeight: 2,
+  outWidth: 2,
+  filterHeight: 2,
+  filterWidth: 2,
+  strideHeight: 2,
+  strideWidth: 2,
+  padInfo: { top: 0, left: 0 },
+};
 const f32 = (n: number) => new Float32Array(n);
+const linear = () => native().enums.activation.linear;
+
+test("addon enums give every name lib/backend uses a code of its own", () => {
+  assert.equal(checkNativeEnums(native().enums), null);
+  for (const [name, codes] of Object.entries(native().enums)) assert.ok(Object.isFrozen(codes), name);
+});
+test("checkNativeEnums names the enum, the name, what it expected and what it found", () => {
+  const enums = native().enums;
+  assert.equal(
+    checkNativeEnums({ ...enums, binaryOp: { ...enums.binaryOp, Prelu: undefined } }),
+    "Expected the addon's enum binaryOp to give Prelu a non-negative integer code but found undefined",
+  );
+  assert.equal(
+    checkNativeEnums({ ...enums, unaryOp: { ...enums.unaryOp, Relu6: enums.unaryOp.Relu } }),
+    `Expected the addon's enum unaryOp to give Relu6 a code of its own but found ${enums.unaryOp.Relu}, Relu's`,
+  );
+  assert.match(checkNativeEnums({ ...enums, reduceOp: undefined }) ?? "", /enum reduceOp to give Sum .* but found no enum reduceOp/);
+  assert.match(checkNativeEnums(undefined) ?? "", /enum activation to give linear/);
+});
 
 test("addon conv2dForward wrong dtype throws TypeError", () => {
-  assert.throws(() => native().conv2dForward(new Int32Array(50) as never, f32(72), null, f32(36), CONV, 0, 0), TypeError);
+  assert.throws(() => native().conv2dForward(new Int32Array(50) as never, f32(72), null, f32(36), CONV, linear(), 0), TypeError);
 });
 test("addon conv2dForward wrong sizes throw RangeError naming the argument", () => {
-  assert.throws(() => native().conv2dForward(f32(49), f32(72), null, f32(36), CONV, 0, 0), /Expected 50 elements in x but found 49/);
-  assert.throws(() => native().conv2dForward(f32(50), f32(72), f32(3), f32(36), CONV, 0, 0), /elements in bias/);
-  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(35), CONV, 0, 0), RangeError);
+  assert.throws(() => native().conv2dForward(f32(49), f32(72), null, f32(36), CONV, linear(), 0), /Expected 50 elements in x but found 49/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), f32(3), f32(36), CONV, linear(), 0), /elements in bias/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(35), CONV, linear(), 0), RangeError);
 });
-test("addon conv2d params of wrong length, negative, zero or inconsistent throw RangeError", () => {
-  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV.slice(1), 0, 0), /Expected 17 conv params/);
+test("addon conv2d geometry with a missing, negative, zero or inconsistent field throws naming the field", () => {
+  const forward = (conv: unknown) => () => native().conv2dForward(f32(50), f32(72), null, f32(36), conv as ConvGeometry, linear(), 0);
+  assert.throws(forward([1, 5, 5, 2, 3, 3, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0]), /Expected an object for conv but found an array/);
+  assert.throws(forward({ ...CONV, strideHeight: undefined }), { name: "TypeError", message: /conv\.strideHeight but found undefined/ });
+  assert.throws(forward({ ...CONV, strideHeight: -1 }), { name: "RangeError", message: /at least 1 for conv\.strideHeight but found -1/ });
+  assert.throws(forward({ ...CONV, strideWidth: 0 }), { name: "RangeError", message: /conv\.strideWidth but found 0/ });
+  assert.throws(forward({ ...CONV, inChannels: 1.5 }), { name: "RangeError", message: /conv\.inChannels but found 1\.5/ });
+  assert.throws(forward({ ...CONV, padInfo: undefined }), { name: "TypeError", message: /object for conv\.padInfo/ });
+  assert.throws(forward({ ...CONV, padInfo: { ...CONV.padInfo, right: -1 } }), /conv\.padInfo\.right but found -1/);
   assert.throws(
-    () =>
-      native().conv2dForward(
-        f32(50),
-        f32(72),
-        null,
-        f32(36),
-        CONV.map((v, i) => (i === 9 ? -1 : v)),
-        0,
-        0,
-      ),
-    RangeError,
+    () => native().conv2dBackwardData(f32(36), f32(72), f32(50), { ...CONV, outHeight: 4 }),
+    /Expected conv output size 3x3 \(from input, filter, stride and padding\) but found 4x3/,
   );
-  assert.throws(
-    () =>
-      native().conv2dForward(
-        f32(50),
-        f32(72),
-        null,
-        f32(36),
-        CONV.map((v, i) => (i === 9 ? 0 : v)),
-        0,
-        0,
-      ),
-    RangeError,
-  );
-  assert.throws(
-    () =>
-      native().conv2dBackwardData(
-        f32(36),
-        f32(72),
-        f32(50),
-        CONV.map((v, i) => (i === 4 ? 4 : v)),
-      ),
-    /output size/,
-  );
-  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV, 9, 0), /activation code/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV, 9, 0), /activation code 0\.\.5 but found 9/);
 });
 test("addon missing and non-array arguments throw TypeError", () => {
   const b = native() as unknown as Record<string, (...args: unknown[]) => unknown>;
@@ -99,21 +121,26 @@ test("addon missing and non-array arguments throw TypeError", () => {
   }
 });
 test("addon binary shapes that do not broadcast and bad op codes throw RangeError", () => {
-  assert.throws(() => native().binary(0, f32(6), [2, 3], f32(2), [2], f32(6), [2, 3]), /broadcast/);
-  assert.throws(() => native().binary(99, f32(1), [1], f32(1), [1], f32(1), [1]), /binary op code/);
-  assert.throws(() => native().binary(0, f32(6), [2, 3], new Int32Array(6), [2, 3], f32(6), [2, 3]), /one dtype/);
-  assert.throws(() => native().unary(0, f32(3), f32(2), 0, 0), /Expected 3 elements in output/);
+  const n = native();
+  const add = n.enums.binaryOp.Add;
+  assert.throws(() => n.binary(add, f32(6), [2, 3], f32(2), [2], f32(6), [2, 3]), /broadcast/);
+  assert.throws(() => n.binary(99, f32(1), [1], f32(1), [1], f32(1), [1]), /binary op code 0\.\.\d+ but found 99/);
+  assert.throws(() => n.binary(add, f32(6), [2, 3], new Int32Array(6), [2, 3], f32(6), [2, 3]), /one dtype/);
+  assert.throws(() => n.unary(n.enums.unaryOp.Relu, f32(3), f32(2), 0, 0), /Expected 3 elements in output/);
+  assert.throws(() => n.unary(-1, f32(3), f32(3), 0, 0), /unary op code/);
+  assert.throws(() => n.reduce(99, f32(6), f32(2), 2, 3, 1), /reduce op code/);
 });
 test("addon matMul, pool, reduce, transpose, slice, tile, select reject inconsistent sizes", () => {
   const n = native();
-  assert.throws(() => n.matMul(f32(6), f32(6), f32(4), 2, 3, 1, 2, 3, false, false, null, 0, 0), /batch/);
-  assert.throws(() => n.matMul(f32(6), f32(5), f32(4), 1, 1, 2, 2, 3, false, false, null, 0, 0), /elements in b/);
-  assert.throws(() => n.maxPool(f32(10), f32(4), [1, 4, 4, 1, 2, 2, 2, 2, 2, 2, 0, 0]), /elements in x/);
-  assert.throws(() => n.maxPool(f32(16), f32(4), [1, 4, 4, 1, 2, 2, 0, 2, 2, 2, 0, 0]), /positive pool/);
-  assert.throws(() => n.reduce(0, f32(6), f32(2), 2, 2, 1), /elements in x/);
+  assert.throws(() => n.matMul(f32(6), f32(6), f32(4), 2, 3, 1, 2, 3, false, false, null, linear(), 0), /batch/);
+  assert.throws(() => n.matMul(f32(6), f32(5), f32(4), 1, 1, 2, 2, 3, false, false, null, linear(), 0), /elements in b/);
+  assert.throws(() => n.maxPool(f32(10), f32(4), POOL), /elements in x/);
+  assert.throws(() => n.maxPool(f32(16), f32(4), { ...POOL, filterHeight: 0 }), /at least 1 for pool\.filterHeight but found 0/);
+  assert.throws(() => n.maxPool(f32(16), f32(4), { ...POOL, padInfo: undefined } as never), /object for pool\.padInfo/);
+  assert.throws(() => n.reduce(n.enums.reduceOp.Sum, f32(6), f32(2), 2, 2, 1), /elements in x/);
   assert.throws(() => n.transpose(f32(6), [2, 3], [0, 0], f32(6)), /permutation/);
   assert.throws(() => n.slice(f32(6), [2, 3], [1, 2], [1, 2], f32(2)), /inside the input/);
-  assert.throws(() => n.tile(f32(6), [2, 3], [2], f32(12)), /repetition/);
+  assert.throws(() => n.tile(f32(6), [2, 3], [2], f32(12)), /Expected reps of the input's rank 2 but found 1 values/);
   assert.throws(() => n.select(new Uint8Array(4), f32(6), f32(6), f32(6)), /divide/);
   assert.throws(() => n.concat([f32(3), new Int32Array(3)], [3, 3], 1, f32(6)), /dtype/);
 });
@@ -125,13 +152,14 @@ test("addon setMallocMmapThreshold accepts 0..32 MiB and rejects the rest", () =
   assert.throws(() => n.setMallocMmapThreshold(0.5), /integer/);
 });
 test("addon accepts TypedArray views (byteOffset) and detached buffers are rejected", () => {
+  const relu = native().enums.unaryOp.Relu;
   const buf = new Float32Array([9, 9, -1, 2, -3, 4]);
   const out = new Float32Array(8).subarray(2, 6);
-  native().unary(0, buf.subarray(2), out, 0, 0);
+  native().unary(relu, buf.subarray(2), out, 0, 0);
   assert.deepEqual(Array.from(out), [0, 2, 0, 4]);
   const detached = new Float32Array(4);
   structuredClone(detached.buffer, { transfer: [detached.buffer] });
-  assert.throws(() => native().unary(0, detached, f32(4), 0, 0), RangeError);
+  assert.throws(() => native().unary(relu, detached, f32(4), 0, 0), RangeError);
 });
 
 /** On onednn an op must throw when cpu throws, else give cpu's result (natively, except `expectedFallbacks`). */

@@ -2,6 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { BACKEND_CHAIN, formatBackendReport, initBackend, loadNativeBinding } from "mnist-lab";
@@ -81,6 +83,26 @@ test("initBackend onednn with a broken addon file fails with its load error", ()
   const r = selectInChild({ MNIST_ONEDNN_ADDON: path.join(root, "package.json") }, "onednn");
   assert.equal(r.status, 3);
   assert.match(r.stdout, /the addon failed to load: /);
+});
+
+test("initBackend onednn with an addon whose enums disagree with lib/backend fails naming the enum, name, expected and found", () => {
+  // The real addon with one code changed, loaded through MNIST_ONEDNN_ADDON (require takes a .js file as well).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-lab-addon-"));
+  const addon = path.join(dir, "mismatched_addon.js");
+  const real = JSON.stringify(path.join(root, "native", "build", "Release", "mnist_onednn.node"));
+  fs.writeFileSync(
+    addon,
+    `const real = require(${real});\n` +
+      `module.exports = { ...real, enums: { ...real.enums, reduceOp: { ...real.enums.reduceOp, Mean: 4.5 } } };\n`,
+  );
+  try {
+    const r = selectInChild({ MNIST_ONEDNN_ADDON: addon }, "onednn");
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stdout, /the addon does not match lib\/backend \(rebuild it: npm run build:native\): /);
+    assert.match(r.stdout, /Expected the addon's enum reduceOp to give Mean a non-negative integer code but found 4\.5\./);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("mnist-lab backend --json prints the active backend and every candidate's reason", () => {

@@ -32,7 +32,8 @@ const WATCHED = [
 const EXPECTED_FALLBACKS: Record<string, string> = {
   Conv2DBackpropInput:
     "the conv2dTranspose spec 'input=8x8x8,output=4x4x8,f=8,s=1,inDepth=8,p=same vec4' passes a dy whose shape " +
-    "does not follow from the geometry: oneDNN cannot express it and TensorFlow rejects it (tfjs-node excludes the spec); tfjs-cpu computes it",
+    "does not follow from the geometry: oneDNN cannot express it and TensorFlow rejects it (tfjs-node excludes the spec); " +
+    "tfjs-cpu computes it",
 };
 
 test("OnednnBackend passes every spec of tfjs-core's own suite, its model kernels falling back to JS only where listed", async (t) => {

@@ -14,5 +14,5 @@ export {
 export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE } from "./kernels";
 export type { KernelCallCounts } from "./onednn_backend";
 export { BufferPool } from "./buffer_pool";
-export { loadNativeBinding, onednnIsaName } from "./native_binding";
-export type { NativeBinding, NativeBindingResult } from "./native_binding";
+export { NATIVE_ENUM_NAMES, checkNativeEnums, loadNativeBinding, onednnIsaName } from "./native_binding";
+export type { ConvGeometry, NativeBinding, NativeBindingResult, NativeEnums, PoolGeometry } from "./native_binding";

@@ -2,19 +2,152 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+import {
+  Abs,
+  Add,
+  All,
+  Any,
+  ArgMax,
+  ArgMin,
+  Ceil,
+  ClipByValue,
+  Elu,
+  Equal,
+  Exp,
+  Floor,
+  Greater,
+  GreaterEqual,
+  LeakyRelu,
+  Less,
+  LessEqual,
+  Log,
+  LogicalAnd,
+  LogicalNot,
+  LogicalOr,
+  Max,
+  Maximum,
+  Mean,
+  Min,
+  Minimum,
+  Multiply,
+  Neg,
+  NotEqual,
+  Pow,
+  Prelu,
+  Prod,
+  RealDiv,
+  Reciprocal,
+  Relu,
+  Relu6,
+  Rsqrt,
+  Sigmoid,
+  Sqrt,
+  Square,
+  SquaredDifference,
+  Step,
+  Sub,
+  Sum,
+  Tanh,
+} from "@tensorflow/tfjs-core";
+import type { backend_util } from "@tensorflow/tfjs-core";
+
 type F32 = Float32Array;
 type Numeric = Float32Array | Int32Array | Uint8Array;
 
+/**
+ * The names of the addon's enums (native/src/enums.h defines their codes) that this side uses: binary, unary and
+ * reduce ops by their tfjs kernel names, activations by tfjs's fused activation names. The loader checks that the
+ * addon gives each one a code of its own; kernels take the codes from `binding.enums`.
+ */
+export const NATIVE_ENUM_NAMES = {
+  activation: ["linear", "relu", "relu6", "elu", "leakyrelu", "sigmoid"],
+  binaryOp: [
+    Add,
+    Sub,
+    Multiply,
+    RealDiv,
+    Maximum,
+    Minimum,
+    Pow,
+    SquaredDifference,
+    Equal,
+    NotEqual,
+    Greater,
+    GreaterEqual,
+    Less,
+    LessEqual,
+    LogicalAnd,
+    LogicalOr,
+    Prelu,
+  ],
+  unaryOp: [
+    Relu,
+    Step,
+    Square,
+    Sqrt,
+    Rsqrt,
+    Neg,
+    Log,
+    Exp,
+    Floor,
+    Abs,
+    ClipByValue,
+    Sigmoid,
+    Relu6,
+    Reciprocal,
+    LeakyRelu,
+    Elu,
+    Ceil,
+    Tanh,
+    LogicalNot,
+  ],
+  reduceOp: [Sum, Mean, Max, Min, Prod, ArgMax, ArgMin, Any, All],
+} as const;
+
+type EnumNames = typeof NATIVE_ENUM_NAMES;
+export type ActivationName = EnumNames["activation"][number];
+export type BinaryOpName = EnumNames["binaryOp"][number];
+export type UnaryOpName = EnumNames["unaryOp"][number];
+export type ReduceOpName = EnumNames["reduceOp"][number];
+/** The addon's `enums`: per enum, name -> integer code. */
+export type NativeEnums = { readonly [E in keyof EnumNames]: Readonly<Record<EnumNames[E][number], number>> };
+
+/** The fields of tfjs's Conv2DInfo the addon reads by name (native/src/conv2d.cc). */
+export type ConvGeometry = Pick<
+  backend_util.Conv2DInfo,
+  | "batchSize"
+  | "inHeight"
+  | "inWidth"
+  | "inChannels"
+  | "outHeight"
+  | "outWidth"
+  | "outChannels"
+  | "filterHeight"
+  | "filterWidth"
+  | "strideHeight"
+  | "strideWidth"
+  | "dilationHeight"
+  | "dilationWidth"
+> & { padInfo: Pick<backend_util.PadInfo, "top" | "left" | "bottom" | "right"> };
+
+/** The fields of tfjs's Pool2DInfo (a Conv2DInfo) the addon reads by name (native/src/pool.cc). */
+export type PoolGeometry = Omit<ConvGeometry, "outChannels" | "dilationHeight" | "dilationWidth" | "padInfo"> & {
+  padInfo: Pick<backend_util.PadInfo, "top" | "left">;
+};
+
 /** The functions the addon exports (native/src/addon.cc holds the list). Sizes are checked natively. */
 export interface NativeBinding {
+  /** The op codes below take their values from here. */
+  readonly enums: NativeEnums;
   info(): { onednnVersion: string; threads: number; isa: number };
   setThreads(threads: number): void;
   /** glibc's M_MMAP_THRESHOLD, fixed (false where the C library is not glibc). */
   setMallocMmapThreshold(bytes: number): boolean;
-  /** params: [N, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilationH, dilationW, padTop, padLeft, padBottom, padRight] */
-  conv2dForward(x: F32, filter: F32, bias: F32 | null, out: F32, params: number[], activation: number, alpha: number): void;
-  conv2dBackwardData(dy: F32, filter: F32, dx: F32, params: number[]): void;
-  conv2dBackwardFilter(x: F32, dy: F32, dw: F32, params: number[]): void;
+  /** x NHWC, filter HWIO, out NHWC; then bias and the activation (an `enums.activation` code; alpha for leakyrelu). */
+  conv2dForward(x: F32, filter: F32, bias: F32 | null, out: F32, conv: ConvGeometry, activation: number, alpha: number): void;
+  conv2dBackwardData(dy: F32, filter: F32, dx: F32, conv: ConvGeometry): void;
+  conv2dBackwardFilter(x: F32, dy: F32, dw: F32, conv: ConvGeometry): void;
+  /** a is [batchA, M, K] ([batchA, K, M] transposed), b is [batchB, K, N] ([batchB, N, K]); a batch of 1 broadcasts. */
   matMul(
     a: F32,
     b: F32,
@@ -30,14 +163,17 @@ export interface NativeBinding {
     activation: number,
     alpha: number,
   ): void;
-  /** params: [N, inH, inW, C, outH, outW, fH, fW, strideH, strideW, padTop, padLeft] */
-  maxPool(x: F32, out: F32, params: number[]): void;
-  maxPoolGrad(dy: F32, x: F32, dx: F32, params: number[]): void;
+  /** NHWC. */
+  maxPool(x: F32, out: F32, pool: PoolGeometry): void;
+  maxPoolGrad(dy: F32, x: F32, dx: F32, pool: PoolGeometry): void;
+  /** op: an `enums.binaryOp` code. */
   binary(op: number, a: Numeric, aShape: number[], b: Numeric, bShape: number[], out: Numeric, outShape: number[]): void;
+  /** op: an `enums.unaryOp` code; alpha and beta: Step's and LeakyRelu's alpha, ClipByValue's bounds. */
   unary(op: number, x: Numeric, out: Numeric, alpha: number, beta: number): void;
   select(condition: Uint8Array, a: Numeric, b: Numeric, out: Numeric): void;
   /** out = dy * step(x), one pass. */
   reluGrad(dy: F32, x: F32, out: F32): void;
+  /** op: an `enums.reduceOp` code, over the middle axis of x as [outer, reduce, inner]. */
   reduce(op: number, x: Numeric, out: Numeric, outer: number, reduce: number, inner: number): void;
   softmax(logits: F32, out: F32, rows: number, cols: number): void;
   batchNorm(x: F32, mean: F32, variance: F32, offset: F32 | null, scale: F32 | null, out: F32, epsilon: number): void;
@@ -61,15 +197,7 @@ export interface NativeBinding {
   fill(out: Numeric, value: number): void;
   /** Input i is [outer, inners[i]]; out is [outer, sum(inners)]. */
   concat(inputs: Numeric[], inners: number[], outer: number, out: Numeric): void;
-  /** pixels × factor as float32, computed off the JS thread into freshly mapped memory. */
-  scaleU8(pixels: Uint8Array, factor: number): Promise<Float32Array>;
-  /** A whole file, read off the JS thread into freshly mapped memory. */
-  readFile(path: string): Promise<Uint8Array>;
-  /** A copy-on-write mapping of a whole file this project never truncates in place (replaced by rename). */
-  mapFile(path: string): Uint8Array;
-  /** XXH3-64 of the parts' bytes, one after another, as 16 hex digits, computed off the JS thread. */
-  xxh3(parts: Array<Float32Array | Int32Array | Uint8Array>): Promise<string>;
-  /** KerasRMSprop's step in one pass: aOut = a·ρ + g²·(1 − ρ), pOut = p − g·lr / (√aOut + ε), in float32 op by op. */
+  /** KerasRMSprop's step in one pass, in float32 op by op: aOut = a·ρ + g²·(1 − ρ), pOut = p − g·lr / (√aOut + ε). */
   kerasRmspropUpdate(p: F32, g: F32, a: F32, pOut: F32, aOut: F32, lr: number, rho: number, oneMinusRho: number, epsilon: number): void;
   /** KerasAdam's step in one pass: mOut = m·β₁ + g·(1 − β₁), vOut = v·β₂ + g²·(1 − β₂), pOut = p − mOut·lrT / (√vOut + ε). */
   kerasAdamUpdate(
@@ -112,6 +240,28 @@ export interface NativeBindingResult {
 
 let cached: NativeBindingResult | undefined;
 
+/**
+ * Null when the addon's `enums` give every name of NATIVE_ENUM_NAMES an integer code of its own within its enum;
+ * else one line naming the enum, the name, what was expected and what was found.
+ */
+export function checkNativeEnums(enums: unknown): string | null {
+  for (const [enumName, names] of Object.entries(NATIVE_ENUM_NAMES)) {
+    const codes = (enums as Record<string, Record<string, unknown> | undefined> | undefined)?.[enumName];
+    const seen = new Map<unknown, string>();
+    for (const name of names) {
+      const code = codes?.[name];
+      if (!Number.isInteger(code) || (code as number) < 0) {
+        const found = codes === undefined ? `no enum ${enumName}` : String(code);
+        return `Expected the addon's enum ${enumName} to give ${name} a non-negative integer code but found ${found}`;
+      }
+      if (seen.has(code))
+        return `Expected the addon's enum ${enumName} to give ${name} a code of its own but found ${code}, ${seen.get(code)}'s`;
+      seen.set(code, name);
+    }
+  }
+  return null;
+}
+
 /** The package root: the nearest directory above this file with native/binding.gyp (works from lib/ and dist/lib/). */
 function packageRoot(): string {
   let dir = __dirname;
@@ -131,13 +281,16 @@ export function loadNativeBinding(): NativeBindingResult {
     cached = { binding: null, path: file, error: `the addon is not built: ${file} does not exist` };
     return cached;
   }
-  // OpenMP threads that spin between kernels starve tfjs's JS thread and other processes on a busy 2-core
-  // machine (steps measured 3-5x slower); sleeping waits cost a little latency. libgomp reads this when loaded.
+  // OpenMP threads that spin between kernels starve tfjs's JS thread and other processes on a busy machine (see
+  // native/README.md); sleeping waits cost a little latency. libgomp reads this when loaded.
   process.env.OMP_WAIT_POLICY ??= "PASSIVE";
   try {
     const binding = require(file) as NativeBinding;
     binding.info();
-    cached = { binding, path: file, error: null };
+    const mismatch = checkNativeEnums(binding.enums);
+    cached = mismatch
+      ? { binding: null, path: file, error: `the addon does not match lib/backend (rebuild it: npm run build:native): ${mismatch}` }
+      : { binding, path: file, error: null };
   } catch (err) {
     cached = { binding: null, path: file, error: `the addon failed to load: ${err instanceof Error ? err.message : String(err)}` };
   }

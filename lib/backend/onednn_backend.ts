@@ -43,7 +43,7 @@ export class OnednnBackend extends MathBackendCPU {
     // tfjs-cpu prints a "use tfjs-node" banner on first write; this backend is the fast path it means.
     (this as unknown as { firstUse: boolean }).firstUse = false;
     // Arrays of 4 MiB and more are mmapped and go back to the system when freed (see addon.cc); the pool keeps
-    // the hot ones. Measured: peak RSS of `bench --rounds 2` 799 → 666 MiB. glibc's own variable overrides it.
+    // the hot ones, and the rest no longer stay resident after their phase. glibc's own variable overrides it.
     if (process.env.MALLOC_MMAP_THRESHOLD_ === undefined) native.setMallocMmapThreshold(MALLOC_MMAP_THRESHOLD_BYTES);
   }
 

@@ -39,6 +39,17 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
+/** A backend of an npm dependency: its package loaded (which registers it), then activated. */
+async function tryJsBackend(name: BackendName, load: () => unknown, reason: string): Promise<Attempt> {
+  try {
+    load();
+    await activate(name);
+    return { ok: true, reason };
+  } catch (err) {
+    return { ok: false, reason: `failed to load: ${messageOf(err)}`, solutions: ["npm ci"] };
+  }
+}
+
 async function tryBackend(name: BackendName): Promise<Attempt> {
   switch (name) {
     case "tensorflow": {
@@ -64,7 +75,7 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
       const loaded = loadNativeBinding();
       const solutions = [
         "run `npm run setup` (builds native/ with node-gyp)",
-        "apt-get install -y libdnnl-dev libxxhash-dev build-essential, then `npm run build:native`",
+        "apt-get install -y libdnnl-dev build-essential, then `npm run build:native`",
       ];
       if (!loaded.binding) return { ok: false, reason: loaded.error ?? "the addon did not load", solutions };
       try {
@@ -76,24 +87,14 @@ async function tryBackend(name: BackendName): Promise<Attempt> {
         return { ok: false, reason: `failed to start: ${messageOf(err)}`, solutions };
       }
     }
-    case "wasm": {
-      try {
-        require("@tensorflow/tfjs-backend-wasm");
-        await activate("wasm");
-        return { ok: true, reason: "@tensorflow/tfjs-backend-wasm (single-threaded in Node, no Conv2DBackpropFilter)" };
-      } catch (err) {
-        return { ok: false, reason: `failed to load: ${messageOf(err)}`, solutions: ["npm ci"] };
-      }
-    }
-    case "cpu": {
-      try {
-        require("@tensorflow/tfjs-backend-cpu");
-        await activate("cpu");
-        return { ok: true, reason: "pure JS, always available (very slow for this model)" };
-      } catch (err) {
-        return { ok: false, reason: `failed to load: ${messageOf(err)}`, solutions: ["npm ci"] };
-      }
-    }
+    case "wasm":
+      return tryJsBackend(
+        "wasm",
+        () => require("@tensorflow/tfjs-backend-wasm"),
+        "@tensorflow/tfjs-backend-wasm (single-threaded in Node, no Conv2DBackpropFilter)",
+      );
+    case "cpu":
+      return tryJsBackend("cpu", () => require("@tensorflow/tfjs-backend-cpu"), "pure JS, always available (very slow for this model)");
   }
 }
 
@@ -142,9 +143,8 @@ export async function initBackend(preferred?: string): Promise<BackendReport> {
   const requestedBy = preferred !== undefined ? "argument" : raw !== undefined ? "MNIST_BACKEND" : null;
   const wanted = raw === undefined || raw === "auto" ? null : raw;
   if (wanted !== null && !isBackendName(wanted)) {
-    throw new Error(
-      `Expected a backend among auto, ${BACKEND_CHAIN.join(", ")} for ${requestedBy === "argument" ? "the backend option" : "MNIST_BACKEND"} but found ${JSON.stringify(wanted)}`,
-    );
+    const source = requestedBy === "argument" ? "the backend option" : "MNIST_BACKEND";
+    throw new Error(`Expected a backend among auto, ${BACKEND_CHAIN.join(", ")} for ${source} but found ${JSON.stringify(wanted)}`);
   }
   const candidates: BackendCandidate[] = [];
   let active: BackendName | null = null;
@@ -152,7 +152,8 @@ export async function initBackend(preferred?: string): Promise<BackendReport> {
     const attempt = await tryBackend(wanted);
     if (!attempt.ok) {
       throw new Error(
-        `The ${wanted} backend was requested (${requestedBy === "argument" ? "by argument" : "by MNIST_BACKEND"}) but ${attempt.reason}.\n` +
+        `The ${wanted} backend was requested (${requestedBy === "argument" ? "by argument" : "by MNIST_BACKEND"}) ` +
+          `but ${attempt.reason}.\n` +
           `Possible solutions:\n${attempt.solutions.map((s) => `- ${s}`).join("\n")}`,
       );
     }

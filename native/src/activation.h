@@ -5,22 +5,23 @@
 #include <cstdint>
 
 #include "common.h"
+#include "enums.h"
 
 namespace mnist {
 
-// Activation codes shared with lib/backend/kernels/matmul.ts: 0 linear, 1 relu, 2 relu6, 3 elu, 4 leaky relu, 5 sigmoid.
-inline void BiasActivation(float* c, const float* bias, int64_t rows, int64_t n, int64_t act, float alpha) {
+// c (rows × n) += bias per column (when given), then the activation; alpha is leakyrelu's slope.
+inline void BiasActivation(float* c, const float* bias, int64_t rows, int64_t n, activation::Code act, float alpha) {
 #pragma omp parallel for if (rows * n > kParallelGrain) schedule(static)
   for (int64_t i = 0; i < rows; ++i) {
     float* row = c + i * n;
     if (bias)
       for (int64_t j = 0; j < n; ++j) row[j] += bias[j];
     switch (act) {
-      case 1: for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.f ? 0.f : row[j]; break;
-      case 2: for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.f ? 0.f : (row[j] > 6.f ? 6.f : row[j]); break;
-      case 3: for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.f ? std::expm1(row[j]) : row[j]; break;
-      case 4: for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.f ? alpha * row[j] : row[j]; break;
-      case 5: for (int64_t j = 0; j < n; ++j) row[j] = 1.f / (1.f + std::exp(-row[j])); break;
+      case activation::kRelu: for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.f ? 0.f : row[j]; break;
+      case activation::kRelu6: for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.f ? 0.f : (row[j] > 6.f ? 6.f : row[j]); break;
+      case activation::kElu: for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.f ? std::expm1(row[j]) : row[j]; break;
+      case activation::kLeakyRelu: for (int64_t j = 0; j < n; ++j) row[j] = row[j] < 0.f ? alpha * row[j] : row[j]; break;
+      case activation::kSigmoid: for (int64_t j = 0; j < n; ++j) row[j] = 1.f / (1.f + std::exp(-row[j])); break;
       default: break;
     }
   }

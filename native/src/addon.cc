@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "engine.h"
+#include "enums.h"
 #include "kernels.h"
 
 namespace mnist {
@@ -60,12 +61,43 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
   } catch (const Napi::Error&) {
     throw;
   } catch (const dnnl::error& e) {
-    throw Napi::Error::New(info.Env(), std::string("oneDNN error (status ") + std::to_string(e.status) + "): " + e.what());
+    ONEDNN_THROW(info.Env(), Error, std::string("oneDNN error (status ") + std::to_string(e.status) + "): " + e.what());
   } catch (const std::bad_alloc&) {
-    throw Napi::RangeError::New(info.Env(), "Out of memory in the oneDNN addon");
+    ONEDNN_THROW(info.Env(), RangeError, "Out of memory in the oneDNN addon");
   } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), std::string("Native error in the oneDNN addon: ") + e.what());
+    ONEDNN_THROW(info.Env(), Error, std::string("Native error in the oneDNN addon: ") + e.what());
+  } catch (...) {
+    ONEDNN_THROW(info.Env(), Error, "Native error in the oneDNN addon: an exception of unknown type");
   }
+}
+
+// One enum of enums.h as a JS object of name -> code.
+struct EnumEntry {
+  const char* name;
+  int code;
+};
+Napi::Object EnumObject(Napi::Env env, std::initializer_list<EnumEntry> entries) {
+  Napi::Object o = Napi::Object::New(env);
+  for (const EnumEntry& e : entries) o.Set(e.name, e.code);
+  o.Freeze();
+  return o;
+}
+
+#define MNIST_ENUM_ENTRY(constant, name) {name, constant},
+#define MNIST_ENUM_OBJECT(ns, LIST)                   \
+  [&] {                                               \
+    using namespace ns; /* NOLINT */                  \
+    return EnumObject(env, {LIST(MNIST_ENUM_ENTRY)}); \
+  }()
+
+Napi::Object Enums(Napi::Env env) {
+  Napi::Object enums = Napi::Object::New(env);
+  enums.Set("activation", MNIST_ENUM_OBJECT(activation, MNIST_ACTIVATIONS));
+  enums.Set("binaryOp", MNIST_ENUM_OBJECT(binary_op, MNIST_BINARY_OPS));
+  enums.Set("unaryOp", MNIST_ENUM_OBJECT(unary_op, MNIST_UNARY_OPS));
+  enums.Set("reduceOp", MNIST_ENUM_OBJECT(reduce_op, MNIST_REDUCE_OPS));
+  enums.Freeze();
+  return enums;
 }
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -127,14 +159,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"slice", Guarded<Slice>},
       {"fill", Guarded<Fill>},
       {"concat", Guarded<Concat>},
-      {"scaleU8", Guarded<ScaleU8>},
-      {"readFile", Guarded<ReadFile>},
-      {"mapFile", Guarded<MapFile>},
-      {"xxh3", Guarded<Xxh3>},
       {"kerasRmspropUpdate", Guarded<KerasRmspropUpdate>},
       {"kerasAdamUpdate", Guarded<KerasAdamUpdate>},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  exports.Set("enums", Enums(env));
   return exports;
 }
 

@@ -52,10 +52,6 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-}  // namespace mnist
-
-namespace mnist {
-
 // batchNormGrad(dy, x, mean, variance, scale|null, dx, dMean, dVariance, dScale, dOffset, epsilon):
 // all five gradients of FusedBatchNorm with per-channel [C] parameters over x = [..., C], in two passes
 // (tfjs's gradient takes about fourteen full-size ops for the same).
@@ -67,16 +63,14 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
   auto var = GetArray<float>(info, 3, "variance");
   auto scale = GetArray<float>(info, 4, "scale", true);
   auto dx = GetArray<float>(info, 5, "dx");
-  auto dMean = GetArray<float>(info, 6, "dMean");
-  auto dVar = GetArray<float>(info, 7, "dVariance");
-  auto dScale = GetArray<float>(info, 8, "dScale");
-  auto dOffset = GetArray<float>(info, 9, "dOffset");
+  auto [dMean, dVar, dScale, dOffset] = GetSameSizeArrays<float>(info, 6, {"dMean", "dVariance", "dScale", "dOffset"});
   const float eps = static_cast<float>(GetDouble(info, 10, "varianceEpsilon"));
   const int64_t c = static_cast<int64_t>(mean.size);
   ONEDNN_CHECK(env, c > 0 && x.size % c == 0, RangeError, "Expected x's size to be a multiple of the channel count");
   CheckSize(env, dy, x.size, "dy");
   CheckSize(env, dx, x.size, "dx");
-  for (auto* s : {&var, &dMean, &dVar, &dScale, &dOffset}) CheckSize(env, *s, c, "a per-channel argument");
+  CheckSize(env, var, c, "variance");
+  CheckSize(env, dMean, c, "dMean");
   if (scale.data) CheckSize(env, scale, c, "scale");
   const int64_t rows = static_cast<int64_t>(x.size) / c;
   std::vector<float> rs(c), k(c), m(mean.data, mean.data + c);
@@ -85,9 +79,11 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
     k[j] = rs[j] * (scale.data ? scale.data[j] : 1.f);
   }
   std::vector<double> s1(c, 0.0), s2(c, 0.0);
+  ThreadRows<double> parts1(c, 0.0), parts2(c, 0.0);
 #pragma omp parallel if (rows * c > kParallelGrain)
   {
-    std::vector<double> p1(c, 0.0), p2(c, 0.0);
+    double* p1 = parts1.Row();
+    double* p2 = parts2.Row();
 #pragma omp for schedule(static) nowait
     for (int64_t i = 0; i < rows; ++i) {
       const float* g = dy.data + i * c;

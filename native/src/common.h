@@ -1,11 +1,16 @@
 // Shared helpers of the addon: argument checking that throws JS errors, never aborts.
 #pragma once
 #include <napi.h>
+#include <omp.h>
+
+#include <array>
 #include <cstdint>
+#include <sstream>
 #include <string>
 #include <vector>
 
-// The one error macro: throws a JS error of the given kind (TypeError, RangeError, Error).
+// The one way native code reports an error: a JS error of the given kind (TypeError, RangeError, Error), thrown as a
+// C++ exception that node-addon-api hands to JS. Never inside an OpenMP region (an exception cannot leave one).
 #define ONEDNN_THROW(env, Kind, msg) throw Napi::Kind::New((env), std::string(msg))
 #define ONEDNN_CHECK(env, cond, Kind, msg) \
   do { if (!(cond)) ONEDNN_THROW(env, Kind, msg); } while (0)
@@ -62,38 +67,51 @@ inline char ArrayKind(const Napi::CallbackInfo& info, size_t i, const char* name
   }
 }
 
+// A JS value as an error message shows it: a number as JS prints it, anything else by its type.
+inline std::string Describe(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_number: {
+      std::ostringstream s;
+      s.precision(17);
+      s << v.As<Napi::Number>().DoubleValue();
+      return s.str();
+    }
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "a boolean";
+    case napi_string: return "a string";
+    default: return v.IsArray() ? "an array" : "an object";
+  }
+}
+
+// An integer of at least `min` (and within the JS integers) from a JS value; `name` says where it came from.
+inline int64_t ToInt(Napi::Env env, const Napi::Value& v, const std::string& name, int64_t min = -(int64_t{1} << 53)) {
+  ONEDNN_CHECK(env, v.IsNumber(), TypeError, "Expected a number for " + name + " but found " + Describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  bool ok = d >= static_cast<double>(min) && d <= 9007199254740992.0 && d == static_cast<double>(static_cast<int64_t>(d));
+  ONEDNN_CHECK(env, ok, RangeError,
+               (min == -(int64_t{1} << 53) ? "Expected an integer" : "Expected an integer of at least " + std::to_string(min)) +
+                   " for " + name + " but found " + Describe(v));
+  return static_cast<int64_t>(d);
+}
+
 inline int64_t GetInt(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Env env = info.Env();
-  ONEDNN_CHECK(env, info.Length() > i && info[i].IsNumber(), TypeError,
-               std::string("Expected a number for ") + name);
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  ONEDNN_CHECK(env, v == static_cast<double>(static_cast<int64_t>(v)), RangeError,
-               std::string("Expected an integer for ") + name + " but found " + std::to_string(v));
-  return static_cast<int64_t>(v);
+  return ToInt(info.Env(), info.Length() > i ? info[i] : info.Env().Undefined(), name);
 }
 
 inline double GetDouble(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Env env = info.Env();
-  ONEDNN_CHECK(env, info.Length() > i && info[i].IsNumber(), TypeError,
-               std::string("Expected a number for ") + name);
-  return info[i].As<Napi::Number>().DoubleValue();
+  Napi::Value v = info.Length() > i ? info[i] : info.Env().Undefined();
+  ONEDNN_CHECK(info.Env(), v.IsNumber(), TypeError, std::string("Expected a number for ") + name + " but found " + Describe(v));
+  return v.As<Napi::Number>().DoubleValue();
 }
 
-// A shape or parameter list given as a JS array of non-negative integers.
+// A shape or list of sizes given as a JS array of non-negative integers.
 inline std::vector<int64_t> GetInts(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Env env = info.Env();
-  ONEDNN_CHECK(env, info.Length() > i && info[i].IsArray(), TypeError,
-               std::string("Expected an array of integers for ") + name);
+  ONEDNN_CHECK(env, info.Length() > i && info[i].IsArray(), TypeError, std::string("Expected an array of integers for ") + name);
   Napi::Array a = info[i].As<Napi::Array>();
   std::vector<int64_t> v(a.Length());
-  for (uint32_t k = 0; k < a.Length(); ++k) {
-    Napi::Value e = a.Get(k);
-    ONEDNN_CHECK(env, e.IsNumber(), TypeError, std::string("Expected an array of integers for ") + name);
-    double d = e.As<Napi::Number>().DoubleValue();
-    ONEDNN_CHECK(env, d >= 0 && d == static_cast<double>(static_cast<int64_t>(d)), RangeError,
-                 std::string("Expected non-negative integers in ") + name + " but found " + std::to_string(d));
-    v[k] = static_cast<int64_t>(d);
-  }
+  for (uint32_t k = 0; k < a.Length(); ++k) v[k] = ToInt(env, a.Get(k), std::string(name) + "[" + std::to_string(k) + "]", 0);
   return v;
 }
 
@@ -110,7 +128,68 @@ void CheckSize(Napi::Env env, const Span<T>& s, int64_t expected, const char* na
                    std::to_string(s.size));
 }
 
+// Arguments first, first + 1, ... as arrays of T of one size (the first one's), named in errors by `names`.
+template <typename T, size_t N>
+std::array<Span<T>, N> GetSameSizeArrays(const Napi::CallbackInfo& info, size_t first, const char* const (&names)[N]) {
+  std::array<Span<T>, N> spans;
+  for (size_t k = 0; k < N; ++k) {
+    spans[k] = GetArray<T>(info, first + k, names[k]);
+    CheckSize(info.Env(), spans[k], static_cast<int64_t>(spans[0].size), names[k]);
+  }
+  return spans;
+}
+
+// A parameter object read by field name (the addon's structs: tfjs's Conv2DInfo and Pool2DInfo), each field checked
+// and named in errors as object.field.
+class Fields {
+ public:
+  Fields(const Napi::CallbackInfo& info, size_t i, const char* name) : env_(info.Env()), name_(name) {
+    Napi::Value v = info.Length() > i ? info[i] : env_.Undefined();
+    ONEDNN_CHECK(env_, v.IsObject() && !v.IsArray(), TypeError, "Expected an object for " + name_ + " but found " + Describe(v));
+    object_ = v.As<Napi::Object>();
+  }
+  int64_t Int(const char* field, int64_t min) const { return ToInt(env_, object_.Get(field), name_ + "." + field, min); }
+  Fields Object(const char* field) const {
+    std::string name = name_ + "." + field;
+    Napi::Value v = object_.Get(field);
+    ONEDNN_CHECK(env_, v.IsObject() && !v.IsArray(), TypeError, "Expected an object for " + name + " but found " + Describe(v));
+    return Fields(env_, v.As<Napi::Object>(), std::move(name));
+  }
+
+ private:
+  Fields(Napi::Env env, Napi::Object object, std::string name) : env_(env), object_(object), name_(std::move(name)) {}
+  Napi::Env env_;
+  Napi::Object object_;
+  std::string name_;
+};
+
 // Below this many elements a parallel region costs more than it saves.
 constexpr int64_t kParallelGrain = 1 << 15;
+
+// body(i) for every i in [0, n): split over threads when `work` (elements touched; n unless given) is above the
+// grain, else a plain loop.
+template <typename Body>
+void ParallelFor(int64_t n, Body body, int64_t work = -1) {
+  if ((work < 0 ? n : work) > kParallelGrain) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) body(i);
+  } else {
+    for (int64_t i = 0; i < n; ++i) body(i);
+  }
+}
+
+// Scratch rows of `width` values per thread of a parallel region, allocated before it: an allocation failing inside
+// an OpenMP region would end the process, since the exception cannot leave it.
+template <typename T>
+class ThreadRows {
+ public:
+  ThreadRows(int64_t width, T init) : width_(width), data_(static_cast<size_t>(omp_get_max_threads() * width), init) {}
+  // The calling thread's row; inside the region.
+  T* Row() { return data_.data() + omp_get_thread_num() * width_; }
+
+ private:
+  int64_t width_;
+  std::vector<T> data_;
+};
 
 }  // namespace mnist

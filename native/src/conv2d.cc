@@ -1,13 +1,14 @@
 // Conv2D forward (optionally fused bias + activation), backward-data and backward-filter over oneDNN.
 // Activations are NHWC (tfjs layout) and used in place; weights are tfjs HWIO, reordered each call into
-// the layout oneDNN picks (format_tag::any), because plain HWIO weights run at about half speed.
+// the layout oneDNN picks (format_tag::any), because plain HWIO weights send oneDNN to a slower gemm path.
 #include <map>
 #include <memory>
-#include <tuple>
+#include <utility>
 
 #include "activation.h"
 #include "common.h"
 #include "engine.h"
+#include "enums.h"
 #include "kernels.h"
 
 namespace mnist {
@@ -17,7 +18,7 @@ using dnnl::memory;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-// [N, inH, inW, inC, outH, outW, outC, fH, fW, strideH, strideW, dilationH, dilationW, padTop, padLeft, padBottom, padRight]
+// A convolution's geometry, read by name from tfjs's backend_util.Conv2DInfo (the only description of its fields).
 struct ConvGeometry {
   int64_t n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
   memory::dims Src() const { return {n, ic, ih, iw}; }
@@ -27,25 +28,33 @@ struct ConvGeometry {
   memory::dims Dilates() const { return {dh - 1, dw - 1}; }
   memory::dims PadL() const { return {pt, pl}; }
   memory::dims PadR() const { return {pb, pr}; }
+  int64_t SrcSize() const { return n * ih * iw * ic; }
+  int64_t DstSize() const { return n * oh * ow * oc; }
+  int64_t WeiSize() const { return kh * kw * ic * oc; }
+  std::vector<int64_t> Key() const { return {n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr}; }
 };
 
 ConvGeometry GetGeometry(const Napi::CallbackInfo& info, size_t i) {
   Napi::Env env = info.Env();
-  std::vector<int64_t> p = GetInts(info, i, "conv params");
-  ONEDNN_CHECK(env, p.size() == 17, RangeError, "Expected 17 conv params but found " + std::to_string(p.size()));
-  ConvGeometry g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16]};
-  for (int64_t v : {g.n, g.ih, g.iw, g.ic, g.oh, g.ow, g.oc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw})
-    ONEDNN_CHECK(env, v > 0, RangeError, "Expected positive conv dimensions, strides and dilations");
+  Fields c(info, i, "conv");
+  Fields pad = c.Object("padInfo");
+  ConvGeometry g{c.Int("batchSize", 1),    c.Int("inHeight", 1),      c.Int("inWidth", 1),        c.Int("inChannels", 1),
+                 c.Int("outHeight", 1),    c.Int("outWidth", 1),      c.Int("outChannels", 1),    c.Int("filterHeight", 1),
+                 c.Int("filterWidth", 1),  c.Int("strideHeight", 1),  c.Int("strideWidth", 1),    c.Int("dilationHeight", 1),
+                 c.Int("dilationWidth", 1), pad.Int("top", 0),        pad.Int("left", 0),         pad.Int("bottom", 0),
+                 pad.Int("right", 0)};
   // oneDNN needs the output size to follow from input, filter, stride and padding exactly.
   int64_t ekh = (g.kh - 1) * g.dh + 1, ekw = (g.kw - 1) * g.dw + 1;
-  ONEDNN_CHECK(env, (g.ih + g.pt + g.pb - ekh) / g.sh + 1 == g.oh && (g.iw + g.pl + g.pr - ekw) / g.sw + 1 == g.ow,
-               RangeError, "Expected conv output size to match input, filter, stride and padding");
+  int64_t oh = (g.ih + g.pt + g.pb - ekh) / g.sh + 1, ow = (g.iw + g.pl + g.pr - ekw) / g.sw + 1;
+  ONEDNN_CHECK(env, oh == g.oh && ow == g.ow, RangeError,
+               "Expected conv output size " + std::to_string(oh) + "x" + std::to_string(ow) +
+                   " (from input, filter, stride and padding) but found " + std::to_string(g.oh) + "x" + std::to_string(g.ow));
   return g;
 }
 
 memory::desc Md(const memory::dims& d, tag t) { return memory::desc(d, dt::f32, t); }
 
-dnnl::convolution_forward::primitive_desc ForwardPd(const ConvGeometry& g, bool bias, const dnnl::primitive_attr& attr) {
+dnnl::convolution_forward::primitive_desc ForwardPd(const ConvGeometry& g, bool bias) {
   auto d = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
                                                   Md(g.Src(), tag::nhwc), Md(g.Wei(), tag::any),
                                                   Md({g.oc}, tag::x), Md(g.Dst(), tag::nhwc), g.Strides(),
@@ -53,165 +62,150 @@ dnnl::convolution_forward::primitive_desc ForwardPd(const ConvGeometry& g, bool 
                 : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
                                                   Md(g.Src(), tag::nhwc), Md(g.Wei(), tag::any), Md(g.Dst(), tag::nhwc),
                                                   g.Strides(), g.Dilates(), g.PadL(), g.PadR());
-  return dnnl::convolution_forward::primitive_desc(d, attr, Engine());
+  return dnnl::convolution_forward::primitive_desc(d, Engine());
 }
 
-using Key = std::tuple<int, std::vector<int64_t>, int, float>;
+enum Pass { kForward, kForwardBias, kBackwardData, kBackwardFilter };
 
-std::vector<int64_t> KeyDims(const ConvGeometry& g) {
-  return {g.n, g.ih, g.iw, g.ic, g.oh, g.ow, g.oc, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.pb, g.pr};
-}
-
-// A primitive plus the reorder between tfjs's HWIO weights and the primitive's chosen weights layout.
+// One cached primitive: its NHWC activations bound in place, and tfjs's HWIO weights reordered to (forward and
+// backward-data) or from (backward-filter, whose weights are its output) the layout the primitive chose.
 struct ConvPlan {
   dnnl::primitive conv;
-  memory src, wei, bias, dst;       // user-side memories; handles rebound every call
-  memory weiUser;                   // HWIO view of the JS array
+  int srcArg, dstArg, weiArg;  // the DNNL_ARG_* each array binds to
+  memory src, dst, bias;       // user-side memories; handles rebound every call
+  memory weiUser;              // HWIO view of the JS array
+  memory wei;                  // the primitive's layout, when it differs from HWIO
   bool needReorder = false;
+  bool weightsOut = false;
   dnnl::reorder weiReorder;
+
+  // Binds the arrays and runs the primitive (bias may be null), reordering weights on the side they flow.
+  void Run(float* srcData, float* dstData, float* weiData, float* biasData) {
+    auto& s = Stream();
+    src.set_data_handle(srcData);
+    dst.set_data_handle(dstData);
+    weiUser.set_data_handle(weiData);
+    if (needReorder && !weightsOut) weiReorder.execute(s, weiUser, wei);
+    std::unordered_map<int, memory> args{{srcArg, src}, {weiArg, needReorder ? wei : weiUser}, {dstArg, dst}};
+    if (biasData) {
+      bias.set_data_handle(biasData);
+      args[DNNL_ARG_BIAS] = bias;
+    }
+    conv.execute(s, args);
+    if (needReorder && weightsOut) weiReorder.execute(s, wei, weiUser);
+    s.wait();
+  }
 };
 
-// Never destroyed, like the engine (see addon.cc).
-std::map<Key, std::unique_ptr<ConvPlan>>& Cache() {
-  static auto* cache = new std::map<Key, std::unique_ptr<ConvPlan>>();
-  return *cache;
+// A plan over primitive descriptor pd, whose activations and weights have the given descriptors.
+template <typename Primitive, typename Pd>
+std::unique_ptr<ConvPlan> MakePlan(const ConvGeometry& g, const Pd& pd, const memory::desc& srcDesc, const memory::desc& dstDesc,
+                                   const memory::desc& weiDesc, int srcArg, int dstArg, int weiArg, bool weightsOut) {
+  auto plan = std::make_unique<ConvPlan>();
+  plan->conv = Primitive(pd);
+  plan->srcArg = srcArg;
+  plan->dstArg = dstArg;
+  plan->weiArg = weiArg;
+  plan->weightsOut = weightsOut;
+  plan->src = memory(srcDesc, Engine(), DNNL_MEMORY_NONE);
+  plan->dst = memory(dstDesc, Engine(), DNNL_MEMORY_NONE);
+  plan->weiUser = memory(Md(g.Wei(), tag::hwio), Engine(), DNNL_MEMORY_NONE);
+  plan->needReorder = weiDesc != plan->weiUser.get_desc();
+  if (plan->needReorder) {
+    plan->wei = memory(weiDesc, Engine());
+    plan->weiReorder = weightsOut ? dnnl::reorder(plan->wei, plan->weiUser) : dnnl::reorder(plan->weiUser, plan->wei);
+  }
+  return plan;
+}
+
+// A backward pass's operation descriptor (backward-data and backward-weights take the same arguments).
+template <typename Desc>
+Desc BackwardDesc(const ConvGeometry& g) {
+  return Desc(dnnl::algorithm::convolution_direct, Md(g.Src(), tag::nhwc), Md(g.Wei(), tag::any), Md(g.Dst(), tag::nhwc),
+              g.Strides(), g.Dilates(), g.PadL(), g.PadR());
+}
+
+std::unique_ptr<ConvPlan> NewPlan(Pass pass, const ConvGeometry& g) {
+  if (pass == kForward || pass == kForwardBias) {
+    auto pd = ForwardPd(g, pass == kForwardBias);
+    auto plan = MakePlan<dnnl::convolution_forward>(g, pd, pd.src_desc(), pd.dst_desc(), pd.weights_desc(), DNNL_ARG_SRC,
+                                                    DNNL_ARG_DST, DNNL_ARG_WEIGHTS, false);
+    if (pass == kForwardBias) plan->bias = memory(pd.bias_desc(), Engine(), DNNL_MEMORY_NONE);
+    return plan;
+  }
+  // Backward passes take the forward primitive descriptor as a hint.
+  if (pass == kBackwardData) {
+    using Bwd = dnnl::convolution_backward_data;
+    Bwd::primitive_desc pd(BackwardDesc<Bwd::desc>(g), Engine(), ForwardPd(g, false));
+    return MakePlan<Bwd>(g, pd, pd.diff_src_desc(), pd.diff_dst_desc(), pd.weights_desc(), DNNL_ARG_DIFF_SRC, DNNL_ARG_DIFF_DST,
+                         DNNL_ARG_WEIGHTS, false);
+  }
+  using Bwd = dnnl::convolution_backward_weights;
+  Bwd::primitive_desc pd(BackwardDesc<Bwd::desc>(g), Engine(), ForwardPd(g, false));
+  return MakePlan<Bwd>(g, pd, pd.src_desc(), pd.diff_dst_desc(), pd.diff_weights_desc(), DNNL_ARG_SRC, DNNL_ARG_DIFF_DST,
+                       DNNL_ARG_DIFF_WEIGHTS, true);
+}
+
+// The cached plan of a pass over a geometry. Never destroyed, like the engine (see addon.cc).
+ConvPlan& Plan(Pass pass, const ConvGeometry& g) {
+  static auto* cache = new std::map<std::pair<int, std::vector<int64_t>>, std::unique_ptr<ConvPlan>>();
+  auto& plan = (*cache)[{pass, g.Key()}];
+  if (!plan) plan = NewPlan(pass, g);
+  return *plan;
+}
+
+// The arrays of a conv call: activations in (src), activations out or their gradient (dst) and weights (wei).
+enum Role { kSrc, kDst, kWei };
+struct ConvArg {
+  size_t index;
+  const char* name;
+  Role role;
+};
+struct ConvCall {
+  ConvGeometry g;
+  float* data[3];  // by Role
+};
+
+// Reads the three arrays, in argument order, and the geometry (argument geometryArg), and checks each array's size.
+ConvCall GetConvCall(const Napi::CallbackInfo& info, const ConvArg (&args)[3], size_t geometryArg) {
+  Span<float> spans[3];
+  for (int k = 0; k < 3; ++k) spans[k] = GetArray<float>(info, args[k].index, args[k].name);
+  ConvCall call{GetGeometry(info, geometryArg), {}};
+  for (int k = 0; k < 3; ++k) {
+    const Role role = args[k].role;
+    CheckSize(info.Env(), spans[k], role == kSrc ? call.g.SrcSize() : role == kDst ? call.g.DstSize() : call.g.WeiSize(), args[k].name);
+    call.data[role] = spans[k].data;
+  }
+  return call;
 }
 
 }  // namespace
 
-// conv2dForward(x, w(HWIO), bias|null, y, params[17], activation, alpha)
+// conv2dForward(x, w(HWIO), bias|null, y, conv, activation, alpha)
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto x = GetArray<float>(info, 0, "x");
-  auto w = GetArray<float>(info, 1, "filter");
+  ConvCall c = GetConvCall(info, {{0, "x", kSrc}, {1, "filter", kWei}, {3, "output", kDst}}, 4);
   auto b = GetArray<float>(info, 2, "bias", true);
-  auto y = GetArray<float>(info, 3, "output");
-  ConvGeometry g = GetGeometry(info, 4);
-  int64_t act = GetInt(info, 5, "activation");
+  if (b.data) CheckSize(info.Env(), b, c.g.oc, "bias");
+  auto act = GetCode(info, 5, "activation code", activation::kCount);
   float alpha = static_cast<float>(GetDouble(info, 6, "alpha"));
-  CheckSize(env, x, g.n * g.ih * g.iw * g.ic, "x");
-  CheckSize(env, w, g.kh * g.kw * g.ic * g.oc, "filter");
-  CheckSize(env, y, g.n * g.oh * g.ow * g.oc, "output");
-  if (b.data) CheckSize(env, b, g.oc, "bias");
-
-  Key key{b.data ? 1 : 0, KeyDims(g), 0, 0.f};
-  ONEDNN_CHECK(env, act >= 0 && act <= 5, RangeError, "Expected activation code 0..5 but found " + std::to_string(act));
-  auto& plan = Cache()[key];
-  if (!plan) {
-    plan = std::make_unique<ConvPlan>();
-    auto pd = ForwardPd(g, b.data != nullptr, dnnl::primitive_attr());
-    plan->conv = dnnl::convolution_forward(pd);
-    plan->src = memory(pd.src_desc(), Engine(), DNNL_MEMORY_NONE);
-    plan->dst = memory(pd.dst_desc(), Engine(), DNNL_MEMORY_NONE);
-    if (b.data) plan->bias = memory(pd.bias_desc(), Engine(), DNNL_MEMORY_NONE);
-    plan->weiUser = memory(Md(g.Wei(), tag::hwio), Engine(), DNNL_MEMORY_NONE);
-    plan->needReorder = pd.weights_desc() != plan->weiUser.get_desc();
-    if (plan->needReorder) {
-      plan->wei = memory(pd.weights_desc(), Engine());
-      plan->weiReorder = dnnl::reorder(plan->weiUser, plan->wei);
-    }
-  }
-  auto& s = Stream();
-  plan->src.set_data_handle(x.data);
-  plan->dst.set_data_handle(y.data);
-  plan->weiUser.set_data_handle(w.data);
-  if (plan->needReorder) plan->weiReorder.execute(s, plan->weiUser, plan->wei);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, plan->src},
-                                       {DNNL_ARG_WEIGHTS, plan->needReorder ? plan->wei : plan->weiUser},
-                                       {DNNL_ARG_DST, plan->dst}};
-  if (b.data) {
-    plan->bias.set_data_handle(b.data);
-    args[DNNL_ARG_BIAS] = plan->bias;
-  }
-  plan->conv.execute(s, args);
-  s.wait();
+  Plan(b.data ? kForwardBias : kForward, c.g).Run(c.data[kSrc], c.data[kDst], c.data[kWei], b.data);
   // The activation runs here rather than as a oneDNN post-op, whose relu maps NaN to 0 (tfjs-cpu keeps NaN).
-  if (act != 0) BiasActivation(y.data, nullptr, g.n * g.oh * g.ow, g.oc, act, alpha);
-  return env.Undefined();
+  if (act != activation::kLinear) BiasActivation(c.data[kDst], nullptr, c.g.n * c.g.oh * c.g.ow, c.g.oc, act, alpha);
+  return info.Env().Undefined();
 }
 
-// conv2dBackwardData(dy, w(HWIO), dx, params[17])
+// conv2dBackwardData(dy, w(HWIO), dx, conv)
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto dy = GetArray<float>(info, 0, "dy");
-  auto w = GetArray<float>(info, 1, "filter");
-  auto dx = GetArray<float>(info, 2, "dx");
-  ConvGeometry g = GetGeometry(info, 3);
-  CheckSize(env, dy, g.n * g.oh * g.ow * g.oc, "dy");
-  CheckSize(env, w, g.kh * g.kw * g.ic * g.oc, "filter");
-  CheckSize(env, dx, g.n * g.ih * g.iw * g.ic, "dx");
-
-  Key key{2, KeyDims(g), 0, 0.f};
-  auto& plan = Cache()[key];
-  if (!plan) {
-    plan = std::make_unique<ConvPlan>();
-    auto hint = ForwardPd(g, false, dnnl::primitive_attr());
-    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, Md(g.Src(), tag::nhwc),
-                                            Md(g.Wei(), tag::any), Md(g.Dst(), tag::nhwc), g.Strides(),
-                                            g.Dilates(), g.PadL(), g.PadR());
-    dnnl::convolution_backward_data::primitive_desc pd(d, Engine(), hint);
-    plan->conv = dnnl::convolution_backward_data(pd);
-    plan->src = memory(pd.diff_src_desc(), Engine(), DNNL_MEMORY_NONE);
-    plan->dst = memory(pd.diff_dst_desc(), Engine(), DNNL_MEMORY_NONE);
-    plan->weiUser = memory(Md(g.Wei(), tag::hwio), Engine(), DNNL_MEMORY_NONE);
-    plan->needReorder = pd.weights_desc() != plan->weiUser.get_desc();
-    if (plan->needReorder) {
-      plan->wei = memory(pd.weights_desc(), Engine());
-      plan->weiReorder = dnnl::reorder(plan->weiUser, plan->wei);
-    }
-  }
-  auto& s = Stream();
-  plan->src.set_data_handle(dx.data);
-  plan->dst.set_data_handle(dy.data);
-  plan->weiUser.set_data_handle(w.data);
-  if (plan->needReorder) plan->weiReorder.execute(s, plan->weiUser, plan->wei);
-  plan->conv.execute(s, {{DNNL_ARG_DIFF_SRC, plan->src},
-                         {DNNL_ARG_WEIGHTS, plan->needReorder ? plan->wei : plan->weiUser},
-                         {DNNL_ARG_DIFF_DST, plan->dst}});
-  s.wait();
-  return env.Undefined();
+  ConvCall c = GetConvCall(info, {{0, "dy", kDst}, {1, "filter", kWei}, {2, "dx", kSrc}}, 3);
+  Plan(kBackwardData, c.g).Run(c.data[kSrc], c.data[kDst], c.data[kWei], nullptr);
+  return info.Env().Undefined();
 }
 
-// conv2dBackwardFilter(x, dy, dw(HWIO), params[17])
+// conv2dBackwardFilter(x, dy, dw(HWIO), conv)
 Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto x = GetArray<float>(info, 0, "x");
-  auto dy = GetArray<float>(info, 1, "dy");
-  auto dw = GetArray<float>(info, 2, "dw");
-  ConvGeometry g = GetGeometry(info, 3);
-  CheckSize(env, x, g.n * g.ih * g.iw * g.ic, "x");
-  CheckSize(env, dy, g.n * g.oh * g.ow * g.oc, "dy");
-  CheckSize(env, dw, g.kh * g.kw * g.ic * g.oc, "dw");
-
-  Key key{3, KeyDims(g), 0, 0.f};
-  auto& plan = Cache()[key];
-  if (!plan) {
-    plan = std::make_unique<ConvPlan>();
-    auto hint = ForwardPd(g, false, dnnl::primitive_attr());
-    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, Md(g.Src(), tag::nhwc),
-                                               Md(g.Wei(), tag::any), Md(g.Dst(), tag::nhwc), g.Strides(),
-                                               g.Dilates(), g.PadL(), g.PadR());
-    dnnl::convolution_backward_weights::primitive_desc pd(d, Engine(), hint);
-    plan->conv = dnnl::convolution_backward_weights(pd);
-    plan->src = memory(pd.src_desc(), Engine(), DNNL_MEMORY_NONE);
-    plan->dst = memory(pd.diff_dst_desc(), Engine(), DNNL_MEMORY_NONE);
-    plan->weiUser = memory(Md(g.Wei(), tag::hwio), Engine(), DNNL_MEMORY_NONE);
-    plan->needReorder = pd.diff_weights_desc() != plan->weiUser.get_desc();
-    if (plan->needReorder) {
-      plan->wei = memory(pd.diff_weights_desc(), Engine());
-      plan->weiReorder = dnnl::reorder(plan->wei, plan->weiUser);
-    }
-  }
-  auto& s = Stream();
-  plan->src.set_data_handle(x.data);
-  plan->dst.set_data_handle(dy.data);
-  plan->weiUser.set_data_handle(dw.data);
-  plan->conv.execute(s, {{DNNL_ARG_SRC, plan->src},
-                         {DNNL_ARG_DIFF_WEIGHTS, plan->needReorder ? plan->wei : plan->weiUser},
-                         {DNNL_ARG_DIFF_DST, plan->dst}});
-  if (plan->needReorder) plan->weiReorder.execute(s, plan->wei, plan->weiUser);
-  s.wait();
-  return env.Undefined();
+  ConvCall c = GetConvCall(info, {{0, "x", kSrc}, {1, "dy", kDst}, {2, "dw", kWei}}, 3);
+  Plan(kBackwardFilter, c.g).Run(c.data[kSrc], c.data[kDst], c.data[kWei], nullptr);
+  return info.Env().Undefined();
 }
 
 }  // namespace mnist

@@ -4,15 +4,14 @@
 #include <cstring>
 
 #include "common.h"
+#include "enums.h"
 #include "kernels.h"
 
 namespace mnist {
 namespace {
 
-// Binary op codes shared with lib/backend/kernels/elementwise.ts.
-enum BinaryOp { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum, kPow, kSquaredDifference,
-                kEqual, kNotEqual, kGreater, kGreaterEqual, kLess, kLessEqual, kLogicalAnd, kLogicalOr, kPrelu,
-                kBinaryOpCount };
+using namespace binary_op;  // NOLINT(build/namespaces): the codes of enums.h by their short names
+using namespace unary_op;   // NOLINT
 
 template <int Op, typename T>
 inline auto Apply(T a, T b) {
@@ -166,29 +165,24 @@ void DispatchOp(const Napi::CallbackInfo& info, int op, char kind, const Broadca
   ((op == Ops ? (DispatchKind<Ops>(info, kind, p, total), 0) : 0), ...);
 }
 
-enum UnaryOp { kRelu, kStep, kSquare, kSqrt, kRsqrt, kNeg, kLog, kExp, kFloor, kAbs, kClip, kSigmoid, kRelu6,
-               kReciprocal, kLeakyRelu, kElu, kCeil, kTanh, kLogicalNot, kUnaryOpCount };
-
 }  // namespace
 
 // binary(op, a, aShape, b, bShape, out, outShape)
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t op = GetInt(info, 0, "op");
-  ONEDNN_CHECK(env, op >= 0 && op < kBinaryOpCount, RangeError, "Expected a binary op code but found " + std::to_string(op));
+  auto op = GetCode(info, 0, "binary op code", binary_op::kCount);
   char ka = ArrayKind(info, 1, "a"), kb = ArrayKind(info, 3, "b");
   ONEDNN_CHECK(env, ka == kb, TypeError, "Expected inputs of one dtype");
   auto as = GetInts(info, 2, "aShape"), bs = GetInts(info, 4, "bShape"), os = GetInts(info, 6, "outShape");
   Broadcast p = Plan(env, as, bs, os);
-  DispatchOp(info, static_cast<int>(op), ka, p, Product(os), std::make_integer_sequence<int, kBinaryOpCount>());
+  DispatchOp(info, static_cast<int>(op), ka, p, Product(os), std::make_integer_sequence<int, binary_op::kCount>());
   return env.Undefined();
 }
 
 // unary(op, x, out, alpha, beta): float32 -> float32 (LogicalNot: bool -> bool).
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t op = GetInt(info, 0, "op");
-  ONEDNN_CHECK(env, op >= 0 && op < kUnaryOpCount, RangeError, "Expected a unary op code but found " + std::to_string(op));
+  auto op = GetCode(info, 0, "unary op code", unary_op::kCount);
   if (op == kLogicalNot) {
     auto x = GetArray<uint8_t>(info, 1, "x");
     auto y = GetArray<uint8_t>(info, 2, "output");
@@ -242,11 +236,7 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
                "Expected a, b and output of one dtype");
   auto run = [&](auto tag) {
     using T = decltype(tag);
-    auto a = GetArray<T>(info, 1, "a");
-    auto b = GetArray<T>(info, 2, "b");
-    auto o = GetArray<T>(info, 3, "output");
-    CheckSize(env, b, a.size, "b");
-    CheckSize(env, o, a.size, "output");
+    auto [a, b, o] = GetSameSizeArrays<T>(info, 1, {"a", "b", "output"});
     int64_t n = static_cast<int64_t>(a.size);
     if (n == 0) return;
     ONEDNN_CHECK(env, cond.size > 0 && n % static_cast<int64_t>(cond.size) == 0, RangeError,
@@ -260,18 +250,10 @@ Napi::Value Select(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-}  // namespace mnist
-
-namespace mnist {
-
 // reluGrad(dy, x, out): dy * step(x) in one pass, with step(NaN) = NaN as in tfjs-cpu.
 Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto dy = GetArray<float>(info, 0, "dy");
-  auto x = GetArray<float>(info, 1, "x");
-  auto out = GetArray<float>(info, 2, "output");
-  CheckSize(env, x, dy.size, "x");
-  CheckSize(env, out, dy.size, "output");
+  auto [dy, x, out] = GetSameSizeArrays<float>(info, 0, {"dy", "x", "output"});
   const int64_t n = static_cast<int64_t>(dy.size);
   const float* g = dy.data;
   const float* in = x.data;

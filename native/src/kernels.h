@@ -23,10 +23,6 @@ Napi::Value Tile(const Napi::CallbackInfo& info);
 Napi::Value Slice(const Napi::CallbackInfo& info);
 Napi::Value Fill(const Napi::CallbackInfo& info);
 Napi::Value Concat(const Napi::CallbackInfo& info);
-Napi::Value ScaleU8(const Napi::CallbackInfo& info);
-Napi::Value ReadFile(const Napi::CallbackInfo& info);
-Napi::Value MapFile(const Napi::CallbackInfo& info);
-Napi::Value Xxh3(const Napi::CallbackInfo& info);
 Napi::Value KerasRmspropUpdate(const Napi::CallbackInfo& info);
 Napi::Value KerasAdamUpdate(const Napi::CallbackInfo& info);
 }  // namespace mnist

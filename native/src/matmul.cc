@@ -2,6 +2,7 @@
 #include "common.h"
 #include "engine.h"
 #include "activation.h"
+#include "enums.h"
 #include "kernels.h"
 
 namespace mnist {
@@ -17,7 +18,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   int64_t m = GetInt(info, 5, "M"), n = GetInt(info, 6, "N"), k = GetInt(info, 7, "K");
   bool ta = info[8].ToBoolean(), tb = info[9].ToBoolean();
   auto bias = GetArray<float>(info, 10, "bias", true);
-  int64_t act = GetInt(info, 11, "activation");
+  auto act = GetCode(info, 11, "activation code", activation::kCount);
   float alpha = static_cast<float>(GetDouble(info, 12, "alpha"));
   ONEDNN_CHECK(env, ba >= 1 && bb >= 1 && m >= 0 && n >= 0 && k >= 0, RangeError, "Expected non-negative matmul sizes");
   ONEDNN_CHECK(env, ba == bb || ba == 1 || bb == 1, RangeError,
@@ -39,7 +40,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, pa, ta ? m : k, pb, tb ? k : n, 0.f, pc, n);
     ONEDNN_CHECK(env, st == dnnl_success, Error, "oneDNN sgemm failed with status " + std::to_string(st));
   }
-  if (bias.data || act != 0) BiasActivation(c.data, bias.data, batch * m, n, act, alpha);
+  if (bias.data || act != activation::kLinear) BiasActivation(c.data, bias.data, batch * m, n, act, alpha);
   return env.Undefined();
 }
 

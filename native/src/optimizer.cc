@@ -1,4 +1,4 @@
-// One pass per variable for the Keras-exact RMSprop and Adam updates (lib/optimizers.ts). Each element takes the
+// One pass per variable for the Keras-exact RMSprop and Adam updates (lib/training/optimizers.ts). Each element takes the
 // same float32 operations, in the same order, as the tfjs ops they replace (mul, square, add, sqrt, div, sub, each
 // rounded to float32), so results are bit for bit those of the op chain; binding.gyp turns FMA contraction off.
 #include <cmath>
@@ -12,12 +12,7 @@ namespace mnist {
 // a' = a·ρ + g²·(1 − ρ);  p' = p − (g·lr) / (√a' + ε)
 Napi::Value KerasRmspropUpdate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = GetArray<float>(info, 0, "p");
-  auto g = GetArray<float>(info, 1, "g");
-  auto a = GetArray<float>(info, 2, "a");
-  auto pOut = GetArray<float>(info, 3, "pOut");
-  auto aOut = GetArray<float>(info, 4, "aOut");
-  for (auto* s : {&g, &a, &pOut, &aOut}) CheckSize(env, *s, static_cast<int64_t>(p.size), "an update argument");
+  auto [p, g, a, pOut, aOut] = GetSameSizeArrays<float>(info, 0, {"p", "g", "a", "pOut", "aOut"});
   const float lr = static_cast<float>(GetDouble(info, 5, "lr"));
   const float rho = static_cast<float>(GetDouble(info, 6, "rho"));
   const float oneMinusRho = static_cast<float>(GetDouble(info, 7, "oneMinusRho"));
@@ -28,18 +23,12 @@ Napi::Value KerasRmspropUpdate(const Napi::CallbackInfo& info) {
   const float* __restrict av = a.data;
   float* __restrict po = pOut.data;
   float* __restrict ao = aOut.data;
-  auto body = [&](int64_t i) {
+  ParallelFor(n, [&](int64_t i) {
     const float gi = gv[i];
     const float na = av[i] * rho + (gi * gi) * oneMinusRho;
     ao[i] = na;
     po[i] = pv[i] - (gi * lr) / (std::sqrt(na) + eps);
-  };
-  if (n > kParallelGrain) {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) body(i);
-  } else {
-    for (int64_t i = 0; i < n; ++i) body(i);
-  }
+  });
   return env.Undefined();
 }
 
@@ -47,14 +36,7 @@ Napi::Value KerasRmspropUpdate(const Napi::CallbackInfo& info) {
 // m' = m·β₁ + g·(1 − β₁);  v' = v·β₂ + g²·(1 − β₂);  p' = p − (m'·lr_t) / (√v' + ε)
 Napi::Value KerasAdamUpdate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = GetArray<float>(info, 0, "p");
-  auto g = GetArray<float>(info, 1, "g");
-  auto m = GetArray<float>(info, 2, "m");
-  auto v = GetArray<float>(info, 3, "v");
-  auto pOut = GetArray<float>(info, 4, "pOut");
-  auto mOut = GetArray<float>(info, 5, "mOut");
-  auto vOut = GetArray<float>(info, 6, "vOut");
-  for (auto* s : {&g, &m, &v, &pOut, &mOut, &vOut}) CheckSize(env, *s, static_cast<int64_t>(p.size), "an update argument");
+  auto [p, g, m, v, pOut, mOut, vOut] = GetSameSizeArrays<float>(info, 0, {"p", "g", "m", "v", "pOut", "mOut", "vOut"});
   const float lrT = static_cast<float>(GetDouble(info, 7, "lrT"));
   const float b1 = static_cast<float>(GetDouble(info, 8, "beta1"));
   const float omb1 = static_cast<float>(GetDouble(info, 9, "oneMinusBeta1"));
@@ -69,20 +51,14 @@ Napi::Value KerasAdamUpdate(const Napi::CallbackInfo& info) {
   float* __restrict po = pOut.data;
   float* __restrict mo = mOut.data;
   float* __restrict vo = vOut.data;
-  auto body = [&](int64_t i) {
+  ParallelFor(n, [&](int64_t i) {
     const float gi = gv[i];
     const float nm = mv[i] * b1 + gi * omb1;
     const float nv = vv[i] * b2 + (gi * gi) * omb2;
     mo[i] = nm;
     vo[i] = nv;
     po[i] = pv[i] - (nm * lrT) / (std::sqrt(nv) + eps);
-  };
-  if (n > kParallelGrain) {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) body(i);
-  } else {
-    for (int64_t i = 0; i < n; ++i) body(i);
-  }
+  });
   return env.Undefined();
 }
 

@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "common.h"
+#include "enums.h"
 #include "kernels.h"
 
 namespace mnist {
 namespace {
-enum ReduceOp { kSum, kMean, kMax, kMin, kProd, kArgMax, kArgMin, kAny, kAll, kReduceOpCount };
+using namespace reduce_op;  // NOLINT(build/namespaces): the codes of enums.h by their short names
 
 template <int Op>
 inline bool Better(float v, float best) {
@@ -36,58 +37,58 @@ void ExtremumRows(const float* x, float* outF, int32_t* outI, int64_t k1, int64_
     if (outI) outI[o] = at; else outF[o] = best;
   }
 }
+
+// out[o] = finish(step(…step(init, x[i, 0, j])…, x[i, r - 1, j])) for each o = i·k2 + j of the [k1, r, k2] view.
+template <typename T, typename O, typename Acc, typename Step, typename Finish>
+void FoldMiddle(const T* x, O* out, int64_t k1, int64_t r, int64_t k2, Acc init, Step step, Finish finish) {
+#pragma omp parallel for if (k1 * r * k2 > kParallelGrain) schedule(static)
+  for (int64_t o = 0; o < k1 * k2; ++o) {
+    const T* p = x + (o / k2) * r * k2 + o % k2;
+    Acc acc = init;
+    for (int64_t t = 0; t < r; ++t) acc = step(acc, p[t * k2]);
+    out[o] = finish(acc);
+  }
+}
+// Arguments 1 and 2: x as the [k1, r, k2] view and the output as [k1, k2].
+template <typename T, typename O>
+std::pair<Span<T>, Span<O>> GetInOut(const Napi::CallbackInfo& info, int64_t k1, int64_t r, int64_t k2) {
+  auto x = GetArray<T>(info, 1, "x");
+  auto y = GetArray<O>(info, 2, "output");
+  CheckSize(info.Env(), x, k1 * r * k2, "x");
+  CheckSize(info.Env(), y, k1 * k2, "output");
+  return {x, y};
+}
 }  // namespace
 
 // reduce(op, x, out, outer, reduce, inner)
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t op = GetInt(info, 0, "op");
-  ONEDNN_CHECK(env, op >= 0 && op < kReduceOpCount, RangeError, "Expected a reduce op code but found " + std::to_string(op));
+  auto op = GetCode(info, 0, "reduce op code", reduce_op::kCount);
   int64_t k1 = GetInt(info, 3, "outer"), r = GetInt(info, 4, "reduce"), k2 = GetInt(info, 5, "inner");
   ONEDNN_CHECK(env, k1 >= 0 && r >= 0 && k2 >= 0, RangeError, "Expected non-negative reduce sizes");
   if (op == kAny || op == kAll) {
-    auto x = GetArray<uint8_t>(info, 1, "x");
-    auto y = GetArray<uint8_t>(info, 2, "output");
-    CheckSize(env, x, k1 * r * k2, "x");
-    CheckSize(env, y, k1 * k2, "output");
-    for (int64_t o = 0; o < k1 * k2; ++o) {
-      int64_t i = o / k2, j = o % k2;
-      bool acc = op == kAll;
-      for (int64_t t = 0; t < r; ++t) {
-        bool v = x.data[(i * r + t) * k2 + j] != 0;
-        acc = op == kAll ? (acc && v) : (acc || v);
-      }
-      y.data[o] = acc;
-    }
+    auto [x, y] = GetInOut<uint8_t, uint8_t>(info, k1, r, k2);
+    const bool all = op == kAll;
+    FoldMiddle(x.data, y.data, k1, r, k2, all, [all](bool acc, uint8_t v) { return all ? (acc && v != 0) : (acc || v != 0); },
+               [](bool acc) { return static_cast<uint8_t>(acc); });
     return env.Undefined();
   }
   if (op == kSum && ArrayKind(info, 1, "x") == 'i') {
     // int32 sums (counts of correct predictions): wrap to int32 like tfjs-cpu's Int32Array store.
-    auto x = GetArray<int32_t>(info, 1, "x");
-    auto y = GetArray<int32_t>(info, 2, "output");
-    CheckSize(env, x, k1 * r * k2, "x");
-    CheckSize(env, y, k1 * k2, "output");
-    for (int64_t o = 0; o < k1 * k2; ++o) {
-      int64_t i = o / k2, j = o % k2;
-      int64_t acc = 0;
-      for (int64_t t = 0; t < r; ++t) acc += x.data[(i * r + t) * k2 + j];
-      y.data[o] = static_cast<int32_t>(static_cast<uint32_t>(acc));
-    }
+    auto [x, y] = GetInOut<int32_t, int32_t>(info, k1, r, k2);
+    FoldMiddle(x.data, y.data, k1, r, k2, int64_t{0}, [](int64_t acc, int32_t v) { return acc + v; },
+               [](int64_t acc) { return static_cast<int32_t>(static_cast<uint32_t>(acc)); });
     return env.Undefined();
   }
-  auto x = GetArray<float>(info, 1, "x");
-  CheckSize(env, x, k1 * r * k2, "x");
   if (op == kArgMax || op == kArgMin) {
-    auto y = GetArray<int32_t>(info, 2, "output");
-    CheckSize(env, y, k1 * k2, "output");
+    auto [x, y] = GetInOut<float, int32_t>(info, k1, r, k2);
     ONEDNN_CHECK(env, r > 0 || k1 * k2 == 0, RangeError, "Expected a non-empty axis for argMax/argMin");
     if (k1 * k2 == 0) return env.Undefined();
     if (op == kArgMax) ExtremumRows<kArgMax>(x.data, nullptr, y.data, k1, r, k2);
     else ExtremumRows<kArgMin>(x.data, nullptr, y.data, k1, r, k2);
     return env.Undefined();
   }
-  auto y = GetArray<float>(info, 2, "output");
-  CheckSize(env, y, k1 * k2, "output");
+  auto [x, y] = GetInOut<float, float>(info, k1, r, k2);
   if (k1 * k2 == 0) return env.Undefined();
   if (op == kMax || op == kMin) {
     if (r == 0) {
@@ -102,9 +103,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   if (k1 == 1 && k2 > 1 && r > 1) {
     // Column sums (e.g. batch-norm moments over N*H*W per channel): split rows across threads.
     std::vector<double> total(k2, prod ? 1.0 : 0.0);
+    ThreadRows<double> parts(k2, prod ? 1.0 : 0.0);
 #pragma omp parallel if (r * k2 > kParallelGrain)
     {
-      std::vector<double> part(k2, prod ? 1.0 : 0.0);
+      double* part = parts.Row();
 #pragma omp for schedule(static) nowait
       for (int64_t t = 0; t < r; ++t) {
         const float* row = in + t * k2;
@@ -116,17 +118,12 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     }
     for (int64_t j = 0; j < k2; ++j) y.data[j] = static_cast<float>(op == kMean ? total[j] / static_cast<double>(r) : total[j]);
   } else {
-#pragma omp parallel for if (k1 * r * k2 > kParallelGrain) schedule(static)
-    for (int64_t o = 0; o < k1 * k2; ++o) {
-      int64_t i = o / k2, j = o % k2;
-      const float* p = in + i * r * k2 + j;
-      double acc = prod ? 1.0 : 0.0;
-      if (prod) for (int64_t t = 0; t < r; ++t) acc *= p[t * k2];
-      else for (int64_t t = 0; t < r; ++t) acc += p[t * k2];
-      // A mean over an empty axis is 0, as tfjs-cpu's sum of x / 0 over no elements.
-      if (op == kMean) acc = r == 0 ? 0.0 : acc / static_cast<double>(r);
-      y.data[o] = static_cast<float>(acc);
-    }
+    // A mean over an empty axis is 0, as tfjs-cpu's sum of x / 0 over no elements.
+    auto finish = [op, r](double acc) {
+      return static_cast<float>(op == kMean ? (r == 0 ? 0.0 : acc / static_cast<double>(r)) : acc);
+    };
+    if (prod) FoldMiddle(in, y.data, k1, r, k2, 1.0, [](double acc, float v) { return acc * v; }, finish);
+    else FoldMiddle(in, y.data, k1, r, k2, 0.0, [](double acc, float v) { return acc + v; }, finish);
   }
   return env.Undefined();
 }

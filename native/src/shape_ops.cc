@@ -1,5 +1,6 @@
 // Copies that change layout or dtype: cast, transpose, tile, slice, fill. Element size is all that matters
 // for the copies, so they work on float32, int32 and bool alike.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -16,10 +17,19 @@ struct Raw {
   char kind;
 };
 
-Raw GetRaw(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  char kind = ArrayKind(info, i, name);
-  Napi::TypedArray a = info[i].As<Napi::TypedArray>();
+Raw ToRaw(Napi::Env env, const Napi::Value& v, const std::string& name) {
+  ONEDNN_CHECK(env, v.IsTypedArray(), TypeError, "Expected a TypedArray for " + name + " but found " + Describe(v));
+  Napi::TypedArray a = v.As<Napi::TypedArray>();
+  char kind = a.TypedArrayType() == napi_float32_array ? 'f'
+              : a.TypedArrayType() == napi_int32_array ? 'i'
+              : a.TypedArrayType() == napi_uint8_array ? 'b'
+                                                        : '?';
+  ONEDNN_CHECK(env, kind != '?', TypeError, "Expected a Float32Array, Int32Array or Uint8Array for " + name);
   return {static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset(), a.ElementLength(), kind == 'b' ? 1u : 4u, kind};
+}
+
+Raw GetRaw(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return ToRaw(info.Env(), info.Length() > i ? info[i] : info.Env().Undefined(), name);
 }
 
 // tfjs-cpu casts float to int32 with Int32Array.from: truncation, NaN and Infinity to 0, wrapping modulo 2^32.
@@ -41,10 +51,7 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
   ONEDNN_CHECK(env, x.size == y.size, RangeError,
                "Expected " + std::to_string(x.size) + " elements in output but found " + std::to_string(y.size));
   const int64_t n = static_cast<int64_t>(x.size);
-  auto loop = [&](auto* in, auto* out, auto f) {
-#pragma omp parallel for if (n > kParallelGrain) schedule(static)
-    for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
-  };
+  auto loop = [&](auto* in, auto* out, auto f) { ParallelFor(n, [&](int64_t i) { out[i] = f(in[i]); }); };
   auto* xf = reinterpret_cast<float*>(x.data);
   auto* xi = reinterpret_cast<int32_t*>(x.data);
   auto* xb = x.data;
@@ -62,115 +69,126 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+namespace {
+
+// The arguments of transpose, tile and slice: x, its shape, `lists` arrays of one integer per dimension, the output.
+struct CopyArgs {
+  Napi::Env env;
+  Raw x, y;
+  std::vector<int64_t> shape;
+  std::vector<std::vector<int64_t>> lists;
+};
+
+CopyArgs GetCopyArgs(const Napi::CallbackInfo& info, std::initializer_list<const char*> lists) {
+  Napi::Env env = info.Env();
+  CopyArgs a{env, GetRaw(info, 0, "x"), {}, GetInts(info, 1, "shape"), {}};
+  size_t i = 2;
+  for (const char* name : lists) {
+    a.lists.push_back(GetInts(info, i++, name));
+    ONEDNN_CHECK(env, a.lists.back().size() == a.shape.size() && !a.shape.empty(), RangeError,
+                 std::string("Expected ") + name + " of the input's rank " + std::to_string(a.shape.size()) + " but found " +
+                     std::to_string(a.lists.back().size()) + " values");
+  }
+  a.y = GetRaw(info, i, "output");
+  ONEDNN_CHECK(env, a.x.kind == a.y.kind, TypeError, "Expected output of the input's dtype");
+  ONEDNN_CHECK(env, static_cast<int64_t>(a.x.size) == Product(a.shape), RangeError,
+               "Expected " + std::to_string(Product(a.shape)) + " elements in x (its shape) but found " + std::to_string(a.x.size));
+  return a;
+}
+
+// Row-major strides of a shape, in elements.
+std::vector<int64_t> Strides(const std::vector<int64_t>& shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (size_t i = shape.size() - 1; i-- > 0;) s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+// Where each row of an output (every dimension but the last) starts in the input: the output index in dimension i
+// reads input index (index mod wrap[i]) + begin[i], input stride stride[i]. Transpose, tile and slice differ only in
+// wrap, begin and stride.
+struct RowSource {
+  std::vector<int64_t> dims, wrap, begin, stride;
+  int64_t Offset(int64_t row) const {
+    int64_t rem = row, src = 0;
+    for (size_t i = dims.size() - 1; i-- > 0;) {
+      src += (rem % dims[i] % wrap[i] + begin[i]) * stride[i];
+      rem /= dims[i];
+    }
+    return src;
+  }
+};
+
+// copyRow(dst, src) for each output row (the output's shape being rows.dims), dst and src being byte pointers at
+// its start in the output and the input.
+template <typename CopyRow>
+void ForEachRow(const CopyArgs& a, const RowSource& rows, CopyRow copyRow) {
+  const int64_t n = Product(rows.dims), inner = rows.dims.back();
+  ONEDNN_CHECK(a.env, static_cast<int64_t>(a.y.size) == n, RangeError,
+               "Expected " + std::to_string(n) + " elements in output but found " + std::to_string(a.y.size));
+  if (n == 0) return;
+  const size_t e = a.x.element;
+  ParallelFor(n / inner, [&](int64_t row) { copyRow(a.y.data + row * inner * e, a.x.data + rows.Offset(row) * e); }, n);
+}
+
+}  // namespace
+
 // transpose(x, shape, perm, out)
 Napi::Value Transpose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Raw x = GetRaw(info, 0, "x");
-  auto shape = GetInts(info, 1, "shape");
-  auto perm = GetInts(info, 2, "perm");
-  Raw y = GetRaw(info, 3, "output");
+  CopyArgs a = GetCopyArgs(info, {"perm"});
+  const auto& shape = a.shape;
+  const auto& perm = a.lists[0];
   size_t r = shape.size();
-  ONEDNN_CHECK(env, perm.size() == r && r > 0, RangeError, "Expected a permutation of the input's rank");
-  ONEDNN_CHECK(env, x.kind == y.kind, TypeError, "Expected output of the input's dtype");
-  int64_t n = Product(shape);
-  ONEDNN_CHECK(env, static_cast<int64_t>(x.size) == n && static_cast<int64_t>(y.size) == n, RangeError,
-               "Expected input and output sizes to match the shape");
-  std::vector<int64_t> inStride(r, 1), outDims(r), srcStride(r);
+  std::vector<int64_t> inStride = Strides(shape), outDims(r), srcStride(r);
   std::vector<bool> seen(r, false);
-  for (size_t i = r - 1; i-- > 0;) inStride[i] = inStride[i + 1] * shape[i + 1];
   for (size_t i = 0; i < r; ++i) {
     ONEDNN_CHECK(env, perm[i] < static_cast<int64_t>(r) && !seen[perm[i]], RangeError, "Expected a permutation");
     seen[perm[i]] = true;
     outDims[i] = shape[perm[i]];
     srcStride[i] = inStride[perm[i]];
   }
-  if (n == 0) return env.Undefined();
-  const int64_t inner = outDims[r - 1];
-  const int64_t rows = n / inner;
-  const size_t e = x.element;
-#pragma omp parallel for if (n > kParallelGrain) schedule(static)
-  for (int64_t row = 0; row < rows; ++row) {
-    int64_t rem = row, src = 0;
-    for (size_t i = r - 1; i-- > 0;) {
-      src += (rem % outDims[i]) * srcStride[i];
-      rem /= outDims[i];
-    }
-    uint8_t* dst = y.data + row * inner * e;
-    const int64_t s = srcStride[r - 1];
-    if (e == 4) {
-      const uint32_t* in = reinterpret_cast<const uint32_t*>(x.data) + src;
+  const int64_t inner = outDims[r - 1], s = srcStride[r - 1];
+  const bool wide = a.x.element == 4;
+  ForEachRow(a, {outDims, outDims, std::vector<int64_t>(r, 0), srcStride}, [&](uint8_t* dst, const uint8_t* src) {
+    if (wide) {
+      const uint32_t* in = reinterpret_cast<const uint32_t*>(src);
       uint32_t* out = reinterpret_cast<uint32_t*>(dst);
       for (int64_t j = 0; j < inner; ++j) out[j] = in[j * s];
     } else {
-      const uint8_t* in = x.data + src;
-      for (int64_t j = 0; j < inner; ++j) dst[j] = in[j * s];
+      for (int64_t j = 0; j < inner; ++j) dst[j] = src[j * s];
     }
-  }
+  });
   return env.Undefined();
 }
 
 // tile(x, shape, reps, out)
 Napi::Value Tile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Raw x = GetRaw(info, 0, "x");
-  auto shape = GetInts(info, 1, "shape");
-  auto reps = GetInts(info, 2, "reps");
-  Raw y = GetRaw(info, 3, "output");
+  CopyArgs a = GetCopyArgs(info, {"reps"});
+  const auto& shape = a.shape;
+  const auto& reps = a.lists[0];
   size_t r = shape.size();
-  ONEDNN_CHECK(env, reps.size() == r && r > 0, RangeError, "Expected one repetition count per input dimension");
-  ONEDNN_CHECK(env, x.kind == y.kind, TypeError, "Expected output of the input's dtype");
-  std::vector<int64_t> outDims(r), inStride(r, 1);
+  std::vector<int64_t> outDims(r);
   for (size_t i = 0; i < r; ++i) outDims[i] = shape[i] * reps[i];
-  for (size_t i = r - 1; i-- > 0;) inStride[i] = inStride[i + 1] * shape[i + 1];
-  int64_t n = Product(outDims);
-  ONEDNN_CHECK(env, static_cast<int64_t>(x.size) == Product(shape) && static_cast<int64_t>(y.size) == n, RangeError,
-               "Expected input and output sizes to match shape and reps");
-  if (n == 0) return env.Undefined();
-  const int64_t inner = shape[r - 1], rows = n / outDims[r - 1];
-  const size_t e = x.element;
-#pragma omp parallel for if (n > kParallelGrain) schedule(static)
-  for (int64_t row = 0; row < rows; ++row) {
-    int64_t rem = row, src = 0;
-    for (size_t i = r - 1; i-- > 0;) {
-      src += ((rem % outDims[i]) % shape[i]) * inStride[i];
-      rem /= outDims[i];
-    }
-    uint8_t* dst = y.data + row * outDims[r - 1] * e;
-    for (int64_t k = 0; k < reps[r - 1]; ++k) std::memcpy(dst + k * inner * e, x.data + src * e, inner * e);
-  }
+  const size_t bytes = shape[r - 1] * a.x.element;
+  ForEachRow(a, {outDims, shape, std::vector<int64_t>(r, 0), Strides(shape)}, [&](uint8_t* dst, const uint8_t* src) {
+    for (int64_t k = 0; k < reps[r - 1]; ++k) std::memcpy(dst + k * bytes, src, bytes);
+  });
   return env.Undefined();
 }
 
 // slice(x, shape, begin, size, out)
 Napi::Value Slice(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Raw x = GetRaw(info, 0, "x");
-  auto shape = GetInts(info, 1, "shape");
-  auto begin = GetInts(info, 2, "begin");
-  auto size = GetInts(info, 3, "size");
-  Raw y = GetRaw(info, 4, "output");
+  CopyArgs a = GetCopyArgs(info, {"begin", "size"});
+  const auto& shape = a.shape;
+  const auto& begin = a.lists[0];
+  const auto& size = a.lists[1];
   size_t r = shape.size();
-  ONEDNN_CHECK(env, begin.size() == r && size.size() == r && r > 0, RangeError, "Expected begin and size of the input's rank");
-  ONEDNN_CHECK(env, x.kind == y.kind, TypeError, "Expected output of the input's dtype");
   for (size_t i = 0; i < r; ++i)
     ONEDNN_CHECK(env, begin[i] + size[i] <= shape[i], RangeError, "Expected the slice to lie inside the input");
-  int64_t n = Product(size);
-  ONEDNN_CHECK(env, static_cast<int64_t>(x.size) == Product(shape) && static_cast<int64_t>(y.size) == n, RangeError,
-               "Expected input and output sizes to match the shapes");
-  if (n == 0) return env.Undefined();
-  std::vector<int64_t> inStride(r, 1);
-  for (size_t i = r - 1; i-- > 0;) inStride[i] = inStride[i + 1] * shape[i + 1];
-  const int64_t inner = size[r - 1], rows = n / inner;
-  const size_t e = x.element;
-#pragma omp parallel for if (n > kParallelGrain) schedule(static)
-  for (int64_t row = 0; row < rows; ++row) {
-    int64_t rem = row, src = begin[r - 1];
-    for (size_t i = r - 1; i-- > 0;) {
-      src += (rem % size[i] + begin[i]) * inStride[i];
-      rem /= size[i];
-    }
-    std::memcpy(y.data + row * inner * e, x.data + src * e, inner * e);
-  }
+  const size_t bytes = size[r - 1] * a.x.element, first = begin[r - 1] * a.x.element;
+  ForEachRow(a, {size, size, begin, Strides(shape)}, [&](uint8_t* dst, const uint8_t* src) { std::memcpy(dst, src + first, bytes); });
   return env.Undefined();
 }
 
@@ -180,15 +198,11 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
   Raw y = GetRaw(info, 0, "output");
   double v = GetDouble(info, 1, "value");
   const int64_t n = static_cast<int64_t>(y.size);
-  if (y.kind == 'f') { float* p = reinterpret_cast<float*>(y.data); float f = static_cast<float>(v); for (int64_t i = 0; i < n; ++i) p[i] = f; }
-  else if (y.kind == 'i') { int32_t* p = reinterpret_cast<int32_t*>(y.data); int32_t f = static_cast<int32_t>(v); for (int64_t i = 0; i < n; ++i) p[i] = f; }
+  if (y.kind == 'f') std::fill_n(reinterpret_cast<float*>(y.data), n, static_cast<float>(v));
+  else if (y.kind == 'i') std::fill_n(reinterpret_cast<int32_t*>(y.data), n, static_cast<int32_t>(v));
   else std::memset(y.data, v != 0 ? 1 : 0, n);
   return env.Undefined();
 }
-
-}  // namespace mnist
-
-namespace mnist {
 
 // concat(inputs[], inners[], outer, out): input i is [outer, inners[i]]; out is [outer, sum(inners)].
 Napi::Value Concat(const Napi::CallbackInfo& info) {
@@ -202,13 +216,8 @@ Napi::Value Concat(const Napi::CallbackInfo& info) {
   std::vector<Raw> xs;
   int64_t width = 0;
   for (uint32_t i = 0; i < list.Length(); ++i) {
-    Napi::Value v = list.Get(i);
-    ONEDNN_CHECK(env, v.IsTypedArray(), TypeError, "Expected a TypedArray for input " + std::to_string(i));
-    Napi::TypedArray a = v.As<Napi::TypedArray>();
-    char kind = a.TypedArrayType() == napi_float32_array ? 'f' : a.TypedArrayType() == napi_int32_array ? 'i'
-              : a.TypedArrayType() == napi_uint8_array ? 'b' : '?';
-    ONEDNN_CHECK(env, kind == y.kind, TypeError, "Expected every input of the output's dtype");
-    xs.push_back({static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset(), a.ElementLength(), y.element, kind});
+    xs.push_back(ToRaw(env, list.Get(i), "input " + std::to_string(i)));
+    ONEDNN_CHECK(env, xs.back().kind == y.kind, TypeError, "Expected every input of the output's dtype");
     ONEDNN_CHECK(env, static_cast<int64_t>(xs.back().size) == outer * inners[i], RangeError,
                  "Expected " + std::to_string(outer * inners[i]) + " elements in input " + std::to_string(i));
     width += inners[i];

@@ -1,11 +1,21 @@
 // Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter on oneDNN (native/src/conv2d.cc).
 // The native convolution takes NHWC activations; NCHW tensors are transposed natively on the way in and out.
-import { backend_util } from "@tensorflow/tfjs-core";
-import type { TensorInfo } from "@tensorflow/tfjs-core";
+import { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D, backend_util } from "@tensorflow/tfjs-core";
+import type {
+  Conv2DAttrs,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropFilterInputs,
+  Conv2DBackpropInputAttrs,
+  Conv2DBackpropInputInputs,
+  Conv2DInputs,
+  FusedConv2DAttrs,
+  FusedConv2DInputs,
+  TensorInfo,
+} from "@tensorflow/tfjs-core";
 import type { OnednnBackend } from "../onednn_backend";
-import type { NativeKernelConfig, NativeKernelArgs } from "./util";
-import { f32, output, sizeOf } from "./util";
-import { NO_EPILOGUE, planEpilogue } from "./fused";
+import type { NativeKernelArgs } from "./util";
+import { f32, nativeKernel, output, sizeOf } from "./util";
+import { noEpilogue, planEpilogue } from "./fused";
 
 type ConvInfo = backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
@@ -13,33 +23,36 @@ type Shape4 = [number, number, number, number];
 const TO_NHWC = [0, 2, 3, 1];
 const TO_NCHW = [0, 3, 1, 2];
 
-/** The native conv parameter list, or null when oneDNN cannot express this geometry (empty, inconsistent padding). */
-function convParams(c: ConvInfo): number[] | null {
-  const p = [
-    c.batchSize,
-    c.inHeight,
-    c.inWidth,
-    c.inChannels,
-    c.outHeight,
-    c.outWidth,
-    c.outChannels,
-    c.filterHeight,
-    c.filterWidth,
-    c.strideHeight,
-    c.strideWidth,
-    c.dilationHeight,
-    c.dilationWidth,
-    c.padInfo.top,
-    c.padInfo.left,
-    c.padInfo.bottom,
-    c.padInfo.right,
-  ];
-  if (p.some((v) => !(v >= 0)) || p.slice(0, 13).some((v) => v === 0)) return null;
+/** tfjs's geometry of a conv of these shapes under a kernel's attrs, and whether its tensors are NCHW. */
+function geometry(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: Pick<Conv2DAttrs, "strides" | "pad" | "dataFormat" | "dimRoundingMode"> & { dilations?: Conv2DAttrs["dilations"] },
+): { info: ConvInfo; nchw: boolean } {
+  const info = backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  return { info, nchw: attrs.dataFormat === "NCHW" };
+}
+
+/** Whether oneDNN can express the geometry: no zero sizes, and the output size following from input, filter, stride and padding. */
+function isNativeGeometry(c: ConvInfo): boolean {
+  const sizes = [c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels];
+  const steps = [c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth];
+  const pads = [c.padInfo.top, c.padInfo.left, c.padInfo.bottom, c.padInfo.right];
+  if ([...sizes, ...steps].some((v) => !(v > 0)) || pads.some((v) => !(v >= 0))) return false;
   const fh = (c.filterHeight - 1) * c.dilationHeight + 1;
   const fw = (c.filterWidth - 1) * c.dilationWidth + 1;
   const oh = Math.floor((c.inHeight + c.padInfo.top + c.padInfo.bottom - fh) / c.strideHeight) + 1;
   const ow = Math.floor((c.inWidth + c.padInfo.left + c.padInfo.right - fw) / c.strideWidth) + 1;
-  return oh === c.outHeight && ow === c.outWidth ? p : null;
+  return oh === c.outHeight && ow === c.outWidth;
 }
 
 /** A geometry with no output elements: nothing to compute (oneDNN rejects zero dimensions). */
@@ -95,115 +108,90 @@ function alignedShape(shape: readonly number[], nchw: boolean): number[] {
   return nchw && shape.length === 1 && shape[0] !== 1 ? [shape[0], 1, 1] : [...shape];
 }
 
-function conv2dForward(args: NativeKernelArgs, fused: boolean): TensorInfo | null {
+function conv2dForward(args: NativeKernelArgs<Conv2DAttrs | FusedConv2DAttrs, Conv2DInputs>, fused: boolean): TensorInfo | null {
   const { inputs, backend, attrs } = args;
   const x = f32(backend, inputs.x),
     w = f32(backend, inputs.filter);
   if (!x || !w || inputs.x!.shape.length !== 4 || inputs.filter!.shape.length !== 4) return null;
-  const a = attrs as { strides: number; pad: "valid"; dataFormat: "NHWC" | "NCHW"; dilations: number; dimRoundingMode?: "floor" };
-  const nchw = a.dataFormat === "NCHW";
-  const info = backend_util.computeConv2DInfo(
-    inputs.x!.shape as Shape4,
-    inputs.filter!.shape as Shape4,
-    a.strides,
-    a.dilations,
-    a.pad,
-    a.dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(a.dataFormat),
-  );
+  const { info, nchw } = geometry(inputs.x!.shape, inputs.filter!.shape, attrs);
   if (inputs.filter!.shape[2] !== info.inChannels) return null;
   const epilogue = fused
     ? planEpilogue(
-        args,
+        args as NativeKernelArgs<FusedConv2DAttrs, FusedConv2DInputs>,
         info.outShape,
         (shape) => isPerChannel(shape, info.outChannels, nchw),
         (shape) => alignedShape(shape, nchw),
       )
-    : NO_EPILOGUE;
+    : noEpilogue(backend);
   if (!epilogue) return null;
   if (isEmpty(info)) return epilogue.finish(output(backend, [...info.outShape], "float32").info);
-  const params = convParams(info);
-  if (!params) return null;
+  if (!isNativeGeometry(info)) return null;
   const xs = toNhwc(backend, x, inputs.x!.shape, nchw);
   const y = inLayout(backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], nchw, (out) =>
-    backend.native.conv2dForward(xs.values, w, epilogue.bias, out, params, epilogue.code, epilogue.alpha),
+    backend.native.conv2dForward(xs.values, w, epilogue.bias, out, info, epilogue.activation, epilogue.alpha),
   );
   if (xs.temp) backend.disposeIntermediateTensorInfo(xs.temp);
   return epilogue.finish(y);
 }
 
-export const conv2dConfig: NativeKernelConfig = { kernelName: "Conv2D", kernelFunc: (args) => conv2dForward(args, false) };
-export const fusedConv2dConfig: NativeKernelConfig = { kernelName: "FusedConv2D", kernelFunc: (args) => conv2dForward(args, true) };
+export const conv2dConfig = nativeKernel<Conv2DAttrs, Conv2DInputs>(Conv2D, (args) => conv2dForward(args, false));
+export const fusedConv2dConfig = nativeKernel<FusedConv2DAttrs, FusedConv2DInputs>(FusedConv2D, (args) => conv2dForward(args, true));
 
-export const conv2dBackpropInputConfig: NativeKernelConfig = {
-  kernelName: "Conv2DBackpropInput",
-  kernelFunc: ({ inputs, backend, attrs }) => {
+/**
+ * A backward pass with the geometry of x and the filter (dilations 1, as tfjs's gradients call it): zeros of
+ * `outShape` when there is nothing to compute, else `run`'s result. Null where it stays in JS: a dy whose shape does
+ * not follow from the geometry (tfjs-cpu accepts one, TensorFlow rejects it) and geometries oneDNN cannot express.
+ */
+function backprop(
+  backend: OnednnBackend,
+  shapes: { x: readonly number[]; filter: readonly number[]; dy: readonly number[]; out: readonly number[] },
+  attrs: Conv2DBackpropInputAttrs | Conv2DBackpropFilterAttrs,
+  run: (info: ConvInfo, nchw: boolean) => TensorInfo,
+): TensorInfo | null {
+  if (shapes.dy.length !== 4 || shapes.filter.length !== 4 || shapes.x.length !== 4) return null;
+  const { info, nchw } = geometry(shapes.x, shapes.filter, attrs);
+  if (info.outShape.some((d, i) => d !== shapes.dy[i])) return null;
+  if (isEmpty(info) || sizeOf(shapes.x) === 0) {
+    const zeros = output(backend, [...shapes.out], "float32");
+    backend.native.fill(zeros.values, 0);
+    return zeros.info;
+  }
+  return isNativeGeometry(info) ? run(info, nchw) : null;
+}
+
+export const conv2dBackpropInputConfig = nativeKernel<Conv2DBackpropInputAttrs, Conv2DBackpropInputInputs>(
+  Conv2DBackpropInput,
+  ({ inputs, backend, attrs }) => {
     const dy = f32(backend, inputs.dy),
       w = f32(backend, inputs.filter);
-    if (!dy || !w || inputs.dy!.shape.length !== 4 || inputs.filter!.shape.length !== 4) return null;
-    const a = attrs as { inputShape: Shape4; strides: number; pad: "valid"; dataFormat: "NHWC" | "NCHW"; dimRoundingMode?: "floor" };
-    const nchw = a.dataFormat === "NCHW";
-    const info = backend_util.computeConv2DInfo(
-      a.inputShape,
-      inputs.filter!.shape as Shape4,
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      backend_util.convertConv2DDataFormat(a.dataFormat),
-    );
-    // tfjs-cpu also accepts a dy whose shape does not follow from the geometry (TensorFlow rejects it); that stays in JS.
-    if (info.outShape.some((d, i) => d !== inputs.dy!.shape[i])) return null;
-    const nhwcIn = [info.batchSize, info.inHeight, info.inWidth, info.inChannels];
-    if (isEmpty(info) || sizeOf(a.inputShape) === 0) {
-      const dx = output(backend, [...a.inputShape], "float32");
-      backend.native.fill(dx.values, 0);
-      return dx.info;
-    }
-    const params = convParams(info);
-    if (!params) return null;
-    const dys = toNhwc(backend, dy, inputs.dy!.shape, nchw);
-    const dx = inLayout(backend, nhwcIn, nchw, (out) => backend.native.conv2dBackwardData(dys.values, w, out, params));
-    if (dys.temp) backend.disposeIntermediateTensorInfo(dys.temp);
-    return dx;
+    if (!dy || !w) return null;
+    const { inputShape } = attrs;
+    const shapes = { x: inputShape, filter: inputs.filter!.shape, dy: inputs.dy!.shape, out: inputShape };
+    return backprop(backend, shapes, attrs, (info, nchw) => {
+      const dys = toNhwc(backend, dy, shapes.dy, nchw);
+      const nhwcIn = [info.batchSize, info.inHeight, info.inWidth, info.inChannels];
+      const dx = inLayout(backend, nhwcIn, nchw, (out) => backend.native.conv2dBackwardData(dys.values, w, out, info));
+      if (dys.temp) backend.disposeIntermediateTensorInfo(dys.temp);
+      return dx;
+    });
   },
-};
+);
 
-export const conv2dBackpropFilterConfig: NativeKernelConfig = {
-  kernelName: "Conv2DBackpropFilter",
-  kernelFunc: ({ inputs, backend, attrs }) => {
+export const conv2dBackpropFilterConfig = nativeKernel<Conv2DBackpropFilterAttrs, Conv2DBackpropFilterInputs>(
+  Conv2DBackpropFilter,
+  ({ inputs, backend, attrs }) => {
     const x = f32(backend, inputs.x),
       dy = f32(backend, inputs.dy);
-    if (!x || !dy || inputs.x!.shape.length !== 4 || inputs.dy!.shape.length !== 4) return null;
-    const a = attrs as { filterShape: Shape4; strides: number; pad: "valid"; dataFormat: "NHWC" | "NCHW"; dimRoundingMode?: "floor" };
-    const nchw = a.dataFormat === "NCHW";
-    const info = backend_util.computeConv2DInfo(
-      inputs.x!.shape as Shape4,
-      a.filterShape,
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      backend_util.convertConv2DDataFormat(a.dataFormat),
-    );
-    if (info.outShape.some((d, i) => d !== inputs.dy!.shape[i])) return null;
-    const dw = output(backend, [...a.filterShape], "float32");
-    if (isEmpty(info) || sizeOf(inputs.x!.shape) === 0) {
-      backend.native.fill(dw.values, 0);
+    if (!x || !dy) return null;
+    const { filterShape } = attrs;
+    const shapes = { x: inputs.x!.shape, filter: filterShape, dy: inputs.dy!.shape, out: filterShape };
+    return backprop(backend, shapes, attrs, (info, nchw) => {
+      const dw = output(backend, [...filterShape], "float32");
+      const xs = toNhwc(backend, x, shapes.x, nchw),
+        dys = toNhwc(backend, dy, shapes.dy, nchw);
+      backend.native.conv2dBackwardFilter(xs.values, dys.values, dw.values, info);
+      for (const t of [xs.temp, dys.temp]) if (t) backend.disposeIntermediateTensorInfo(t);
       return dw.info;
-    }
-    const params = convParams(info);
-    if (!params) {
-      backend.disposeIntermediateTensorInfo(dw.info);
-      return null;
-    }
-    const xs = toNhwc(backend, x, inputs.x!.shape, nchw),
-      dys = toNhwc(backend, dy, inputs.dy!.shape, nchw);
-    backend.native.conv2dBackwardFilter(xs.values, dys.values, dw.values, params);
-    for (const t of [xs.temp, dys.temp]) if (t) backend.disposeIntermediateTensorInfo(t);
-    return dw.info;
+    });
   },
-};
+);

@@ -1,26 +1,29 @@
 // The epilogue of FusedConv2D and _FusedMatMul (bias, activation), split between the native call and native
 // broadcasting ops after it.
-import { backend_util } from "@tensorflow/tfjs-core";
-import type { TensorInfo } from "@tensorflow/tfjs-core";
+import { Add, Prelu, backend_util } from "@tensorflow/tfjs-core";
+import type { FusedConv2DAttrs, NamedTensorInfoMap, TensorInfo, _FusedMatMulAttrs } from "@tensorflow/tfjs-core";
+import type { ActivationName } from "../native_binding";
+import type { OnednnBackend } from "../onednn_backend";
 import type { NativeKernelArgs } from "./util";
 import { f32 } from "./util";
-import { ADD_OP, PRELU_OP, binaryInto, unaryActivation } from "./elementwise";
+import { binaryInto, unaryActivation } from "./elementwise";
 
-/** Activation codes of the fused native calls (native/src/activation.h); null for prelu (a binary op) and unknown ones. */
-export function activationCode(activation: unknown, leakyreluAlpha: unknown): { code: number; alpha: number } | null {
-  switch (activation ?? "linear") {
+/** The activation a fused native call can apply itself, with its alpha; null for prelu (a binary op) and unknown ones. */
+export function nativeActivation(
+  activation: backend_util.Activation | undefined,
+  leakyreluAlpha: number | undefined,
+): { name: ActivationName; alpha: number } | null {
+  const name = activation ?? "linear";
+  switch (name) {
     case "linear":
-      return { code: 0, alpha: 0 };
     case "relu":
-      return { code: 1, alpha: 0 };
     case "relu6":
-      return { code: 2, alpha: 0 };
-    case "elu":
-      return { code: 3, alpha: 1 };
-    case "leakyrelu":
-      return { code: 4, alpha: typeof leakyreluAlpha === "number" ? leakyreluAlpha : 0.2 };
     case "sigmoid":
-      return { code: 5, alpha: 0 };
+      return { name, alpha: 0 };
+    case "elu":
+      return { name: "elu", alpha: 1 };
+    case "leakyrelu":
+      return { name: "leakyrelu", alpha: typeof leakyreluAlpha === "number" ? leakyreluAlpha : 0.2 };
     default:
       return null;
   }
@@ -30,8 +33,8 @@ export function activationCode(activation: unknown, leakyreluAlpha: unknown): { 
 export interface Epilogue {
   /** A bias with one value per output channel (column), added inside the native call; else null. */
   bias: Float32Array | null;
-  /** Activation code and alpha for the native call (0 when the activation runs after it). */
-  code: number;
+  /** The native call's activation (an `enums.activation` code; linear when the activation runs after it) and alpha. */
+  activation: number;
   alpha: number;
   /** Applies what the native call could not fuse (other bias shapes, an activation after them, PReLU). */
   finish: (y: TensorInfo) => TensorInfo;
@@ -45,18 +48,19 @@ export interface Epilogue {
  * activation is unknown; shapes that do not broadcast throw, as in tfjs-cpu, before anything is allocated.
  */
 export function planEpilogue(
-  args: NativeKernelArgs,
+  args: NativeKernelArgs<FusedConv2DAttrs | _FusedMatMulAttrs, NamedTensorInfoMap>,
   outShape: readonly number[],
   perChannel: (shape: readonly number[]) => boolean,
   align: (shape: readonly number[]) => number[],
 ): Epilogue | null {
   const { inputs, backend, attrs } = args;
+  const codes = backend.native.enums.activation;
   const biasT = inputs.bias,
     preluT = attrs.activation === "prelu" ? inputs.preluActivationWeights : undefined;
   const bias = biasT ? f32(backend, biasT) : null;
   const prelu = preluT ? f32(backend, preluT) : null;
   if ((biasT && !bias) || (attrs.activation === "prelu" && !prelu)) return null;
-  const act = prelu ? { code: 0, alpha: 0 } : activationCode(attrs.activation, attrs.leakyreluAlpha);
+  const act = prelu ? nativeActivation("linear", 0) : nativeActivation(attrs.activation, attrs.leakyreluAlpha);
   if (!act) return null;
   const biasInside = bias !== null && perChannel(biasT!.shape);
   let shape = [...outShape];
@@ -67,13 +71,15 @@ export function planEpilogue(
       backend.disposeIntermediateTensorInfo(old);
       return t;
     };
-    if (bias && !biasInside) y = next(y, binaryInto(backend, ADD_OP, y, bias, align(biasT!.shape)));
-    if (!actInside && act.code !== 0) y = next(y, unaryActivation(backend, y, act.code, act.alpha));
-    if (prelu) y = next(y, binaryInto(backend, PRELU_OP, y, prelu, align(preluT!.shape)));
+    if (bias && !biasInside) y = next(y, binaryInto(backend, Add, y, bias, align(biasT!.shape)));
+    if (!actInside && act.name !== "linear") y = next(y, unaryActivation(backend, y, act.name, act.alpha));
+    if (prelu) y = next(y, binaryInto(backend, Prelu, y, prelu, align(preluT!.shape)));
     return y;
   };
-  return { bias: biasInside ? bias : null, code: actInside ? act.code : 0, alpha: act.alpha, finish };
+  return { bias: biasInside ? bias : null, activation: codes[actInside ? act.name : "linear"], alpha: act.alpha, finish };
 }
 
 /** The epilogue of an unfused kernel: nothing. */
-export const NO_EPILOGUE: Epilogue = { bias: null, code: 0, alpha: 0, finish: (y) => y };
+export function noEpilogue(backend: OnednnBackend): Epilogue {
+  return { bias: null, activation: backend.native.enums.activation.linear, alpha: 0, finish: (y) => y };
+}

@@ -1,10 +1,11 @@
 // BatchMatMul and _FusedMatMul on oneDNN's sgemm (native/src/matmul.cc), bias and activation fused.
-import { backend_util } from "@tensorflow/tfjs-core";
-import type { NativeKernelArgs, NativeKernelConfig } from "./util";
-import { f32, output, sizeOf } from "./util";
-import { NO_EPILOGUE, planEpilogue } from "./fused";
+import { BatchMatMul, _FusedMatMul, backend_util } from "@tensorflow/tfjs-core";
+import type { BatchMatMulAttrs, BatchMatMulInputs, _FusedMatMulAttrs, _FusedMatMulInputs } from "@tensorflow/tfjs-core";
+import type { NativeKernelArgs } from "./util";
+import { f32, nativeKernel, output, sizeOf } from "./util";
+import { noEpilogue, planEpilogue } from "./fused";
 
-function matMul(args: NativeKernelArgs, fused: boolean) {
+function matMul(args: NativeKernelArgs<BatchMatMulAttrs | _FusedMatMulAttrs, BatchMatMulInputs>, fused: boolean) {
   const { inputs, backend, attrs } = args;
   const a = f32(backend, inputs.a),
     b = f32(backend, inputs.b);
@@ -29,13 +30,15 @@ function matMul(args: NativeKernelArgs, fused: boolean) {
   // A bias of one value per column fuses; one that would add dimensions (rank above the output's) does not.
   const perColumn = (shape: readonly number[]) =>
     shape.length <= outShape.length && shape.length > 0 && shape[shape.length - 1] === n && sizeOf(shape.slice(0, -1)) === 1;
-  const epilogue = fused ? planEpilogue(args, outShape, perColumn, (shape) => [...shape]) : NO_EPILOGUE;
+  const epilogue = fused
+    ? planEpilogue(args as NativeKernelArgs<_FusedMatMulAttrs, _FusedMatMulInputs>, outShape, perColumn, (shape) => [...shape])
+    : noEpilogue(backend);
   if (!epilogue) return null;
   const out = output(backend, outShape, "float32");
   if (sizeOf(outShape) === 0) return epilogue.finish(out.info);
-  backend.native.matMul(a, b, out.values, batchA, batchB, m, n, k, ta, tb, epilogue.bias, epilogue.code, epilogue.alpha);
+  backend.native.matMul(a, b, out.values, batchA, batchB, m, n, k, ta, tb, epilogue.bias, epilogue.activation, epilogue.alpha);
   return epilogue.finish(out.info);
 }
 
-export const batchMatMulConfig: NativeKernelConfig = { kernelName: "BatchMatMul", kernelFunc: (args) => matMul(args, false) };
-export const fusedMatMulConfig: NativeKernelConfig = { kernelName: "_FusedMatMul", kernelFunc: (args) => matMul(args, true) };
+export const batchMatMulConfig = nativeKernel<BatchMatMulAttrs, BatchMatMulInputs>(BatchMatMul, (args) => matMul(args, false));
+export const fusedMatMulConfig = nativeKernel<_FusedMatMulAttrs, _FusedMatMulInputs>(_FusedMatMul, (args) => matMul(args, true));

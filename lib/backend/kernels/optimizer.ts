@@ -1,10 +1,9 @@
 // Fused updates of the Keras-exact RMSprop and Adam (native/src/optimizer.cc): one kernel per variable where the
-// op chain of lib/optimizers.ts takes nine (RMSprop) or fourteen (Adam), with bit-identical results.
+// op chain of lib/training/optimizers.ts takes nine (RMSprop) or fourteen (Adam), with bit-identical results.
 import type { NativeBinding } from "../native_binding";
-import type { NativeKernelConfig } from "./util";
-import { f32, output } from "./util";
+import { f32, nativeKernel, output } from "./util";
 
-/** Kernel names; only the onednn backend has them (lib/optimizers.ts falls back to tfjs ops elsewhere). */
+/** Kernel names; only the onednn backend has them (lib/training/optimizers.ts falls back to tfjs ops elsewhere). */
 export const KERAS_RMSPROP_UPDATE = "OnednnKerasRMSpropUpdate";
 export const KERAS_ADAM_UPDATE = "OnednnKerasAdamUpdate";
 
@@ -14,60 +13,72 @@ export function hasFusedUpdate(native: NativeBinding, kernelName: string): boole
   return name !== null && typeof native[name] === "function";
 }
 
-/** Inputs {p, g, a}, attrs {learningRate, rho, oneMinusRho, epsilon} (float32 values); outputs [p', a']. */
-export const kerasRmspropUpdateConfig: NativeKernelConfig = {
-  kernelName: KERAS_RMSPROP_UPDATE,
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const p = f32(backend, inputs.p),
-      g = f32(backend, inputs.g),
-      a = f32(backend, inputs.a);
-    if (!p || !g || !a || g.length !== p.length || a.length !== p.length) return null;
-    const shape = [...inputs.p!.shape];
-    const pOut = output(backend, shape, "float32"),
-      aOut = output(backend, shape, "float32");
-    backend.native.kerasRmspropUpdate(
-      p,
-      g,
-      a,
-      pOut.values,
-      aOut.values,
-      Number(attrs.learningRate),
-      Number(attrs.rho),
-      Number(attrs.oneMinusRho),
-      Number(attrs.epsilon),
-    );
-    return [pOut.info, aOut.info];
-  },
-};
+/** The attrs of KERAS_RMSPROP_UPDATE (float32 values; learningRate as is). */
+export interface KerasRmspropUpdateAttrs {
+  learningRate: number;
+  rho: number;
+  oneMinusRho: number;
+  epsilon: number;
+}
 
-/** Inputs {p, g, m, v}, attrs {learningRate (bias-corrected), beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon}; outputs [p', m', v']. */
-export const kerasAdamUpdateConfig: NativeKernelConfig = {
-  kernelName: KERAS_ADAM_UPDATE,
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const p = f32(backend, inputs.p),
-      g = f32(backend, inputs.g),
-      m = f32(backend, inputs.m),
-      v = f32(backend, inputs.v);
-    if (!p || !g || !m || !v || g.length !== p.length || m.length !== p.length || v.length !== p.length) return null;
-    const shape = [...inputs.p!.shape];
-    const pOut = output(backend, shape, "float32"),
-      mOut = output(backend, shape, "float32"),
-      vOut = output(backend, shape, "float32");
-    backend.native.kerasAdamUpdate(
-      p,
-      g,
-      m,
-      v,
-      pOut.values,
-      mOut.values,
-      vOut.values,
-      Number(attrs.learningRate),
-      Number(attrs.beta1),
-      Number(attrs.oneMinusBeta1),
-      Number(attrs.beta2),
-      Number(attrs.oneMinusBeta2),
-      Number(attrs.epsilon),
-    );
-    return [pOut.info, mOut.info, vOut.info];
-  },
-};
+/** The attrs of KERAS_ADAM_UPDATE (float32 values; learningRate bias-corrected). */
+export interface KerasAdamUpdateAttrs {
+  learningRate: number;
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  epsilon: number;
+}
+
+/** Inputs {p, g, a}; outputs [p', a']. */
+export const kerasRmspropUpdateConfig = nativeKernel<KerasRmspropUpdateAttrs>(KERAS_RMSPROP_UPDATE, ({ inputs, backend, attrs }) => {
+  const p = f32(backend, inputs.p),
+    g = f32(backend, inputs.g),
+    a = f32(backend, inputs.a);
+  if (!p || !g || !a || g.length !== p.length || a.length !== p.length) return null;
+  const shape = [...inputs.p!.shape];
+  const pOut = output(backend, shape, "float32"),
+    aOut = output(backend, shape, "float32");
+  backend.native.kerasRmspropUpdate(
+    p,
+    g,
+    a,
+    pOut.values,
+    aOut.values,
+    Number(attrs.learningRate),
+    Number(attrs.rho),
+    Number(attrs.oneMinusRho),
+    Number(attrs.epsilon),
+  );
+  return [pOut.info, aOut.info];
+});
+
+/** Inputs {p, g, m, v}; outputs [p', m', v']. */
+export const kerasAdamUpdateConfig = nativeKernel<KerasAdamUpdateAttrs>(KERAS_ADAM_UPDATE, ({ inputs, backend, attrs }) => {
+  const p = f32(backend, inputs.p),
+    g = f32(backend, inputs.g),
+    m = f32(backend, inputs.m),
+    v = f32(backend, inputs.v);
+  if (!p || !g || !m || !v || g.length !== p.length || m.length !== p.length || v.length !== p.length) return null;
+  const shape = [...inputs.p!.shape];
+  const pOut = output(backend, shape, "float32"),
+    mOut = output(backend, shape, "float32"),
+    vOut = output(backend, shape, "float32");
+  backend.native.kerasAdamUpdate(
+    p,
+    g,
+    m,
+    v,
+    pOut.values,
+    mOut.values,
+    vOut.values,
+    Number(attrs.learningRate),
+    Number(attrs.beta1),
+    Number(attrs.oneMinusBeta1),
+    Number(attrs.beta2),
+    Number(attrs.oneMinusBeta2),
+    Number(attrs.epsilon),
+  );
+  return [pOut.info, mOut.info, vOut.info];
+});

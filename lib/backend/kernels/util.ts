@@ -1,19 +1,37 @@
-// Shared helpers of the native kernels: typed access to tensor arrays and output allocation.
+// Shared helpers of the native kernels: typed kernel configs, typed access to tensor arrays and output allocation.
 import type * as tf from "@tensorflow/tfjs-core";
+import type { NamedTensorInfoMap } from "@tensorflow/tfjs-core";
 import type { OnednnBackend } from "../onednn_backend";
 
-export interface NativeKernelArgs {
-  inputs: Record<string, tf.TensorInfo | undefined>;
+/** A kernel's arguments: inputs and attrs typed as tfjs-core declares them for that kernel (`Conv2DInputs`, `Conv2DAttrs`). */
+export interface NativeKernelArgs<A extends object = Record<string, unknown>, I extends object = NamedTensorInfoMap> {
+  inputs: I;
   backend: OnednnBackend;
-  attrs: Record<string, unknown>;
+  attrs: A;
 }
 
 /** A native kernel returns its result, or null to let tfjs's JS kernel handle inputs it does not support. */
-export type NativeKernelFunc = (args: NativeKernelArgs) => tf.TensorInfo | tf.TensorInfo[] | null;
+export type NativeKernelFunc<A extends object = Record<string, unknown>, I extends object = NamedTensorInfoMap> = (
+  args: NativeKernelArgs<A, I>,
+) => tf.TensorInfo | tf.TensorInfo[] | null;
 
 export interface NativeKernelConfig {
   kernelName: string;
   kernelFunc: NativeKernelFunc;
+}
+
+/** The attrs of a kernel that has none. */
+export type NoAttrs = Record<string, never>;
+
+/**
+ * A native kernel's config; tfjs's engine passes each kernel the attrs and inputs its op builds, so the function may
+ * declare tfjs-core's types for them (as tfjs's own backends do).
+ */
+export function nativeKernel<A extends object = NoAttrs, I extends object = NamedTensorInfoMap>(
+  kernelName: string,
+  kernelFunc: NativeKernelFunc<A, I>,
+): NativeKernelConfig {
+  return { kernelName, kernelFunc: kernelFunc as unknown as NativeKernelFunc };
 }
 
 type Numeric = Float32Array | Int32Array | Uint8Array;
