@@ -1,7 +1,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { buildReportCnn, topologySha256, trainModel, type ExperimentConfigInput } from "mnist-lab";
+import {
+  REPORT_CNN_DEFAULTS,
+  TrainingInterrupted,
+  buildReportCnn,
+  modelSpecFromTopology,
+  modelVariant,
+  profileRunConfig,
+  profileTrainConfig,
+  runDirFor,
+  runExperiments,
+  topologySha256,
+  trainModel,
+  trainProfileRun,
+  trainRun,
+  type ExperimentConfigInput,
+  type KerasTopology,
+} from "mnist-lab";
 import { TINY_MODEL, syntheticDigits, tempDir, useCpuBackend } from "./helpers/train_fixtures";
 
 test.before(useCpuBackend);
@@ -76,6 +93,101 @@ test("trainModel refuses a model that does not map 28×28×1 images to 10 classe
   });
   await assert.rejects(
     trainModel(wrong, config, { data, runsDir: tempDir(), log: quiet }),
-    /^MnistLabError: Expected a model taking \[null, 28, 28, 1\] images and giving \[null, 10\] class probabilities but found input \[null,28,28,1\] and output \[null,3\]$/,
+    new RegExp(
+      "^MnistLabError: Expected a model taking \\[null, 28, 28, 1\\] images and giving \\[null, 10\\] class probabilities " +
+        "but found input \\[null,28,28,1\\] and output \\[null,3\\]$",
+    ),
   );
+});
+
+/** cellModel as 01_model would hand it over: a saved topology that is not the report's CNN. */
+function notebookModel(dropout = 0.25) {
+  const model = cellModel(dropout);
+  const topology = JSON.parse(JSON.stringify(model.toJSON(null, false))) as KerasTopology;
+  model.dispose();
+  return { ...modelSpecFromTopology(topology), sameAsReport: false, source: "01_model" as const };
+}
+
+// The profile's size cut down to the synthetic data.
+const small = { seed: 42, trainLimit: 60, validationLimit: 30, batchSize: 20 };
+
+test("trainProfileRun trains the report's run (the CLI's id) when the notebook model is the report's CNN", async () => {
+  const runsDir = tempDir();
+  const overrides = { ...small, model: TINY_MODEL };
+  const report = { ...notebookModel(), sameAsReport: true };
+  const run = await trainProfileRun("smoke", "rmsprop", overrides, { data, runsDir, log: quiet, loadModel: false, model: report });
+  assert.equal(run.status, "trained");
+  assert.deepEqual(run.config.model, { ...REPORT_CNN_DEFAULTS, ...TINY_MODEL });
+  assert.doesNotMatch(run.runId, /^model/);
+  assert.equal(run.model, undefined);
+  const again = await trainRun(profileTrainConfig("smoke", "rmsprop", overrides), { data, runsDir, log: quiet, loadModel: false });
+  assert.equal(again.status, "loaded", "trainRun with the profile's config: the same run");
+  assert.equal(again.runId, run.runId);
+});
+
+test("trainProfileRun trains a changed notebook model as its own run, resumable after an interrupt, loaded when finished", async () => {
+  const runsDir = tempDir();
+  const model = notebookModel(0.5);
+  const stop = new AbortController();
+  const options = { data, runsDir, log: quiet, loadModel: false, model };
+  await assert.rejects(
+    trainProfileRun("smoke", "adam", small, { ...options, signal: stop.signal, onEpoch: () => stop.abort() }),
+    TrainingInterrupted,
+  );
+  const run = await trainProfileRun("smoke", "adam", small, options);
+  assert.equal(run.status, "resumed");
+  assert.equal(run.resumedFromEpoch, 1);
+  assert.match(run.runId, /^model\d+-adam-e2-b20-aug-n60-asrun-s42-[0-9a-f]{8}$/);
+  assert.equal(run.config.model, null);
+  assert.equal(run.history.length, 2);
+  assert.equal(run.model, undefined);
+  const loaded = await trainProfileRun("smoke", "adam", small, options);
+  assert.equal(loaded.status, "loaded");
+  assert.equal(loaded.runId, run.runId);
+  assert.equal(path.dirname(loaded.runDir), runsDir);
+  const report = await trainProfileRun("smoke", "adam", { ...small, model: TINY_MODEL }, { ...options, model: undefined });
+  assert.notEqual(report.runId, run.runId, "the report's run is another");
+  await assert.rejects(
+    trainProfileRun("smoke", "adam", { ...small, model: TINY_MODEL }, options),
+    /^MnistLabError: Expected no knobs of the report's CNN for 01_model's model, which is another network for overrides\.model but found/,
+  );
+});
+
+test("runExperiments builds each arm with the run's seed: a ModelSpec and its variants are arms", async () => {
+  const runsDir = tempDir();
+  const model = notebookModel();
+  const seeds: number[] = [];
+  const runs = await runExperiments(
+    {
+      "as saved": model,
+      "dropout 0": modelVariant(model, { dropout: 0 }),
+      "a builder": (seed: number) => {
+        seeds.push(seed);
+        return cellModel(0.1);
+      },
+    },
+    { ...config, epochs: 1, seed: 5 },
+    { data, runsDir, log: quiet },
+  );
+  assert.deepEqual(seeds, [5]);
+  assert.deepEqual(Object.keys(runs), ["as saved", "dropout 0", "a builder"]);
+  assert.equal(new Set(Object.values(runs).map((r) => r.runId)).size, 3);
+  const seeded = await model.build(5);
+  assert.equal(runs["as saved"].config.architecture?.sha256, topologySha256(seeded));
+  seeded.dispose();
+});
+
+test("profileRunConfig names the run trainProfileRun trains, for the report's CNN and for another model", async () => {
+  const runsDir = tempDir();
+  // As loadMnist marks the verified MNIST files: no data fingerprint in the run's identity, as in the notebooks.
+  const mnistLike = { ...data, checksums: "verified" };
+  const other = notebookModel(0.5);
+  const options = { data: mnistLike, runsDir, log: quiet, loadModel: false };
+  const overrides = { ...small, epochs: 1 };
+  const run = await trainProfileRun("smoke", "rmsprop", overrides, { ...options, model: other });
+  assert.equal(run.runDir, runDirFor(await profileRunConfig("smoke", "rmsprop", overrides, other), runsDir));
+  const reportOverrides = { ...overrides, model: TINY_MODEL };
+  const report = await trainProfileRun("smoke", "rmsprop", reportOverrides, { ...options, model: { ...other, sameAsReport: true } });
+  assert.equal(report.runDir, runDirFor(await profileRunConfig("smoke", "rmsprop", reportOverrides), runsDir));
+  assert.deepEqual(await profileRunConfig("smoke", "rmsprop", reportOverrides), profileTrainConfig("smoke", "rmsprop", reportOverrides));
 });

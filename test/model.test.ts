@@ -64,3 +64,14 @@ test("predictLean skips an explicit InputLayer of a Sequential", async () => {
   tf.dispose([x, out]);
   model.dispose();
 });
+
+test("buildReportCnn initialises kernels glorot_uniform as Keras does, seeded or not (tfjs's own default is glorot_normal)", () => {
+  for (const model of [buildReportCnn(), buildReportCnn({ seed: 1 })]) {
+    const kernels = model.layers
+      .map((l) => (l.getConfig() as { kernelInitializer?: { config: { distribution: string; mode: string } } }).kernelInitializer)
+      .filter((k): k is { config: { distribution: string; mode: string } } => k !== undefined);
+    assert.equal(kernels.length, 7);
+    for (const k of kernels) assert.deepEqual([k.config.mode, k.config.distribution], ["fanAvg", "uniform"]);
+    model.dispose();
+  }
+});

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 import * as lab from "mnist-lab";
@@ -41,4 +42,210 @@ test("compareArchitectures names the layer a change in the cell touches", async 
   );
   assert.match(check.differences[0], /rate=0\.5 vs Dropout .* rate=0\.25/);
   changed.dispose();
+});
+
+// saveNotebookModel / loadNotebookModel / modelVariant: 01_model's cell handed to 02_train and 05_experiments.
+
+/** Every weight of a model, as plain arrays. */
+function weightsOf(model: lab.tfl.LayersModel): number[][] {
+  return model.getWeights().map((w) => Array.from(w.dataSync()));
+}
+
+function tempRunsDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "mnist-lab-notebook-model-"));
+}
+
+test("saveNotebookModel writes one file into the runs dir that listRuns passes by; loadNotebookModel reads it back", async () => {
+  await lab.initBackend("cpu");
+  const runsDir = tempRunsDir();
+  const model = modelFromCell();
+  const file = await lab.saveNotebookModel(model, runsDir);
+  assert.equal(file, path.join(runsDir, lab.NOTEBOOK_MODEL_FILE));
+  assert.deepEqual(fs.readdirSync(runsDir), [lab.NOTEBOOK_MODEL_FILE]);
+  assert.deepEqual(lab.listRuns(runsDir), []);
+  const loaded = await lab.loadNotebookModel(runsDir);
+  assert.equal(loaded.source, "01_model");
+  assert.equal(loaded.file, file);
+  assert.equal(loaded.parameters, lab.REPORT_CNN_PARAMS);
+  assert.ok(loaded.savedAt && !Number.isNaN(Date.parse(loaded.savedAt)));
+  assert.deepEqual(loaded.topology, JSON.parse(JSON.stringify(model.toJSON(null, false))));
+  assert.equal(loaded.sameAsReport, true);
+  assert.deepEqual(loaded.differences, []);
+  assert.match(loaded.summary, /^01_model's model \(saved .*, 694,154 parameters\) is the report's CNN: 02_train trains the report's runs/);
+  model.dispose();
+  fs.rmSync(runsDir, { recursive: true, force: true });
+});
+
+test("loadNotebookModel build(seed) of the unchanged cell gives buildReportCnn({ seed })'s initial weights and topology", async () => {
+  await lab.initBackend("cpu");
+  const runsDir = tempRunsDir();
+  const cell = modelFromCell();
+  await lab.saveNotebookModel(cell, runsDir);
+  const loaded = await lab.loadNotebookModel(runsDir);
+  for (const seed of [7, 42]) {
+    const rebuilt = await loaded.build(seed);
+    const report = lab.buildReportCnn({ seed });
+    assert.equal(lab.topologySha256(rebuilt), lab.topologySha256(report));
+    assert.deepEqual(weightsOf(rebuilt), weightsOf(report));
+    rebuilt.dispose();
+    report.dispose();
+  }
+  const [a, b] = [await loaded.build(1), await loaded.build(2)];
+  assert.notDeepEqual(weightsOf(a)[0], weightsOf(b)[0], "another seed, other weights");
+  [cell, a, b].forEach((m) => m.dispose());
+  fs.rmSync(runsDir, { recursive: true, force: true });
+});
+
+test("loadNotebookModel without a saved model is the report's CNN", async () => {
+  await lab.initBackend("cpu");
+  const runsDir = tempRunsDir();
+  const loaded = await lab.loadNotebookModel(runsDir);
+  assert.equal(loaded.source, "report");
+  assert.equal(loaded.savedAt, null);
+  assert.equal(loaded.sameAsReport, true);
+  assert.match(
+    loaded.summary,
+    /^01_model has saved no model in .*notebook-model\.json: 02_train and 05_experiments train the report's CNN/,
+  );
+  const built = await loaded.build(3);
+  const report = lab.buildReportCnn({ seed: 3 });
+  assert.deepEqual(weightsOf(built), weightsOf(report));
+  // Its topology builds the same network too (what modelVariant starts from).
+  const fromTopology = await lab.modelSpecFromTopology(loaded.topology).build(3);
+  assert.deepEqual(weightsOf(fromTopology), weightsOf(report));
+  [built, report, fromTopology].forEach((m) => m.dispose());
+  fs.rmSync(runsDir, { recursive: true, force: true });
+});
+
+test("loadNotebookModel names what a changed cell changed: a layer's setting, or only an initializer", async () => {
+  await lab.initBackend("cpu");
+  const runsDir = tempRunsDir();
+  const dropout = modelFromCell((s) =>
+    s.replace("model.add(tfl.layers.dropout({ rate: 0.25 }));", "model.add(tfl.layers.dropout({ rate: 0.5 }));"),
+  );
+  await lab.saveNotebookModel(dropout, runsDir);
+  const changed = await lab.loadNotebookModel(runsDir);
+  assert.equal(changed.sameAsReport, false);
+  assert.deepEqual(
+    changed.differences.map((d) => d.split(":")[0]),
+    ["layer 6"],
+  );
+  assert.match(changed.summary, /differs from the report's CNN in 1 layer\(s\): 02_train trains it as runs of its own \(model…\)/);
+  assert.match(changed.summary, /re-run 01_model's unchanged cell to go back\n {2}layer 6: Dropout .* rate=0\.5 vs /);
+
+  // compareArchitectures does not see initializers; the cell's old tfjs default (glorotNormal) still makes another run.
+  const normal = modelFromCell((s) => s.replace('kernelInitializer: "glorotUniform"', 'kernelInitializer: "glorotNormal"'));
+  await lab.saveNotebookModel(normal, runsDir);
+  const initializer = await lab.loadNotebookModel(runsDir);
+  assert.equal(initializer.sameAsReport, false);
+  assert.equal(initializer.differences.length, 1);
+  assert.match(
+    initializer.differences[0],
+    /^layer 1: Conv2D kernel_initializer=\{.*"distribution":"normal".*\} vs Conv2D kernel_initializer=\{.*"uniform"/,
+  );
+  [dropout, normal].forEach((m) => m.dispose());
+  fs.rmSync(runsDir, { recursive: true, force: true });
+});
+
+test("modelVariant changes every dropout rate, leaves out BatchNormalization, or resizes the first convolutions", async () => {
+  await lab.initBackend("cpu");
+  const report = await lab.loadNotebookModel(tempRunsDir());
+  const build = (change: lab.ModelVariant) => lab.modelVariant(report, change).build(42);
+
+  const dropout = await build({ dropout: 0.5 });
+  assert.equal(dropout.countParams(), lab.REPORT_CNN_PARAMS);
+  assert.deepEqual(
+    dropout.layers.filter((l) => l.getClassName() === "Dropout").map((l) => (l.getConfig() as { rate: number }).rate),
+    [0.5, 0.5, 0.5, 0.5],
+  );
+  const same = await build({ dropout: 0.25 });
+  const reference = lab.buildReportCnn({ seed: 42 });
+  assert.equal(lab.topologySha256(same), lab.topologySha256(reference), "the report's own rate is the report's model");
+  assert.deepEqual(weightsOf(same), weightsOf(reference));
+
+  // Five BatchNorms of 4 × 64 parameters go.
+  const noNorm = await build({ batchNormalization: false });
+  assert.equal(noNorm.countParams(), lab.REPORT_CNN_PARAMS - 5 * 4 * 64);
+  assert.ok(!noNorm.layers.some((l) => l.getClassName() === "BatchNormalization"));
+
+  // 3×3 in the first three: convs 640 + 36,928 + 36,928; 28 → 26 → 24 → pool 12 → 12 → 12 → pool 6 → 6: dense 2304 × 256 + 256.
+  const small = await build({ kernelSize: { size: 3, convs: 3 } });
+  assert.equal(small.countParams(), lab.REPORT_CNN_PARAMS - (1664 - 640) - 2 * (102_464 - 36_928) + (590_080 - 409_856));
+  assert.deepEqual(
+    small.layers.filter((l) => l.getClassName() === "Conv2D").map((l) => (l.getConfig() as { kernelSize: number[] }).kernelSize),
+    [
+      [3, 3],
+      [3, 3],
+      [3, 3],
+      [3, 3],
+      [3, 3],
+    ],
+  );
+  [dropout, same, reference, noNorm, small].forEach((m) => m.dispose());
+});
+
+test("modelVariant and the notebook model refuse what they cannot do, in one line", async () => {
+  await lab.initBackend("cpu");
+  const runsDir = tempRunsDir();
+  const { tfl } = lab;
+  const input = tfl.input({ shape: [28, 28, 1] });
+  const functional = tfl.model({
+    inputs: input,
+    outputs: tfl.layers.dense({ units: 10, activation: "softmax" }).apply(tfl.layers.flatten().apply(input)) as lab.tfl.SymbolicTensor,
+  });
+  await lab.saveNotebookModel(functional, runsDir);
+  const loaded = await lab.loadNotebookModel(runsDir);
+  assert.equal(loaded.sameAsReport, false);
+  assert.throws(
+    () => lab.modelVariant(loaded, { dropout: 0 }),
+    /^MnistLabError: Expected a Sequential model to derive a variant from \(its layer list is edited\) but found a Model model; build/,
+  );
+  const plain = tfl.sequential({
+    layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 10, activation: "softmax" })],
+  });
+  const spec = lab.modelSpecFromTopology(JSON.parse(JSON.stringify(plain.toJSON(null, false))));
+  assert.throws(
+    () => lab.modelVariant(spec, { dropout: 0 }),
+    /^MnistLabError: Expected Dropout layers to set the rate of but the model has none$/,
+  );
+  assert.throws(
+    () => lab.modelVariant(spec, { batchNormalization: false }),
+    /Expected BatchNormalization layers to leave out but the model has none$/,
+  );
+  assert.throws(
+    () => lab.modelVariant(spec, { kernelSize: { size: 3, convs: 3 } }),
+    /Expected at least 3 Conv2D layers to resize but the model has 0$/,
+  );
+  const report = await lab.loadNotebookModel(tempRunsDir());
+  assert.throws(
+    () => lab.modelVariant(report, { dropout: 1 }),
+    /^MnistLabError: Expected a rate in \[0, 1\) for dropout but found number 1$/,
+  );
+  // A 29×29 'valid' kernel leaves the next convolution no image: tfjs's refusal is named.
+  await assert.rejects(
+    lab.modelVariant(report, { kernelSize: { size: 29, convs: 1 } }).build(1),
+    /^MnistLabError: Expected a Sequential topology that tfjs can build but it refused: /,
+  );
+
+  const wrong = tfl.sequential({
+    layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 3, activation: "softmax" })],
+  });
+  await assert.rejects(
+    lab.saveNotebookModel(wrong, runsDir),
+    /Expected a model taking \[null, 28, 28, 1\] images and giving \[null, 10\] class probabilities/,
+  );
+
+  const file = path.join(runsDir, lab.NOTEBOOK_MODEL_FILE);
+  fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('"units": 10', '"units": 11'));
+  await assert.rejects(
+    lab.loadNotebookModel(runsDir),
+    /^DamagedFileError: Expected .*notebook-model\.json to match its sha256 but its topology was changed or damaged; re-run 01_model$/,
+  );
+  fs.writeFileSync(file, "{");
+  await assert.rejects(
+    lab.loadNotebookModel(runsDir),
+    /^DamagedFileError: Expected .*notebook-model\.json to be the model 01_model saved but it is not JSON/,
+  );
+  [functional, plain, wrong].forEach((m) => m.dispose());
+  fs.rmSync(runsDir, { recursive: true, force: true });
 });

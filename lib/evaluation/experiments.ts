@@ -4,13 +4,17 @@ import { MnistLabError } from "../shared/errors";
 import { PROFILE_SETTINGS, type Profile } from "../training/profiles";
 import { seedGroups } from "./reproduction";
 import { listRunResults } from "./results";
+import { REPORT_TRAIN_DEFAULTS } from "../training/runs";
 import { trainModel, type ExperimentConfigInput, type RunResult, type TrainRunOptions } from "../training/train";
 
 // The report's "chosen by comparison" claims rerun: several models or settings trained by trainModel and compared.
 
+/** A model builder given the run's seed (a ModelSpec from loadNotebookModel or modelVariant is one). */
+export type ModelBuilder = (seed: number) => tfl.LayersModel | Promise<tfl.LayersModel>;
+
 /** One arm of a comparison: how to build its model and what it changes in the shared config. */
 export interface Experiment {
-  build: () => tfl.LayersModel;
+  build: ModelBuilder;
   config?: Partial<ExperimentConfigInput>;
 }
 
@@ -31,12 +35,14 @@ export function experimentSettings(profile: Profile): {
 
 /**
  * Trains every arm (each a cached, resumable run; a finished one loads) and returns the runs by label, models
- * disposed. `base` holds what the arms share.
+ * disposed. `base` holds what the arms share; each arm's model is built with the run's seed.
  * @example
- * const runs = await runExperiments({ "dropout 0": () => cnn(0), "dropout 0.5": () => cnn(0.5) }, { optimizer: "rmsprop", epochs: 2 }, { data: mnist });
+ * const model = await loadNotebookModel();
+ * const arms = { "dropout 0": modelVariant(model, { dropout: 0 }), "dropout 0.5": modelVariant(model, { dropout: 0.5 }) };
+ * const runs = await runExperiments(arms, { optimizer: "rmsprop", epochs: 2 }, { data: mnist });
  */
 export async function runExperiments(
-  experiments: Record<string, Experiment | (() => tfl.LayersModel)>,
+  experiments: Record<string, Experiment | ModelBuilder>,
   base: ExperimentConfigInput,
   options: TrainRunOptions & { onStart?: (label: string) => void },
 ): Promise<Record<string, RunResult>> {
@@ -46,7 +52,7 @@ export async function runExperiments(
   for (const [label, arm] of entries) {
     const { build, config } = typeof arm === "function" ? { build: arm, config: {} } : arm;
     options.onStart?.(label);
-    const model = build();
+    const model = await build({ ...base, ...config }.seed ?? REPORT_TRAIN_DEFAULTS.seed);
     try {
       const { model: _trained, ...run } = await trainModel(model, { ...base, ...config }, { ...options, name: label });
       runs[label] = run;
@@ -71,7 +77,7 @@ export function experimentFrame(runs: Record<string, RunResult>): pl.DataFrame {
   });
 }
 
-/** The seed-to-seed standard deviation of final validation accuracy measured by the reproduction (pooled over its groups). */
+/** The seed-to-seed sd of final validation accuracy measured by the reproduction (pooled over its groups). */
 export function seedSpreadReference(resultsDir?: string): { sd: number; source: string } | undefined {
   const groups = seedGroups(listRunResults(resultsDir)).filter((g) => g.runs.length >= 2);
   if (groups.length === 0) return undefined;
@@ -90,10 +96,17 @@ export function experimentVerdict(runs: Record<string, RunResult>, reference = s
   const head = `${winner} wins with ${(100 * w.metrics.valAccuracy).toFixed(2)}%, ${(100 * gap).toFixed(2)} points ahead of ${second}`;
   const quickSteps = PROFILE_SETTINGS.quick.trainLimit ?? Infinity;
   if (ranked.some(([, r]) => (r.config.trainLimit ?? Infinity) < quickSteps)) {
-    return `${head} — but at this size (${w.config.epochs} epochs on ${w.config.trainLimit} images) BatchNorm's moving statistics have not settled and validation is near chance: it checks the machinery, not the report's claim (\`mnist-lab report --profile full\` runs it at the quick size).`;
+    return (
+      `${head} — but at this size (${w.config.epochs} epochs on ${w.config.trainLimit} images) BatchNorm's moving statistics ` +
+      "have not settled and validation is near chance: it checks the machinery, not the report's claim " +
+      "(`mnist-lab report --profile full` runs it at the quick size)."
+    );
   }
   if (!reference) return `${head}; no seed-to-seed spread is measured yet (04_reproduction), so whether that gap is noise is open.`;
   const ratio = gap / reference.sd;
   const verdict = ratio > 2 ? "more than twice" : ratio > 1 ? "more than" : "within";
-  return `${head}: ${verdict} the seed-to-seed spread (sd ${(100 * reference.sd).toFixed(2)} points over ${reference.source}, measured at the full profile, not at this size).`;
+  return (
+    `${head}: ${verdict} the seed-to-seed spread (sd ${(100 * reference.sd).toFixed(2)} points over ${reference.source}, ` +
+    "measured at the full profile, not at this size)."
+  );
 }

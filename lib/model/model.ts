@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { MnistLabError } from "../shared/errors";
 
 /** Knobs of the report's CNN; defaults are the report's values. */
 export interface ReportCnnOptions {
@@ -35,7 +37,8 @@ export const REPORT_CNN_PARAMS = 694_154;
 
 /**
  * Builds the report's CNN (uncompiled):
- * [conv → relu → BN, conv → relu → BN, max-pool, dropout] ×2 → conv → relu → BN → dropout → flatten → dense 256 relu → dropout → dense 10 softmax.
+ * [conv → relu → BN, conv → relu → BN, max-pool, dropout] ×2 → conv → relu → BN → dropout → flatten → dense 256 relu
+ * → dropout → dense 10 softmax.
  *
  * The report lists five conv layers and shows the first two without padding. With 'valid' everywhere
  * 28 → 24 → 20 → pool 10 → 6 → 4 → pool 2 and the 3×3 fifth conv would have no input left, so the first
@@ -49,9 +52,9 @@ export const REPORT_CNN_PARAMS = 694_154;
 export function buildReportCnn(options: ReportCnnOptions = {}): tfl.Sequential {
   const o = { ...REPORT_CNN_DEFAULTS, ...options };
   let seed = options.seed;
-  // Each initializer gets its own seed so layers differ but the whole model is repeatable.
-  const init = (): ReturnType<typeof tfl.initializers.glorotUniform> | undefined =>
-    seed === undefined ? undefined : tfl.initializers.glorotUniform({ seed: seed++ });
+  // Keras's default kernel initializer (tfjs's own is glorotNormal); each gets its own seed, numbered in layer order,
+  // so layers differ but the whole model is repeatable (loadNotebookModel numbers a saved topology the same way).
+  const init = () => tfl.initializers.glorotUniform({ seed: seed === undefined ? undefined : seed++ });
   const conv = (i: number, inputShape?: [number, number, number]) =>
     tfl.layers.conv2d({
       filters: o.filters,
@@ -135,4 +138,38 @@ export function compareArchitectures(
     if (x !== y) differences.push(`layer ${i + 1}: ${x} vs ${y}`);
   }
   return { same: differences.length === 0, differences, parameters: [a.countParams(), b.countParams()] };
+}
+
+/** Checks that `model` maps [null, 28, 28, 1] images to [null, 10] class probabilities, as every MNIST run needs. */
+export function checkMnistModel(model: tfl.LayersModel): void {
+  const input = model.inputs?.[0]?.shape;
+  const output = model.outputs?.[0]?.shape;
+  const ok =
+    input &&
+    output &&
+    input.length === 4 &&
+    input[1] === 28 &&
+    input[2] === 28 &&
+    input[3] === 1 &&
+    output.length === 2 &&
+    output[1] === 10;
+  if (!ok) {
+    throw new MnistLabError(
+      "Expected a model taking [null, 28, 28, 1] images and giving [null, 10] class probabilities but found " +
+        `input ${JSON.stringify(input ?? null)} and output ${JSON.stringify(output ?? null)}`,
+    );
+  }
+}
+
+/**
+ * SHA-256 of a model's topology with its model and layer names replaced by their positions: tfjs numbers
+ * auto-named layers per process (`conv2d_Conv2D7`), so the same model built twice must hash the same.
+ */
+export function topologySha256(model: tfl.LayersModel): string {
+  const names = [model.name, ...model.layers.map((l) => l.name)];
+  let json = JSON.stringify(model.toJSON(null, false));
+  names.forEach((name, i) => {
+    json = json.split(JSON.stringify(name)).join(JSON.stringify(`#${i}`));
+  });
+  return createHash("sha256").update(json).digest("hex");
 }
