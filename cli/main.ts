@@ -78,7 +78,8 @@ export function checkBatchSize(flag: string, batchSize: number | undefined, imag
     const mib = REPORT_CNN_OUTPUT_BYTES_PER_IMAGE / 2 ** 20;
     throw new UsageError(
       `Expected ${flag} to be at most ${MAX_BATCH_SIZE} but found ${batchSize}: training holds every layer's output for the whole batch ` +
-        `(${mib.toFixed(2)} MiB an image with the report's CNN), so ${batchSize} images need ${((batchSize * mib) / 1024).toFixed(1)} GiB before gradients`,
+        `(${mib.toFixed(2)} MiB an image with the report's CNN), ` +
+        `so ${batchSize} images need ${((batchSize * mib) / 1024).toFixed(1)} GiB before gradients`,
     );
   }
 }

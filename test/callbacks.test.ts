@@ -324,7 +324,8 @@ test("ReduceLROnPlateau as the report wrote it (monitor val_acc) warns once and 
   );
   assert.equal(getLearningRate(model.optimizer), 0.001);
   assert.deepEqual(lines, [
-    "RuntimeWarning: Reduce LR on plateau conditioned on metric `val_acc` which is not available. Available metrics are: val_loss,val_accuracy,loss,accuracy,lr",
+    "RuntimeWarning: Reduce LR on plateau conditioned on metric `val_acc` which is not available. " +
+      "Available metrics are: val_loss,val_accuracy,loss,accuracy,lr",
   ]);
   model.dispose();
 });

@@ -101,6 +101,9 @@ test("mnist-lab bench refuses a --batch-size beyond the training images or above
   assert.equal(large.code, 2);
   assert.match(
     large.stderr,
-    /^error: Expected --batch-size to be at most 4096 but found 5000: training holds every layer's output for the whole batch \(0\.66 MiB an image with the report's CNN\), so 5000 images need 3\.2 GiB before gradients\n$/,
+    new RegExp(
+      "^error: Expected --batch-size to be at most 4096 but found 5000: training holds every layer's output for the whole batch " +
+        "\\(0\\.66 MiB an image with the report's CNN\\), so 5000 images need 3\\.2 GiB before gradients\\n$",
+    ),
   );
 });

@@ -67,7 +67,10 @@ test("mnist-lab train refuses a --train-limit or --batch-size beyond the trainin
     ],
     [
       ["--batch-size", "8192"],
-      /^error: Expected --batch-size to be at most 4096 but found 8192: training holds every layer's output for the whole batch \(0\.66 MiB an image with the report's CNN\), so 8192 images need 5\.3 GiB before gradients\n$/,
+      new RegExp(
+        "^error: Expected --batch-size to be at most 4096 but found 8192: training holds every layer's output for the whole batch " +
+          "\\(0\\.66 MiB an image with the report's CNN\\), so 8192 images need 5\\.3 GiB before gradients\\n$",
+      ),
     ],
   ];
   for (const [args, message] of cases) {
@@ -142,7 +145,10 @@ test("mnist-lab train on a full disk prints one line naming the file and what su
   assert.equal(errors.length, 1, full.stderr);
   assert.match(
     errors[0],
-    /^error: Expected to write \/.*\/adam-e3-b20-[^/]+\/checkpoints\/epoch-0002 but the disk is full \(ENOSPC\); nothing was written in its place; free space and run this command again: the run resumes from its last checkpoint$/,
+    new RegExp(
+      "^error: Expected to write \\/.*\\/adam-e3-b20-[^/]+\\/checkpoints\\/epoch-0002 but the disk is full \\(ENOSPC\\); " +
+        "nothing was written in its place; free space and run this command again: the run resumes from its last checkpoint$",
+    ),
   );
   assert.ok(full.stderr.trimEnd().endsWith(errors[0]), "nothing (no stack) after the error line");
   const resumed = runCli(["train", "--optimizer", "adam", ...TINY, "--runs-dir", runsDir]);

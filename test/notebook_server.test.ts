@@ -104,7 +104,9 @@ test(
 
       // Download as HTML uses the report's template and keeps one plotly.js (the exporter File › Download as uses).
       const bundle =
-        "<script>(function(){if(window.Plotly)return;var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\nwindow.Plotly = Plotly;\n}finally{window.define=d;window.module=m;}})();</script>";
+        "<script>(function(){if(window.Plotly)return;" +
+        "var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\n" +
+        "window.Plotly = Plotly;\n}finally{window.define=d;window.module=m;}})();</script>";
       const figureOutput = {
         output_type: "display_data",
         metadata: {},

@@ -9,7 +9,8 @@ import {
   missingValueCount,
   pixelFrame,
   scaleToUnit,
-  selectSplit,
+  selectImages,
+  gatherBatch,
   splitTrainValidation,
   toImageTensor,
   toOneHot,
@@ -96,12 +97,26 @@ test("splitTrainValidation stratified keeps each class's share", () => {
   );
 });
 
-test("selectSplit copies the chosen images and labels", () => {
+test("selectImages copies the chosen images and labels, and views the first count without copying", () => {
   const split = { images: tinyImages(4), labels: Uint8Array.of(0, 1, 2, 3), count: 4 };
-  const picked = selectSplit(split, [3, 1]);
+  const picked = selectImages(split, [3, 1]);
   assert.equal(picked.count, 2);
   assert.deepEqual(Array.from(picked.labels), [3, 1]);
   assert.deepEqual(Array.from(picked.images.subarray(0, 784)), Array.from(tinyImages(4).subarray(3 * 784, 4 * 784)));
+  const first = selectImages(split, null, 2);
+  assert.equal(first.count, 2);
+  assert.equal(first.images.buffer, split.images.buffer, "a view, not a copy");
+  assert.deepEqual(Array.from(first.labels), [0, 1]);
+});
+
+test("gatherBatch scales the chosen images by 1/255 and one-hot encodes their labels", () => {
+  const split = { images: tinyImages(4), labels: Uint8Array.of(0, 1, 2, 3), count: 4 };
+  const x = new Float32Array(2 * 784).fill(-1);
+  const y = new Float32Array(2 * 10).fill(-1);
+  gatherBatch(split, Int32Array.of(2, 0, 3), 1, 2, x, y);
+  assert.deepEqual(Array.from(x.subarray(0, 784)), Array.from(scaleToUnit(tinyImages(4).subarray(0, 784))));
+  assert.deepEqual(Array.from(x.subarray(784)), Array.from(scaleToUnit(tinyImages(4).subarray(3 * 784, 4 * 784))));
+  assert.deepEqual(Array.from(y), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
 });
 
 test("formatShape prints shapes as Python tuples", () => {

@@ -22,6 +22,9 @@ test("runDirFor differs per optimizer and profile; loadFinishedRun explains how 
   assert.equal(path.dirname(a), runs);
   assert.throws(
     () => loadFinishedRun(profileTrainConfig("smoke", "adam"), runs),
-    /Expected a finished adam run at .* but found none; run notebooks\/02_train.ipynb with profile smoke and seed 42 first, or mnist-lab report --profile smoke --seed 42$/,
+    new RegExp(
+      "Expected a finished adam run at .* but found none; " +
+        "run notebooks\\/02_train.ipynb with profile smoke and seed 42 first, or mnist-lab report --profile smoke --seed 42$",
+    ),
   );
 });

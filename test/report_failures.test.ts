@@ -55,7 +55,11 @@ test("buildReport fails on an error thrown later from a timer and keeps the last
   try {
     await assert.rejects(
       buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks }),
-      /02_stray\.ipynb: an error was thrown from a timer or an unawaited promise (while code cell \d|outside any cell's own run)[^:]*: RangeError: thrown from a timer \(the cell's whole output and the kernel's stderr: .*mnist-report\.log\)$/,
+      new RegExp(
+        "02_stray\\.ipynb: an error was thrown from a timer or an unawaited promise " +
+          "(while code cell \\d|outside any cell's own run)[^:]*: " +
+          "RangeError: thrown from a timer \\(the cell's whole output and the kernel's stderr: .*mnist-report\\.log\\)$",
+      ),
     );
   } finally {
     fs.rmSync(path.join(notebooks, "02_stray.ipynb"));

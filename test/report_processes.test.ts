@@ -13,7 +13,9 @@ test("buildReport killed with SIGKILL leaves no process behind, and the next run
   const notebooks = tempDir();
   const out = tempDir();
   writeNotebook(path.join(notebooks, "00_slow.ipynb"), ['console.log("working");\nawait new Promise((r) => setTimeout(r, 120_000));']);
-  const script = `require(${JSON.stringify(path.join(projectRoot(), "dist", "lib"))}).buildReport({ profile: "smoke", outDir: ${JSON.stringify(out)}, notebooksDir: ${JSON.stringify(notebooks)} })`;
+  const script =
+    `require(${JSON.stringify(path.join(projectRoot(), "dist", "lib"))})` +
+    `.buildReport({ profile: "smoke", outDir: ${JSON.stringify(out)}, notebooksDir: ${JSON.stringify(notebooks)} })`;
   const report = spawn(process.execPath, ["-e", script], { stdio: "ignore" });
   try {
     // Wait until the kernel runs the slow cell's notebook, then kill the report process alone.

@@ -134,7 +134,8 @@ test("REPORT_EPOCH_LOGS holds the report's first ten epochs per optimizer, as pr
 test("replayReportSchedule shows the report's schedule never fired as run, and would have after epoch 5 as intended", async () => {
   const { replayReportSchedule } = await import("mnist-lab");
   assert.deepEqual(await replayReportSchedule("as-run"), [
-    "RuntimeWarning: Reduce LR on plateau conditioned on metric `val_acc` which is not available. Available metrics are: val_loss,val_accuracy,loss,accuracy,lr",
+    "RuntimeWarning: Reduce LR on plateau conditioned on metric `val_acc` which is not available. " +
+      "Available metrics are: val_loss,val_accuracy,loss,accuracy,lr",
   ]);
   assert.deepEqual(await replayReportSchedule("as-intended"), [
     "Epoch 00005: ReduceLROnPlateau reducing learning rate to 0.0005000000237487257.",
@@ -155,12 +156,18 @@ test("the verdicts are computed from the runs: report's figure, RMSprop vs Adam,
   const verdicts = reproductionVerdicts(groups);
   assert.match(
     verdicts[0],
-    /^RMSprop as-run: the report's 99\.65% against ours 99\.66% ± 0\.04 \(n = 3\): consistent with our seeds \(t = -0\.16, df 2, two-sided p 0\.885; inside our range 99\.62–99\.69%\)\.$/,
+    new RegExp(
+      "^RMSprop as-run: the report's 99\\.65% against ours 99\\.66% ± 0\\.04 \\(n = 3\\): consistent with our seeds " +
+        "\\(t = -0\\.16, df 2, two-sided p 0\\.885; inside our range 99\\.62–99\\.69%\\)\\.$",
+    ),
   );
   assert.match(optimizerComparison(groups)[0], /no evidence that RMSprop beats Adam .* one-sided p 0\.069\./);
   assert.match(
     earlyEpochComparison(groups)[0],
-    /^as-run: over the first 10 epochs RMSprop's mean val_accuracy is below Adam's in 0 of 10 epochs \(the report's single runs: \d+ of 10\)\.$/,
+    new RegExp(
+      "^as-run: over the first 10 epochs RMSprop's mean val_accuracy is below Adam's in 0 of 10 epochs " +
+        "\\(the report's single runs: \\d+ of 10\\)\\.$",
+    ),
   );
   const pairs = confusedPairVerdicts(groups);
   assert.match(pairs[0], /^RMSprop as-run: \(4,9\) is the most confused pair in 3 of 3 seeds/);

@@ -155,7 +155,10 @@ test("lockRun refuses a second lock of the same run in this process, however the
   for (const spelling of [runDir, `${runDir}/`, alias]) {
     assert.throws(
       () => lockRun(spelling),
-      /^MnistLabError: Expected run .* to be free but this process is already training it \(a cell still running\?\): interrupt that cell or wait for it to finish$/,
+      new RegExp(
+        "^MnistLabError: Expected run .* to be free but this process is already training it \\(a cell still running\\?\\): " +
+          "interrupt that cell or wait for it to finish$",
+      ),
     );
   }
   assert.ok(fs.existsSync(path.join(runDir, ".lock")), "the refused call leaves the held lock alone");

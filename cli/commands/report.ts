@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { MnistLabError, PROFILES, buildReport, listNotebooks, selectNotebooks, type Profile } from "../../lib";
+import { MnistLabError, PROFILES, buildReport, defaultReportsDir, listNotebooks, selectNotebooks, type Profile } from "../../lib";
 import { UsageError } from "../main";
 
 /** `--seed` as `train --seed` takes it: decimal digits only, so `1e3`, `0x10` and `""` are refused. */
@@ -17,10 +17,10 @@ export function registerReportCommand(program: Command): void {
     .command("report")
     .description("execute the notebooks in order with a profile's parameters and write one offline HTML report")
     .option("--profile <name>", `smoke (seconds), quick (minutes) or full (the report's 40 epochs)`, "quick")
-    .option("--out <dir>", "output directory", "reports")
+    .option("--out <dir>", "output directory (default: reports/ in the project)")
     .option("--only <names...>", "only these notebooks, e.g. 00 or 00_data: their own HTML is replaced, the combined report is kept")
     .option("--seed <n>", "seed injected into every notebook", "42")
-    .action(async (opts: { profile: string; out: string; only?: string[]; seed: string }, command: Command) => {
+    .action(async (opts: { profile: string; out?: string; only?: string[]; seed: string }, command: Command) => {
       const seed = parseSeed(opts.seed);
       if (!PROFILES.includes(opts.profile as Profile)) {
         throw new UsageError(`Expected --profile ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
@@ -36,7 +36,7 @@ export function registerReportCommand(program: Command): void {
       }
       const result = await buildReport({
         profile: opts.profile as Profile,
-        outDir: opts.out,
+        outDir: opts.out ?? defaultReportsDir(),
         only: opts.only,
         seed,
         debug: Boolean(command.optsWithGlobals().debug),
@@ -51,7 +51,8 @@ export function registerReportCommand(program: Command): void {
       } else {
         for (const r of result.notebookResults) process.stdout.write(`${r.html}\n`);
         process.stderr.write(
-          `${result.notebookResults.length} notebook(s) (${result.profile}) written in ${result.seconds.toFixed(1)} s; the combined report ${path.join(result.outDir, result.report)} was left as it was\n`,
+          `${result.notebookResults.length} notebook(s) (${result.profile}) written in ${result.seconds.toFixed(1)} s; ` +
+            `the combined report ${path.join(result.outDir, result.report)} was left as it was\n`,
         );
       }
     });

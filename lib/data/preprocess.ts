@@ -3,7 +3,6 @@ import pl from "nodejs-polars";
 import { MNIST_COLS, MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, MNIST_ROWS, type MnistSplit } from "./data";
 import { MnistLabError, describeValue } from "../shared/errors";
 import { Rng, shuffleInPlace } from "../shared/random";
-import { loadNativeBinding } from "../backend/native_binding";
 
 /** Whether any value is NaN (the report's `np.isnan(x).any()`); integer arrays can hold none. */
 export function hasNaN(values: ArrayLike<number>): boolean {
@@ -29,9 +28,18 @@ export function pixelFrame(split: MnistSplit, limit = split.count): pl.DataFrame
 
 /** Null and NaN counts over every column of a frame (polars' view of the report's NaN check). */
 export function missingValueCount(frame: pl.DataFrame): number {
-  const nulls = frame.nullCount().row(0).reduce((a: number, b: number) => a + b, 0);
-  const floats = frame.getColumns().filter((series) => series.isFloat()).map((series) => series.name);
-  const nans = floats.length === 0 ? 0 : (frame.select(...floats.map((name) => pl.col(name).isNan().sum())).row(0) as number[]).reduce((a, b) => a + b, 0);
+  const nulls = frame
+    .nullCount()
+    .row(0)
+    .reduce((a: number, b: number) => a + b, 0);
+  const floats = frame
+    .getColumns()
+    .filter((series) => series.isFloat())
+    .map((series) => series.name);
+  const nans =
+    floats.length === 0
+      ? 0
+      : (frame.select(...floats.map((name) => pl.col(name).isNan().sum())).row(0) as number[]).reduce((a, b) => a + b, 0);
   return nulls + nans;
 }
 
@@ -49,15 +57,6 @@ export function scaleToUnit(images: Uint8Array): Float32Array {
 export function scaleInto(src: ArrayLike<number>, srcOffset: number, dst: Float32Array, dstOffset: number, count: number): void {
   const factor = src instanceof Uint8Array ? 1 / 255 : 1;
   for (let i = 0; i < count; i++) dst[dstOffset + i] = src[srcOffset + i] * factor;
-}
-
-/**
- * scaleToUnit, with the same values, computed off the JS thread by the native addon into freshly mapped memory
- * (half the page-fault cost of a new Float32Array on this VM); scaleToUnit itself where the addon did not load.
- */
-export async function scaleToUnitAsync(images: Uint8Array): Promise<Float32Array> {
-  const { binding } = loadNativeBinding();
-  return binding ? binding.scaleU8(images, 1 / 255) : scaleToUnit(images);
 }
 
 /**
@@ -92,7 +91,14 @@ export function toOneHot(labels: ArrayLike<number>, numClasses = MNIST_NUM_CLASS
  * The one one-hot encoding of the project: labels `indices[from … from + n)` (or `from … from + n` when
  * `indices` is null) into the first `n` rows of `out`, which are cleared first.
  */
-export function oneHotInto(labels: ArrayLike<number>, indices: ArrayLike<number> | null, from: number, n: number, out: Float32Array, numClasses = MNIST_NUM_CLASSES): void {
+export function oneHotInto(
+  labels: ArrayLike<number>,
+  indices: ArrayLike<number> | null,
+  from: number,
+  n: number,
+  out: Float32Array,
+  numClasses = MNIST_NUM_CLASSES,
+): void {
   out.fill(0, 0, n * numClasses);
   for (let k = 0; k < n; k++) {
     const i = indices ? indices[from + k] : from + k;
@@ -123,7 +129,9 @@ export function splitTrainValidation(count: number, options: SplitOptions): { tr
   if (!(validationFraction > 0 && validationFraction < 1)) {
     throw new MnistLabError(`Expected validationFraction in (0, 1) but found ${describeValue(validationFraction)}`);
   }
-  if (!Number.isInteger(count) || count < 2) throw new MnistLabError(`Expected at least 2 items to split but found ${describeValue(count)}`);
+  if (!Number.isInteger(count) || count < 2) {
+    throw new MnistLabError(`Expected at least 2 items to split but found ${describeValue(count)}`);
+  }
   if (stratifyLabels && stratifyLabels.length !== count) {
     throw new MnistLabError(`Expected ${count} stratify labels but found ${stratifyLabels.length}`);
   }
@@ -149,16 +157,54 @@ export function splitTrainValidation(count: number, options: SplitOptions): { tr
   };
 }
 
-/** Copies the images and labels at `indices` into a new split. */
-export function selectSplit(split: MnistSplit, indices: ArrayLike<number>): MnistSplit {
-  const images = new Uint8Array(indices.length * MNIST_IMAGE_BYTES);
-  const labels = new Uint8Array(indices.length);
-  for (let k = 0; k < indices.length; k++) {
+/** Images and labels of one split: a loaded MnistSplit, or float32 pixels already in [0, 1] (03_evaluate's own images). */
+export interface LabelledImages {
+  images: Uint8Array | Float32Array;
+  labels: ArrayLike<number>;
+  count: number;
+}
+
+/**
+ * The one image selection of the project: the images at `indices` copied into a new split of the same pixel type,
+ * or, when `indices` is null, the first `count` as views (no copy).
+ * @example
+ * const firstThousand = selectImages(mnist.test, null, 1000);
+ */
+export function selectImages(split: LabelledImages, indices: ArrayLike<number> | null, count = indices?.length ?? 0): LabelledImages {
+  if (indices === null) {
+    const labels = ArrayBuffer.isView(split.labels)
+      ? (split.labels as Uint8Array).subarray(0, count)
+      : Array.prototype.slice.call(split.labels, 0, count);
+    return { images: split.images.subarray(0, count * MNIST_IMAGE_BYTES), labels: labels as ArrayLike<number>, count };
+  }
+  const images =
+    split.images instanceof Uint8Array ? new Uint8Array(count * MNIST_IMAGE_BYTES) : new Float32Array(count * MNIST_IMAGE_BYTES);
+  const labels = new Uint8Array(count);
+  for (let k = 0; k < count; k++) {
     const i = indices[k];
     images.set(split.images.subarray(i * MNIST_IMAGE_BYTES, (i + 1) * MNIST_IMAGE_BYTES), k * MNIST_IMAGE_BYTES);
     labels[k] = split.labels[i];
   }
-  return { images, labels, count: indices.length };
+  return { images, labels, count };
+}
+
+/**
+ * The one batch path of the project (training, validation, the bench): images `indices[from … from + n)` (or
+ * `from … from + n` when `indices` is null) scaled into `x` (NHWC) and their one-hot labels into `y`.
+ */
+export function gatherBatch(
+  split: LabelledImages,
+  indices: ArrayLike<number> | null,
+  from: number,
+  n: number,
+  x: Float32Array,
+  y: Float32Array,
+): void {
+  for (let k = 0; k < n; k++) {
+    const image = indices ? indices[from + k] : from + k;
+    scaleInto(split.images, image * MNIST_IMAGE_BYTES, x, k * MNIST_IMAGE_BYTES, MNIST_IMAGE_BYTES);
+  }
+  oneHotInto(split.labels, indices, from, n, y, MNIST_NUM_CLASSES);
 }
 
 /** A shape as Python prints a tuple: `(60000, 28, 28, 1)`, `(10000,)`. */

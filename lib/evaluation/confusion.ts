@@ -154,7 +154,8 @@ export function misclassified(
 ): Misclassification[] {
   if (predictions.classes.length !== split.labels.length || predictions.confidence.length !== split.labels.length) {
     throw new MnistLabError(
-      `Expected one prediction per label (${split.labels.length}) but found ${predictions.classes.length} classes and ${predictions.confidence.length} confidences`,
+      `Expected one prediction per label (${split.labels.length}) ` +
+        `but found ${predictions.classes.length} classes and ${predictions.confidence.length} confidences`,
     );
   }
   if (!(limit >= 0)) throw invalidParameterError("limit", "a number ≥ 0", limit);

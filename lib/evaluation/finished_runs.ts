@@ -4,12 +4,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { MnistLabError } from "../shared/errors";
-import { defaultRunsDir } from "../shared/paths";
+import { defaultResultsDir, defaultRunsDir } from "../shared/paths";
 import { loadModelDir } from "../model/model_io";
-import { evaluateModel, type Evaluation, type LabelledSplit, type PredictOptions } from "../model/predict";
+import { evaluateModel, type Evaluation, type PredictOptions } from "../model/predict";
+import type { LabelledImages } from "../data/preprocess";
 import { PROFILES, PROFILE_SETTINGS, runDirFor } from "../training/profiles";
 import { RUN_FILES, loadRun, resolveTrainConfig, type RunMetrics, type StoredRun, type TrainConfigInput } from "../training/runs";
-import { RESULT_FILES, defaultResultsDir, readRunResult, type StoredEvaluation } from "./results";
+import { RESULT_FILES, readRunResult, type StoredEvaluation } from "./results";
 
 /** A finished run as the notebooks use it: from `runs/` (with its weights), or only its committed summary in `results/`. */
 export type FinishedRun = StoredRun & { metrics: RunMetrics; source: "runs" | "results"; evaluation?: StoredEvaluation };
@@ -47,12 +48,17 @@ export function loadFinishedRun(config: TrainConfigInput, runsDir = defaultRunsD
     );
   });
   const how = profile
-    ? `run notebooks/02_train.ipynb with profile ${profile} and seed ${resolved.seed} first, or mnist-lab report --profile ${profile} --seed ${resolved.seed}`
-    : `train it first with the same settings (mnist-lab train --optimizer ${resolved.optimizer} --epochs ${resolved.epochs} --seed ${resolved.seed})`;
+    ? `run notebooks/02_train.ipynb with profile ${profile} and seed ${resolved.seed} first, ` +
+      `or mnist-lab report --profile ${profile} --seed ${resolved.seed}`
+    : `train it first with the same settings ` +
+      `(mnist-lab train --optimizer ${resolved.optimizer} --epochs ${resolved.epochs} --seed ${resolved.seed})`;
   throw new MnistLabError(`Expected a finished ${resolved.optimizer} run at ${dir} but found none; ${how}`);
 }
 
-/** The trained model of a finished run (the caller disposes it); a run known only from results/ has none, and says how to make it. */
+/**
+ * The trained model of a finished run (the caller disposes it); a run known only from results/ has none,
+ * and says how to make it.
+ */
 export function loadRunModel(run: StoredRun & { source?: "runs" | "results" }): Promise<tfl.LayersModel> {
   if (run.source === "results") throw missingWeightsError(run);
   return loadModelDir(path.join(run.runDir, RUN_FILES.model));
@@ -62,7 +68,8 @@ function missingWeightsError(run: StoredRun): MnistLabError {
   const c = run.config;
   return new MnistLabError(
     `Expected the weights of ${run.runId} in runs/ but this clone has only its summary in ${run.runDir}; ` +
-      `\`mnist-lab train --optimizer ${c.optimizer} --epochs ${c.epochs} --seed ${c.seed} --schedule ${c.schedule}\` trains them (resumable)`,
+      `\`mnist-lab train --optimizer ${c.optimizer} --epochs ${c.epochs} --seed ${c.seed} --schedule ${c.schedule}\` ` +
+      "trains them (resumable)",
   );
 }
 
@@ -72,7 +79,7 @@ function missingWeightsError(run: StoredRun): MnistLabError {
  */
 export async function evaluateFinishedRun(
   run: FinishedRun,
-  test: LabelledSplit,
+  test: LabelledImages,
   options: PredictOptions = {},
 ): Promise<Omit<Evaluation, "predictions"> & { predictions?: Evaluation["predictions"]; missing?: string }> {
   if (run.source === "results" && run.evaluation) {

@@ -214,7 +214,10 @@ export function reproductionVerdicts(groups: readonly SeedGroup[]): string[] {
     const head = `${label} ${g.schedule}: the report's ${pts(reported)}% against ours ${formatSpread(g.final)}`;
     if ("unavailable" in test) return `${head}; no test (${test.unavailable}).`;
     const verdict = test.pValue >= 0.05 ? "consistent with our seeds" : "unlikely under our seeds";
-    return `${head}: ${verdict} (t = ${test.t.toFixed(2)}, df ${test.df}, two-sided p ${p3(test.pValue)}; ${test.withinRange ? "inside" : "outside"} our range ${pts(g.final.min)}–${pts(g.final.max)}%).`;
+    return (
+      `${head}: ${verdict} (t = ${test.t.toFixed(2)}, df ${test.df}, two-sided p ${p3(test.pValue)}; ` +
+      `${test.withinRange ? "inside" : "outside"} our range ${pts(g.final.min)}–${pts(g.final.max)}%).`
+    );
   });
 }
 
@@ -262,7 +265,8 @@ export function earlyEpochComparison(groups: readonly SeedGroup[], epochs = 10):
       (l, e) => l.val_accuracy < REPORT_EPOCH_LOGS.Adam[e].val_accuracy,
     ).length;
     lines.push(
-      `${schedule}: over the first ${n} epochs RMSprop's mean val_accuracy is below Adam's in ${behind} of ${n} epochs (the report's single runs: ${reportBehind} of ${n}).`,
+      `${schedule}: over the first ${n} epochs RMSprop's mean val_accuracy is below Adam's in ${behind} of ${n} epochs ` +
+        `(the report's single runs: ${reportBehind} of ${n}).`,
     );
   }
   return lines.length > 0 ? lines : ["Needs full-profile runs of both optimizers."];
@@ -278,7 +282,10 @@ export function confusedPairVerdicts(groups: readonly SeedGroup[]): string[] {
       .slice(0, 3)
       .map((t) => `${t.pair} on top in ${t.runsOnTop}, ${t.meanCount.toFixed(1)} images on average`)
       .join("; ");
-    return `${OPTIMIZER_LABELS[g.optimizer]} ${g.schedule}: (4,9) is the most confused pair in ${fourNine} of ${g.runs.length} seeds — ${list}.`;
+    return (
+      `${OPTIMIZER_LABELS[g.optimizer]} ${g.schedule}: ` +
+      `(4,9) is the most confused pair in ${fourNine} of ${g.runs.length} seeds — ${list}.`
+    );
   });
   for (const schedule of [...new Set(groups.map((g) => g.schedule))]) {
     const r = groups.find((g) => g.schedule === schedule && g.optimizer === "rmsprop");
@@ -287,7 +294,8 @@ export function confusedPairVerdicts(groups: readonly SeedGroup[]): string[] {
     const c = pairMoreOften(r.runs, a.runs, [0, 6]);
     const holds = c.aMean > c.bMean ? "holds on average" : "does not hold on average";
     lines.push(
-      `${schedule}: (0,6) confused ${c.aMean.toFixed(1)} times under RMSprop (range ${c.aSpread.min}–${c.aSpread.max}) vs ${c.bMean.toFixed(1)} under Adam (range ${c.bSpread.min}–${c.bSpread.max}): the report's remark ${holds}.`,
+      `${schedule}: (0,6) confused ${c.aMean.toFixed(1)} times under RMSprop (range ${c.aSpread.min}–${c.aSpread.max}) ` +
+        `vs ${c.bMean.toFixed(1)} under Adam (range ${c.bSpread.min}–${c.bSpread.max}): the report's remark ${holds}.`,
     );
   }
   return lines;

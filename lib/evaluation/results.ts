@@ -3,19 +3,15 @@ import * as path from "node:path";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { readCheckedDir, writeCheckedDir } from "../shared/checked_dir";
 import { MnistLabError } from "../shared/errors";
-import { evaluateModel, type LabelledSplit } from "../model/predict";
-import { projectRoot } from "../shared/paths";
+import { evaluateModel } from "../model/predict";
+import type { LabelledImages } from "../data/preprocess";
+import { defaultResultsDir } from "../shared/paths";
 import { RUN_FILES, parseHistoryCsv, type RunMetrics, type StoredRun, type TrainConfig } from "../training/runs";
 import type { EpochLogs } from "../training/callbacks";
 
-/**
- * Committed summaries of finished runs: `results/<run-id>/` holds the run's config, history and metrics and
- * its test-set evaluation (accuracy, loss, confusion matrix) — small text, so a fresh clone can rebuild the
- * reproduction's statistics without the weights, which stay in `runs/`.
- */
-export function defaultResultsDir(): string {
-  return path.resolve(process.env.MNIST_LAB_RESULTS_DIR || path.join(projectRoot(), "results"));
-}
+// Committed summaries of finished runs: `results/<run-id>/` holds the run's config, history and metrics and
+// its test-set evaluation (accuracy, loss, confusion matrix) — small text, so a fresh clone can rebuild the
+// reproduction's statistics without the weights, which stay in `runs/`.
 
 export const RESULT_FILES = {
   config: "config.json",
@@ -51,7 +47,7 @@ export interface RunResultSummary {
 export async function exportRunResult(
   run: StoredRun,
   model: tfl.LayersModel,
-  test: LabelledSplit,
+  test: LabelledImages,
   resultsDir = defaultResultsDir(),
 ): Promise<string> {
   if (!run.metrics) throw new MnistLabError(`Expected a finished run at ${run.runDir} but found no ${RUN_FILES.metrics}`);

@@ -118,7 +118,8 @@ export function loadWeightsIntoModel(model: tfl.LayersModel, dir: string): void 
     specs.forEach((spec, i) => {
       if (!tf.util.arraysEqual(spec.shape, targets[i].shape as number[])) {
         throw new MnistLabError(
-          `Expected weight ${i} (${targets[i].originalName}) of shape [${targets[i].shape}] in ${dir} but found ${spec.name} [${spec.shape}]`,
+          `Expected weight ${i} (${targets[i].originalName}) of shape [${targets[i].shape}] in ${dir} ` +
+            `but found ${spec.name} [${spec.shape}]`,
         );
       }
     });

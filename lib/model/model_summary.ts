@@ -5,7 +5,8 @@ import pl from "nodejs-polars";
 export const LAYER_ROLES: Record<string, string> = {
   Conv2D: "64 filters slide over the image; relu keeps training fast, adds non-linearity and avoids vanishing gradients",
   BatchNormalization:
-    "normalises each channel: guards against exploding or vanishing gradients and makes training robust to the learning rate and initialisation",
+    "normalises each channel: guards against exploding or vanishing gradients " +
+    "and makes training robust to the learning rate and initialisation",
   MaxPooling2D: "keeps the largest value of each 2×2 window (stride 2): halves height and width",
   Dropout: "drops 25% of the activations while training, against overfitting",
   Flatten: "turns the 5×5×64 feature maps into one vector of 1600",

@@ -5,7 +5,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { MNIST_COLS, MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, MNIST_ROWS } from "../data/data";
 import { MnistLabError, describeValue, invalidParameterError } from "../shared/errors";
 import { predictLean } from "./model";
-import { toImageTensor } from "../data/preprocess";
+import { toImageTensor, type LabelledImages } from "../data/preprocess";
 
 /** Anything with a Keras-style `predict` (a tfjs LayersModel): images `[n, 28, 28, 1]` → probabilities `[n, classes]`. */
 export interface Predictor {
@@ -58,7 +58,8 @@ export async function predictClasses(
     try {
       if (probs.rank !== 2 || probs.shape[0] !== n || (numClasses !== 0 && probs.shape[1] !== numClasses)) {
         throw new MnistLabError(
-          `Expected model.predict to return probabilities of shape [${n}, ${numClasses || "classes"}] but found [${probs.shape.join(", ")}]`,
+          `Expected model.predict to return probabilities of shape [${n}, ${numClasses || "classes"}] ` +
+            `but found [${probs.shape.join(", ")}]`,
         );
       }
       if (numClasses === 0) {
@@ -101,13 +102,6 @@ function batchTensor(images: Uint8Array | Float32Array, from: number, n: number)
   return toImageTensor(images.subarray(from * MNIST_IMAGE_BYTES, (from + n) * MNIST_IMAGE_BYTES));
 }
 
-/** Labelled images, as MnistSplit. */
-export interface LabelledSplit {
-  images: Uint8Array | Float32Array;
-  labels: ArrayLike<number>;
-  count: number;
-}
-
 export interface Evaluation {
   /** Share of images whose predicted class is the label. */
   accuracy: number;
@@ -128,7 +122,7 @@ const KERAS_EPSILON = 1e-7;
  * const adam = await evaluateModel(model, mnist.test);
  * adam.accuracy; // e.g. 0.9963
  */
-export async function evaluateModel(model: Predictor, split: LabelledSplit, options: PredictOptions = {}): Promise<Evaluation> {
+export async function evaluateModel(model: Predictor, split: LabelledImages, options: PredictOptions = {}): Promise<Evaluation> {
   if (split.labels.length !== split.count) {
     throw new MnistLabError(`Expected ${split.count} labels (split.count) but found ${split.labels.length}`);
   }

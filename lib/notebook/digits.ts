@@ -43,5 +43,6 @@ export function digitGridHtml(images: Uint8Array | Float32Array, labels?: ArrayL
       `<figcaption>${escapeHtml(caption)}</figcaption></figure>`
     );
   });
-  return `<div class="mnist-lab-digits" style="display:grid;grid-template-columns:repeat(${columns},${size + 4}px)">${cells.join("")}</div>`;
+  const grid = `display:grid;grid-template-columns:repeat(${columns},${size + 4}px)`;
+  return `<div class="mnist-lab-digits" style="${grid}">${cells.join("")}</div>`;
 }

@@ -102,8 +102,10 @@ export function progressDisplay(options: { intervalMs?: number; label?: string }
     const percent = Math.round((100 * p.batch) / Math.max(1, p.batches));
     const stats = p.phase === "train" ? ` — loss ${p.loss.toFixed(4)} — accuracy ${p.accuracy.toFixed(4)}` : "";
     display.html(
-      `<div class="mnist-lab-progress" style="font:13px monospace">${options.label ? `${options.label} · ` : ""}epoch ${p.epoch}/${p.epochs} · ${p.phase} ` +
-        `<progress max="100" value="${percent}" style="width:240px;vertical-align:middle"></progress> ${p.batch}/${p.batches} · ${p.seconds.toFixed(0)} s${stats}</div>`,
+      `<div class="mnist-lab-progress" style="font:13px monospace">` +
+        `${options.label ? `${options.label} · ` : ""}epoch ${p.epoch}/${p.epochs} · ${p.phase} ` +
+        `<progress max="100" value="${percent}" style="width:240px;vertical-align:middle"></progress> ` +
+        `${p.batch}/${p.batches} · ${p.seconds.toFixed(0)} s${stats}</div>`,
     );
   };
 }
@@ -145,7 +147,8 @@ export async function withProgress<T>(
       step = text;
       bar =
         done !== undefined && total !== undefined && total > 0
-          ? `<progress max="${total}" value="${Math.min(done, total)}" style="width:160px;vertical-align:middle"></progress> ${done}/${total} `
+          ? `<progress max="${total}" value="${Math.min(done, total)}" style="width:160px;vertical-align:middle"></progress> ` +
+            `${done}/${total} `
           : "";
       // A new step shows at once; a step's own ticks at most ten times a second.
       if (changed || done === total || performance.now() - rendered >= 100) {

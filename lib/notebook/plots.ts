@@ -24,7 +24,8 @@ export function plotlyJsSource(): string {
  */
 export function plotlyScriptTag(): string {
   plotlyTag ??=
-    "<script>(function(){if(window.Plotly)return;var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\n" +
+    "<script>(function(){if(window.Plotly)return;" +
+    "var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\n" +
     plotlyJsSource().replace(/<\/script/gi, "<\\/script") +
     "\n}finally{window.define=d;window.module=m;}})();</script>";
   return plotlyTag;

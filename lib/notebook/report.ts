@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../backend";
 import { MnistLabError } from "../shared/errors";
-import { projectRoot } from "../shared/paths";
+import { defaultReportsDir, projectRoot } from "../shared/paths";
 import { PROFILES, type Profile } from "../training/profiles";
 import { profileScope } from "../evaluation/report_observations";
 
@@ -342,7 +342,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     throw new MnistLabError(`Expected profile ${PROFILES.join(", ")} but found ${JSON.stringify(options.profile)}`);
   }
   const started = performance.now();
-  const outDir = path.resolve(options.outDir ?? path.join(projectRoot(), "reports"));
+  const outDir = path.resolve(options.outDir ?? defaultReportsDir());
   const notebooks = selectNotebooks(listNotebooks(options.notebooksDir), options.only);
   const combined = !options.only?.length;
   fs.mkdirSync(outDir, { recursive: true });
@@ -379,7 +379,8 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
           throw err.withLog(logFile);
         }
         log.push(
-          `\n== ${path.basename(notebook)}: ok in ${result.seconds.toFixed(1)} s\n-- stderr of nbclient and the kernel\n${result.stderr.trimEnd() || "(empty)"}`,
+          `\n== ${path.basename(notebook)}: ok in ${result.seconds.toFixed(1)} s\n` +
+            `-- stderr of nbclient and the kernel\n${result.stderr.trimEnd() || "(empty)"}`,
         );
         options.onProgress?.({ notebook: name, phase: "done", seconds: result.seconds });
         results.push(result);

@@ -20,7 +20,8 @@ export function frameHtml(frame: pl.DataFrame, options: { maxRows?: number; capt
   const more = frame.height > maxRows ? `<tr><td colspan="${columns.length}">… ${frame.height - maxRows} more rows</td></tr>` : "";
   return (
     `<table class="mnist-lab-table">${caption}<thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr></thead>` +
-    `<tbody>${rows.map((r) => `<tr>${r.map((v, c) => `<td>${escapeHtml(formats[c](v))}</td>`).join("")}</tr>`).join("")}${more}</tbody></table>`
+    `<tbody>${rows.map((r) => `<tr>${r.map((v, c) => `<td>${escapeHtml(formats[c](v))}</td>`).join("")}</tr>`).join("")}` +
+    `${more}</tbody></table>`
   );
 }
 

@@ -13,10 +13,21 @@ export function projectRoot(): string {
   }
 }
 
-/**
- * Where runs live, for the library, the CLI and the notebooks alike: `$MNIST_LAB_RUNS_DIR` when set,
- * else `runs/` at the project root (never the current directory, so every tool finds the same runs).
- */
+// The one rule for where things live, used by the library, the CLI and the notebooks alike: under the project
+// root, never the current directory, so `train` in one folder and `report` in another find the same runs.
+// Tests point MNIST_LAB_RUNS_DIR at a temporary folder.
+
+/** Where training runs live: `$MNIST_LAB_RUNS_DIR` when set, else `runs/` at the project root (not in git). */
 export function defaultRunsDir(): string {
   return path.resolve(process.env.MNIST_LAB_RUNS_DIR || path.join(projectRoot(), "runs"));
+}
+
+/** Where finished full-profile runs are summarised: `$MNIST_LAB_RESULTS_DIR` when set, else `results/` at the project root (committed). */
+export function defaultResultsDir(): string {
+  return path.resolve(process.env.MNIST_LAB_RESULTS_DIR || path.join(projectRoot(), "results"));
+}
+
+/** Where `report` writes the HTML report: `reports/` at the project root (not in git). */
+export function defaultReportsDir(): string {
+  return path.join(projectRoot(), "reports");
 }

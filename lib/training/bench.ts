@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend, releasePooledMemory, type BackendReport } from "../backend";
-import { loadMnist } from "../data/data";
+import { MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, loadMnist } from "../data/data";
+import { gatherBatch } from "../data/preprocess";
 import { machineInfo, type MachineInfo } from "../shared/machine";
 import { buildReportCnn, compileReportCnn, predictLean } from "../model/model";
 import { makeOptimizer, type OptimizerName, type ReportOptimizer } from "./optimizers";
@@ -121,10 +122,9 @@ async function makeBatches(batchSize: number): Promise<Batches> {
     kind,
     next() {
       if (offset + batchSize > count) offset = 0;
-      const x = new Float32Array(batchSize * 784);
-      for (let i = 0; i < x.length; i++) x[i] = images[offset * 784 + i] / 255;
-      const y = new Float32Array(batchSize * 10);
-      for (let i = 0; i < batchSize; i++) y[i * 10 + labels[offset + i]] = 1;
+      const x = new Float32Array(batchSize * MNIST_IMAGE_BYTES);
+      const y = new Float32Array(batchSize * MNIST_NUM_CLASSES);
+      gatherBatch({ images, labels, count }, null, offset, batchSize, x, y);
       offset += batchSize;
       return { x: tf.tensor4d(x, [batchSize, 28, 28, 1]), y: tf.tensor2d(y, [batchSize, 10]) };
     },
@@ -150,7 +150,8 @@ async function trainSpeed(optimizer: OptimizerName, batches: Batches, o: Timing,
     await step();
     if (i % every === 0 || i === o.steps)
       log(
-        `  ${optimizer} step ${i}/${o.steps}: ${round1((o.batchSize * i) / ((performance.now() - started) / 1000))} img/s, rss ${mib(process.memoryUsage().rss)} MiB`,
+        `  ${optimizer} step ${i}/${o.steps}: ${round1((o.batchSize * i) / ((performance.now() - started) / 1000))} img/s, ` +
+          `rss ${mib(process.memoryUsage().rss)} MiB`,
       );
   }
   const seconds = (performance.now() - started) / 1000;
@@ -389,7 +390,8 @@ export function formatBenchTable(result: BenchResult): string {
     r = result.ratios;
   const lines = [
     `CPU: ${result.machine.cpu}, ${result.machine.isa}, ${result.machine.cores} logical cores`,
-    `training: batch ${result.batchSize}, ${result.warmupSteps} warm-up + ${result.steps} timed steps; inference: batch ${result.inferBatchSize}, best of ${result.inferRepeats}; ` +
+    `training: batch ${result.batchSize}, ${result.warmupSteps} warm-up + ${result.steps} timed steps; ` +
+      `inference: batch ${result.inferBatchSize}, best of ${result.inferRepeats}; ` +
       `best of ${result.rounds} round${result.rounds === 1 ? "" : "s"}${p ? " (ours and PyTorch alternating)" : ""}`,
   ];
   const env = Object.entries(result.environment)

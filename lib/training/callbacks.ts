@@ -197,7 +197,8 @@ export class ReduceLROnPlateau extends tfl.Callback implements StatefulCallback 
     if (current === undefined) {
       if (!this.warned) {
         this.log(
-          `RuntimeWarning: Reduce LR on plateau conditioned on metric \`${this.monitor}\` which is not available. Available metrics are: ${kerasLogKeys(values).join(",")}`,
+          `RuntimeWarning: Reduce LR on plateau conditioned on metric \`${this.monitor}\` which is not available. ` +
+            `Available metrics are: ${kerasLogKeys(values).join(",")}`,
         );
       }
       this.warned = true;
@@ -302,7 +303,8 @@ export class EarlyStopping extends tfl.Callback implements StatefulCallback {
     const current = monitorValue(numericLogs(logs), this.monitor);
     if (current === undefined) {
       this.log(
-        `WARNING: Early stopping conditioned on metric \`${this.monitor}\` which is not available. Available metrics are: ${Object.keys(numericLogs(logs)).join(",")}`,
+        `WARNING: Early stopping conditioned on metric \`${this.monitor}\` which is not available. ` +
+          `Available metrics are: ${Object.keys(numericLogs(logs)).join(",")}`,
       );
       return;
     }

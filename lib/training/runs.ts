@@ -169,7 +169,8 @@ export function runIdFor(config: TrainConfig): string {
   const limit = config.trainLimit === null ? "" : `-n${config.trainLimit}`;
   const schedule = config.schedule.replace("-", "");
   const architecture = config.architecture ? `model${config.architecture.parameters}-` : "";
-  return `${architecture}${config.optimizer}-e${config.epochs}-b${config.batchSize}-${config.augment ? "aug" : "noaug"}${limit}-${schedule}-s${config.seed}-${hash}`;
+  const augment = config.augment ? "aug" : "noaug";
+  return `${architecture}${config.optimizer}-e${config.epochs}-b${config.batchSize}-${augment}${limit}-${schedule}-s${config.seed}-${hash}`;
 }
 
 /** What metrics.json holds: written last, so its presence marks a finished run. */
@@ -443,7 +444,8 @@ export function lockRun(runDir: string): () => void {
   const lock = path.join(dir, RUN_FILES.lock);
   if (heldLocks.has(lock)) {
     throw new MnistLabError(
-      `Expected run ${runDir} to be free but this process is already training it (a cell still running?): interrupt that cell or wait for it to finish`,
+      `Expected run ${runDir} to be free but this process is already training it (a cell still running?): ` +
+        "interrupt that cell or wait for it to finish",
     );
   }
   const token = randomBytes(16).toString("hex");

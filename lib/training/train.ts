@@ -20,7 +20,7 @@ import {
   type LogSink,
 } from "./callbacks";
 import { MnistLabError, invalidParameterError } from "../shared/errors";
-import { buildReportCnn, compileReportCnn } from "../model/model";
+import { buildReportCnn, checkMnistModel, compileReportCnn, topologySha256 } from "../model/model";
 import { makeOptimizer } from "./optimizers";
 import {
   loadModelDir,
@@ -31,7 +31,8 @@ import {
   saveModelDir,
 } from "../model/model_io";
 import { evaluateModel } from "../model/predict";
-import { oneHotInto, scaleInto, splitTrainValidation } from "../data/preprocess";
+import { MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES } from "../data/data";
+import { gatherBatch, selectImages, splitTrainValidation, type LabelledImages } from "../data/preprocess";
 import { machineInfo, type MachineInfo } from "../shared/machine";
 import { defaultRunsDir } from "../shared/paths";
 import { Rng, permutation } from "../shared/random";
@@ -49,16 +50,6 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from "./runs";
-
-const IMAGE_SIZE = 28 * 28;
-const NUM_CLASSES = 10;
-
-/** Images and labels of one split; `MnistSplit` from loadMnist fits (uint8 pixels are scaled by 1/255 per batch). */
-export interface LabelledImages {
-  images: Uint8Array | Float32Array;
-  labels: ArrayLike<number>;
-  count: number;
-}
 
 /** Progress of the running epoch, after every batch: a notebook can render its own bar from it. */
 export interface TrainProgress {
@@ -125,7 +116,7 @@ class SplitReader {
     limit: number | null,
     what: string,
   ) {
-    if (split.images.length < split.count * IMAGE_SIZE || split.labels.length < split.count) {
+    if (split.images.length < split.count * MNIST_IMAGE_BYTES || split.labels.length < split.count) {
       throw invalidParameterError(`${what} images`, `${split.count} images of 28×28 and ${split.count} labels`, split.images);
     }
     this.count = limit === null ? split.count : Math.min(limit, split.count);
@@ -134,9 +125,7 @@ class SplitReader {
 
   /** Copies images `indices[from … from+n)` into x (NHWC) and their one-hot labels into y. */
   gather(indices: ArrayLike<number> | null, from: number, n: number, x: Float32Array, y: Float32Array): void {
-    const { images, labels } = this.split;
-    for (let k = 0; k < n; k++) scaleInto(images, (indices ? indices[from + k] : from + k) * IMAGE_SIZE, x, k * IMAGE_SIZE, IMAGE_SIZE);
-    oneHotInto(labels, indices, from, n, y, NUM_CLASSES);
+    gatherBatch(this.split, indices, from, n, x, y);
   }
 }
 
@@ -158,24 +147,6 @@ export async function evaluateSplit(
     { batchSize: options.batchSize, onBatch: options.onBatch },
   );
   return { loss: evaluation.loss, accuracy: evaluation.accuracy, count: evaluation.count };
-}
-
-/** The images at `indices` (or the first `count`) as a new split of the same pixel type. */
-function selectImages(split: LabelledImages, indices: ArrayLike<number> | null, count = indices?.length ?? 0): LabelledImages {
-  if (indices === null) {
-    const labels = ArrayBuffer.isView(split.labels)
-      ? (split.labels as Uint8Array).subarray(0, count)
-      : Array.prototype.slice.call(split.labels, 0, count);
-    return { images: split.images.subarray(0, count * IMAGE_SIZE), labels: labels as ArrayLike<number>, count };
-  }
-  const images = split.images instanceof Uint8Array ? new Uint8Array(count * IMAGE_SIZE) : new Float32Array(count * IMAGE_SIZE);
-  const labels = new Uint8Array(count);
-  for (let k = 0; k < count; k++) {
-    const i = indices[k];
-    images.set(split.images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE), k * IMAGE_SIZE);
-    labels[k] = split.labels[i];
-  }
-  return { images, labels, count };
 }
 
 /** A one-line terminal progress bar in Keras's shape, redrawn in place. */
@@ -345,7 +316,8 @@ async function switchBackend(name: string | undefined): Promise<string> {
   if (!tf.getKernel("Conv2DBackpropFilter", active)) {
     throw new MnistLabError(
       `Expected a tfjs backend that can train convolutions (onednn, tensorflow or cpu) but the active one is ${active}, ` +
-        "which has no Conv2DBackpropFilter kernel; fix the onednn backend (`mnist-lab backend` says why it did not load) or pass --backend cpu (very slow)",
+        "which has no Conv2DBackpropFilter kernel; fix the onednn backend (`mnist-lab backend` says why it did not load) " +
+        "or pass --backend cpu (very slow)",
     );
   }
   return active;
@@ -377,7 +349,9 @@ export type ExperimentConfigInput = Omit<TrainConfigInput, "model" | "architectu
  * `model` instead of training. `model` is trained in place and returned as `result.model`.
  *
  * @example
- * const model = tf.sequential({ layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 10, activation: "softmax" })] });
+ * const model = tf.sequential({
+ *   layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 10, activation: "softmax" })],
+ * });
  * const run = await trainModel(model, { optimizer: "sgd", momentum: 0.9, learningRate: 0.01, epochs: 2 }, { data: mnist });
  */
 export async function trainModel(
@@ -394,38 +368,6 @@ export async function trainModel(
     );
   const config = withDataFingerprint(resolveTrainConfig({ ...input, model: null, architecture }), options.data);
   return runTraining(config, { ...options, loadModel: true }, { model });
-}
-
-function checkMnistModel(model: tfl.LayersModel): void {
-  const input = model.inputs?.[0]?.shape;
-  const output = model.outputs?.[0]?.shape;
-  const ok =
-    input &&
-    output &&
-    input.length === 4 &&
-    input[1] === 28 &&
-    input[2] === 28 &&
-    input[3] === 1 &&
-    output.length === 2 &&
-    output[1] === 10;
-  if (!ok) {
-    throw new MnistLabError(
-      `Expected a model taking [null, 28, 28, 1] images and giving [null, 10] class probabilities but found input ${JSON.stringify(input ?? null)} and output ${JSON.stringify(output ?? null)}`,
-    );
-  }
-}
-
-/**
- * SHA-256 of a model's topology with its model and layer names replaced by their positions: tfjs numbers
- * auto-named layers per process (`conv2d_Conv2D7`), so the same model built twice must hash the same.
- */
-export function topologySha256(model: tfl.LayersModel): string {
-  const names = [model.name, ...model.layers.map((l) => l.name)];
-  let json = JSON.stringify(model.toJSON(null, false));
-  names.forEach((name, i) => {
-    json = json.split(JSON.stringify(name)).join(JSON.stringify(`#${i}`));
-  });
-  return createHash("sha256").update(json).digest("hex");
 }
 
 /** Data other than the verified MNIST files becomes part of the run's identity. */
@@ -473,7 +415,8 @@ async function runTraining(config: TrainConfig, options: TrainRunOptions, given?
   const active = activeTrainings.get(runDir);
   if (active && !active.stopping) {
     throw new MnistLabError(
-      `Expected run ${runId} to be free but this process is training it already (another cell?); interrupt that cell (Kernel › Interrupt) or wait for it`,
+      `Expected run ${runId} to be free but this process is training it already (another cell?); ` +
+        "interrupt that cell (Kernel › Interrupt) or wait for it",
     );
   }
   if (active) {
@@ -600,9 +543,9 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
 
     const resumedFromEpoch = startEpoch;
     const bar = (options.progressBar ?? (process.stdout.isTTY && !options.log)) ? new TerminalProgressBar(process.stdout) : undefined;
-    const x = new Float32Array(config.batchSize * IMAGE_SIZE);
-    const augmented = new Float32Array(config.batchSize * IMAGE_SIZE);
-    const y = new Float32Array(config.batchSize * NUM_CLASSES);
+    const x = new Float32Array(config.batchSize * MNIST_IMAGE_BYTES);
+    const augmented = new Float32Array(config.batchSize * MNIST_IMAGE_BYTES);
+    const y = new Float32Array(config.batchSize * MNIST_NUM_CLASSES);
     model.stopTraining = stopTraining;
 
     // tslab answers Kernel › Interrupt by ending the cell, not the work; this listener stops the loop itself.
@@ -617,7 +560,8 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
     try {
       const interrupted = (epoch: number) =>
         new TrainingInterrupted(
-          `Training of ${runId} was interrupted in epoch ${epoch + 1}/${config.epochs}; ${epoch} epoch(s) are saved in ${runDir}: the same call resumes after epoch ${epoch}`,
+          `Training of ${runId} was interrupted in epoch ${epoch + 1}/${config.epochs}; ${epoch} epoch(s) are saved in ${runDir}: ` +
+            `the same call resumes after epoch ${epoch}`,
         );
       for (let epoch = startEpoch; epoch < config.epochs && !model.stopTraining; epoch++) {
         if (entry.stopping) throw interrupted(epoch);
@@ -634,8 +578,8 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
           train.gather(order, from, n, x, y);
           const input = config.augment ? augmentBatch(x, n, rng, config.augmentation, augmented) : x;
           reseedDropout(model, rng);
-          const xs = tf.tensor4d(input.subarray(0, n * IMAGE_SIZE), [n, 28, 28, 1]);
-          const ys = tf.tensor2d(y.subarray(0, n * NUM_CLASSES), [n, NUM_CLASSES]);
+          const xs = tf.tensor4d(input.subarray(0, n * MNIST_IMAGE_BYTES), [n, 28, 28, 1]);
+          const ys = tf.tensor2d(y.subarray(0, n * MNIST_NUM_CLASSES), [n, MNIST_NUM_CLASSES]);
           let result: number | number[];
           try {
             result = await model.trainOnBatch(xs, ys);
