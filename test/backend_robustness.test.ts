@@ -3,7 +3,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { checkNativeEnums, loadNativeBinding, type ConvGeometry, type NativeBinding, type PoolGeometry } from "mnist-lab";
+import {
+  checkNativeEnums,
+  loadNativeBinding,
+  type ConvGeometry,
+  type KerasAdamUpdateAttrs,
+  type KerasRmspropUpdateAttrs,
+  type MatMulGeometry,
+  type NativeBinding,
+  type PoolGeometry,
+} from "mnist-lab";
 import { assertMatchesCpu, onednnReady, rand, runOn } from "./backend_helpers";
 
 function native(): NativeBinding {
@@ -40,6 +49,17 @@ const POOL: PoolGeometry = {
   strideHeight: 2,
   strideWidth: 2,
   padInfo: { top: 0, left: 0 },
+};
+// a [2, 3] times b [3, 2].
+const MATMUL: MatMulGeometry = { batchA: 1, batchB: 1, m: 2, n: 2, k: 3, transposeA: false, transposeB: false };
+const RMSPROP: KerasRmspropUpdateAttrs = { learningRate: 0.001, rho: 0.9, oneMinusRho: 0.1, epsilon: 1e-7 };
+const ADAM: KerasAdamUpdateAttrs = {
+  learningRate: 0.001,
+  beta1: 0.9,
+  oneMinusBeta1: 0.1,
+  beta2: 0.999,
+  oneMinusBeta2: 0.001,
+  epsilon: 1e-7,
 };
 const f32 = (n: number) => new Float32Array(n);
 const linear = () => native().enums.activation.linear;
@@ -85,6 +105,40 @@ test("addon conv2d geometry with a missing, negative, zero or inconsistent field
   );
   assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV, 9, 0), /activation code 0\.\.5 but found 9/);
 });
+test("addon matMul geometry with a missing, negative, fractional or mistyped field throws naming the field", () => {
+  const matMul = (geometry: unknown) => () => native().matMul(f32(6), f32(6), f32(4), geometry as MatMulGeometry, null, linear(), 0);
+  matMul(MATMUL)();
+  assert.throws(matMul([1, 1, 2, 2, 3, false, false]), { name: "TypeError", message: /Expected an object for matMul but found an array/ });
+  assert.throws(matMul(undefined), { name: "TypeError", message: /Expected an object for matMul but found undefined/ });
+  assert.throws(matMul({ ...MATMUL, k: undefined }), { name: "TypeError", message: /Expected a number for matMul\.k but found undefined/ });
+  assert.throws(matMul({ ...MATMUL, batchA: 0 }), { name: "RangeError", message: /at least 1 for matMul\.batchA but found 0/ });
+  assert.throws(matMul({ ...MATMUL, batchB: "1" }), { name: "TypeError", message: /number for matMul\.batchB but found a string/ });
+  assert.throws(matMul({ ...MATMUL, m: -1 }), { name: "RangeError", message: /at least 0 for matMul\.m but found -1/ });
+  assert.throws(matMul({ ...MATMUL, n: 2.5 }), { name: "RangeError", message: /matMul\.n but found 2\.5/ });
+  assert.throws(matMul({ ...MATMUL, transposeA: undefined }), {
+    name: "TypeError",
+    message: /Expected a boolean for matMul\.transposeA but found undefined/,
+  });
+  assert.throws(matMul({ ...MATMUL, transposeB: 1 }), { name: "TypeError", message: /boolean for matMul\.transposeB but found 1/ });
+  assert.throws(() => native().matMul(f32(6), f32(6), f32(4), MATMUL, null, 9, 0), /activation code 0\.\.5 but found 9/);
+});
+test("addon kerasRmspropUpdate and kerasAdamUpdate attrs with a missing or mistyped field throw naming the field", () => {
+  const rmsprop = (attrs: unknown) => () =>
+    native().kerasRmspropUpdate(f32(3), f32(3), f32(3), f32(3), f32(3), attrs as KerasRmspropUpdateAttrs);
+  const adam = (attrs: unknown) => () =>
+    native().kerasAdamUpdate(f32(3), f32(3), f32(3), f32(3), f32(3), f32(3), f32(3), attrs as KerasAdamUpdateAttrs);
+  rmsprop(RMSPROP)();
+  adam(ADAM)();
+  assert.throws(rmsprop(undefined), { name: "TypeError", message: /Expected an object for rmsprop but found undefined/ });
+  assert.throws(rmsprop({ ...RMSPROP, rho: undefined }), {
+    name: "TypeError",
+    message: /Expected a number for rmsprop\.rho but found undefined/,
+  });
+  assert.throws(adam([0.001, 0.9, 0.1, 0.999, 0.001, 1e-7]), { name: "TypeError", message: /object for adam but found an array/ });
+  assert.throws(adam({ ...ADAM, beta1: "0.9" }), { name: "TypeError", message: /Expected a number for adam\.beta1 but found a string/ });
+  assert.throws(adam({ ...ADAM, learningRate: undefined }), /adam\.learningRate but found undefined/);
+  assert.throws(() => native().kerasAdamUpdate(f32(3), f32(3), f32(3), f32(2), f32(3), f32(3), f32(3), ADAM), /Expected 3 elements in v/);
+});
 test("addon missing and non-array arguments throw TypeError", () => {
   const b = native() as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const name of [
@@ -107,6 +161,8 @@ test("addon missing and non-array arguments throw TypeError", () => {
     "fill",
     "concat",
     "setMallocMmapThreshold",
+    "kerasRmspropUpdate",
+    "kerasAdamUpdate",
   ]) {
     assert.throws(
       () => b[name](),
@@ -132,8 +188,12 @@ test("addon binary shapes that do not broadcast and bad op codes throw RangeErro
 });
 test("addon matMul, pool, reduce, transpose, slice, tile, select reject inconsistent sizes", () => {
   const n = native();
-  assert.throws(() => n.matMul(f32(6), f32(6), f32(4), 2, 3, 1, 2, 3, false, false, null, linear(), 0), /batch/);
-  assert.throws(() => n.matMul(f32(6), f32(5), f32(4), 1, 1, 2, 2, 3, false, false, null, linear(), 0), /elements in b/);
+  assert.throws(
+    () => n.matMul(f32(6), f32(6), f32(4), { ...MATMUL, batchA: 2, batchB: 3, m: 1 }, null, linear(), 0),
+    /Expected equal batch sizes or a batch of 1 but found 2 and 3/,
+  );
+  assert.throws(() => n.matMul(f32(6), f32(5), f32(4), MATMUL, null, linear(), 0), /Expected 6 elements in b but found 5/);
+  assert.throws(() => n.matMul(f32(6), f32(6), f32(4), MATMUL, f32(3), linear(), 0), /Expected 2 elements in bias but found 3/);
   assert.throws(() => n.maxPool(f32(10), f32(4), POOL), /elements in x/);
   assert.throws(() => n.maxPool(f32(16), f32(4), { ...POOL, filterHeight: 0 }), /at least 1 for pool\.filterHeight but found 0/);
   assert.throws(() => n.maxPool(f32(16), f32(4), { ...POOL, padInfo: undefined } as never), /object for pool\.padInfo/);

@@ -15,4 +15,13 @@ export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE } from "./kernels";
 export type { KernelCallCounts } from "./onednn_backend";
 export { BufferPool } from "./buffer_pool";
 export { NATIVE_ENUM_NAMES, checkNativeEnums, loadNativeBinding, onednnIsaName } from "./native_binding";
-export type { ConvGeometry, NativeBinding, NativeBindingResult, NativeEnums, PoolGeometry } from "./native_binding";
+export type {
+  ConvGeometry,
+  KerasAdamUpdateAttrs,
+  KerasRmspropUpdateAttrs,
+  MatMulGeometry,
+  NativeBinding,
+  NativeBindingResult,
+  NativeEnums,
+  PoolGeometry,
+} from "./native_binding";

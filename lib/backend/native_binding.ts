@@ -135,6 +135,43 @@ export type PoolGeometry = Omit<ConvGeometry, "outChannels" | "dilationHeight" |
   padInfo: Pick<backend_util.PadInfo, "top" | "left">;
 };
 
+/** A (batched) matrix product's shape, read by name by the addon's matMul (native/src/matmul.cc). */
+export interface MatMulGeometry {
+  /** Matrices in a (at least 1); a batch of 1 broadcasts against b's. */
+  batchA: number;
+  /** Matrices in b (at least 1); equal to batchA unless one of them is 1. */
+  batchB: number;
+  /** Rows of each output matrix (a's rows, or its columns when transposeA). */
+  m: number;
+  /** Columns of each output matrix (b's columns, or its rows when transposeB). */
+  n: number;
+  /** The inner dimension the product sums over. */
+  k: number;
+  /** Whether each matrix of a is stored as [k, m]. */
+  transposeA: boolean;
+  /** Whether each matrix of b is stored as [n, k]. */
+  transposeB: boolean;
+}
+
+/** The attrs of the OnednnKerasRMSpropUpdate kernel, which the addon's kerasRmspropUpdate reads by name (float32 values). */
+export interface KerasRmspropUpdateAttrs {
+  learningRate: number;
+  rho: number;
+  oneMinusRho: number;
+  epsilon: number;
+}
+
+/** The attrs of the OnednnKerasAdamUpdate kernel, which the addon's kerasAdamUpdate reads by name (float32 values). */
+export interface KerasAdamUpdateAttrs {
+  /** Keras's bias-corrected lr_t of the step. */
+  learningRate: number;
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  epsilon: number;
+}
+
 /** The functions the addon exports (native/src/addon.cc holds the list). Sizes are checked natively. */
 export interface NativeBinding {
   /** The op codes below take their values from here. */
@@ -147,22 +184,8 @@ export interface NativeBinding {
   conv2dForward(x: F32, filter: F32, bias: F32 | null, out: F32, conv: ConvGeometry, activation: number, alpha: number): void;
   conv2dBackwardData(dy: F32, filter: F32, dx: F32, conv: ConvGeometry): void;
   conv2dBackwardFilter(x: F32, dy: F32, dw: F32, conv: ConvGeometry): void;
-  /** a is [batchA, M, K] ([batchA, K, M] transposed), b is [batchB, K, N] ([batchB, N, K]); a batch of 1 broadcasts. */
-  matMul(
-    a: F32,
-    b: F32,
-    out: F32,
-    batchA: number,
-    batchB: number,
-    m: number,
-    n: number,
-    k: number,
-    transposeA: boolean,
-    transposeB: boolean,
-    bias: F32 | null,
-    activation: number,
-    alpha: number,
-  ): void;
+  /** out = a·b per batch (shapes in `matMul`); then bias (one value per column) and the activation, as conv2dForward's. */
+  matMul(a: F32, b: F32, out: F32, matMul: MatMulGeometry, bias: F32 | null, activation: number, alpha: number): void;
   /** NHWC. */
   maxPool(x: F32, out: F32, pool: PoolGeometry): void;
   maxPoolGrad(dy: F32, x: F32, dx: F32, pool: PoolGeometry): void;
@@ -198,23 +221,9 @@ export interface NativeBinding {
   /** Input i is [outer, inners[i]]; out is [outer, sum(inners)]. */
   concat(inputs: Numeric[], inners: number[], outer: number, out: Numeric): void;
   /** KerasRMSprop's step in one pass, in float32 op by op: aOut = a·ρ + g²·(1 − ρ), pOut = p − g·lr / (√aOut + ε). */
-  kerasRmspropUpdate(p: F32, g: F32, a: F32, pOut: F32, aOut: F32, lr: number, rho: number, oneMinusRho: number, epsilon: number): void;
+  kerasRmspropUpdate(p: F32, g: F32, a: F32, pOut: F32, aOut: F32, rmsprop: KerasRmspropUpdateAttrs): void;
   /** KerasAdam's step in one pass: mOut = m·β₁ + g·(1 − β₁), vOut = v·β₂ + g²·(1 − β₂), pOut = p − mOut·lrT / (√vOut + ε). */
-  kerasAdamUpdate(
-    p: F32,
-    g: F32,
-    m: F32,
-    v: F32,
-    pOut: F32,
-    mOut: F32,
-    vOut: F32,
-    lrT: number,
-    beta1: number,
-    oneMinusBeta1: number,
-    beta2: number,
-    oneMinusBeta2: number,
-    epsilon: number,
-  ): void;
+  kerasAdamUpdate(p: F32, g: F32, m: F32, v: F32, pOut: F32, mOut: F32, vOut: F32, adam: KerasAdamUpdateAttrs): void;
 }
 
 /**

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // Importing tfjs-backend-cpu registers its kernels (not a choice of backend); their configs are copied below.
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import type { NativeBinding } from "./native_binding";
-import { NATIVE_KERNELS, hasFusedUpdate, type NativeKernelArgs } from "./kernels";
+import { NATIVE_KERNELS, type NativeKernelArgs } from "./kernels";
 import { installOnednnGradients } from "./gradients";
 import { BufferPool } from "./buffer_pool";
 
@@ -204,12 +204,7 @@ export function registerOnednnBackend(native: NativeBinding, priority = 0): bool
  */
 export function runFusedUpdate(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>): tf.Tensor[] | null {
   const backend = tf.backend();
-  if (
-    !(backend instanceof OnednnBackend) ||
-    tf.getKernel(kernelName, tf.getBackend()) == null ||
-    !hasFusedUpdate(backend.native, kernelName)
-  )
-    return null;
+  if (!(backend instanceof OnednnBackend) || tf.getKernel(kernelName, tf.getBackend()) == null) return null;
   for (const t of Object.values(inputs)) {
     if (t.dtype !== "float32" || !backend.data.has(t.dataId) || !(backend.data.get(t.dataId)?.values instanceof Float32Array)) return null;
   }

@@ -96,8 +96,8 @@ export function compileReportCnn(model: tfl.LayersModel, optimizer: tf.Optimizer
 
 /**
  * Inference of a Sequential model one layer at a time, disposing each activation as soon as the next
- * layer has used it. `model.predict` keeps every layer's output of the batch alive until it returns
- * (about 600 MB for a batch of 1000 through the report's CNN); this keeps at most two.
+ * layer has used it. `model.predict` keeps every layer's output of the batch alive until it returns; this keeps
+ * at most two.
  * Other models go through `model.predict`. The caller disposes the result; `x` stays the caller's.
  */
 export function predictLean(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor {

@@ -179,12 +179,7 @@ export async function executeNotebook(
     }
     const e = parsed.error;
     if (e) throw new NotebookCellError(e.notebook, e.codeCell, e.ename, e.evalue, { kind: e.kind, text: e.text, stderr });
-    const tail =
-      stderr
-        .trim()
-        .split("\n")
-        .filter((l) => l.trim())
-        .pop() ?? "no output";
+    const tail = lastLine(stderr);
     throw new NotebookCellError(path.basename(notebook), null, "nbclient", `nbclient failed (exit ${code}): ${tail}`, {
       kind: "kernel",
       stderr,
@@ -470,16 +465,22 @@ async function kernelBackend(): Promise<string> {
 }
 
 /** Joins executed notebooks into one offline HTML file (plotly.js kept once). */
+/** The last non-empty line a tool printed to stderr: what a one-line error quotes of it. */
+function lastLine(stderr: string): string {
+  return (
+    stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim())
+      .pop() ?? "no output"
+  );
+}
+
 export async function combineNotebooks(executed: string[], outHtml: string, introMarkdown: string): Promise<void> {
   const args = [nbtool(), "combine", "--title", "mnist-lab report", "--intro", introMarkdown, "--out-html", outHtml, ...executed];
   const { code, stderr } = await runTied(debianPython(), args, process.env);
   if (code !== 0) {
-    const tail =
-      stderr
-        .trim()
-        .split("\n")
-        .filter((l) => l.trim())
-        .pop() ?? "no output";
+    const tail = lastLine(stderr);
     throw new MnistLabError(`Expected the notebooks to combine into ${outHtml} but nbconvert failed (exit ${code}): ${tail}`);
   }
 }

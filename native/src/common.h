@@ -139,8 +139,8 @@ std::array<Span<T>, N> GetSameSizeArrays(const Napi::CallbackInfo& info, size_t 
   return spans;
 }
 
-// A parameter object read by field name (the addon's structs: tfjs's Conv2DInfo and Pool2DInfo), each field checked
-// and named in errors as object.field.
+// A parameter object read by field name (the addon's structs: tfjs's Conv2DInfo and Pool2DInfo, MatMulGeometry and the
+// optimizer updates' attrs of lib/backend), each field checked and named in errors as object.field.
 class Fields {
  public:
   Fields(const Napi::CallbackInfo& info, size_t i, const char* name) : env_(info.Env()), name_(name) {
@@ -149,6 +149,16 @@ class Fields {
     object_ = v.As<Napi::Object>();
   }
   int64_t Int(const char* field, int64_t min) const { return ToInt(env_, object_.Get(field), name_ + "." + field, min); }
+  double Double(const char* field) const {
+    Napi::Value v = object_.Get(field);
+    ONEDNN_CHECK(env_, v.IsNumber(), TypeError, "Expected a number for " + name_ + "." + field + " but found " + Describe(v));
+    return v.As<Napi::Number>().DoubleValue();
+  }
+  bool Bool(const char* field) const {
+    Napi::Value v = object_.Get(field);
+    ONEDNN_CHECK(env_, v.IsBoolean(), TypeError, "Expected a boolean for " + name_ + "." + field + " but found " + Describe(v));
+    return v.As<Napi::Boolean>().Value();
+  }
   Fields Object(const char* field) const {
     std::string name = name_ + "." + field;
     Napi::Value v = object_.Get(field);

@@ -7,20 +7,20 @@
 
 namespace mnist {
 
-// matMul(a, b, out, batchA, batchB, M, N, K, transposeA, transposeB, bias|null, activation, alpha)
-// a is [batchA, M, K] (or [batchA, K, M] transposed), b is [batchB, K, N] (or [batchB, N, K]); a batch of 1 broadcasts.
+// matMul(a, b, out, matMul, bias|null, activation, alpha); matMul is lib/backend's MatMulGeometry, read by field name.
+// a is [batchA, m, k] (or [batchA, k, m] transposed), b is [batchB, k, n] (or [batchB, n, k]); a batch of 1 broadcasts.
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto a = GetArray<float>(info, 0, "a");
   auto b = GetArray<float>(info, 1, "b");
   auto c = GetArray<float>(info, 2, "output");
-  int64_t ba = GetInt(info, 3, "batchA"), bb = GetInt(info, 4, "batchB");
-  int64_t m = GetInt(info, 5, "M"), n = GetInt(info, 6, "N"), k = GetInt(info, 7, "K");
-  bool ta = info[8].ToBoolean(), tb = info[9].ToBoolean();
-  auto bias = GetArray<float>(info, 10, "bias", true);
-  auto act = GetCode(info, 11, "activation code", activation::kCount);
-  float alpha = static_cast<float>(GetDouble(info, 12, "alpha"));
-  ONEDNN_CHECK(env, ba >= 1 && bb >= 1 && m >= 0 && n >= 0 && k >= 0, RangeError, "Expected non-negative matmul sizes");
+  Fields g(info, 3, "matMul");
+  int64_t ba = g.Int("batchA", 1), bb = g.Int("batchB", 1);
+  int64_t m = g.Int("m", 0), n = g.Int("n", 0), k = g.Int("k", 0);
+  bool ta = g.Bool("transposeA"), tb = g.Bool("transposeB");
+  auto bias = GetArray<float>(info, 4, "bias", true);
+  auto act = GetCode(info, 5, "activation code", activation::kCount);
+  float alpha = static_cast<float>(GetDouble(info, 6, "alpha"));
   ONEDNN_CHECK(env, ba == bb || ba == 1 || bb == 1, RangeError,
                "Expected equal batch sizes or a batch of 1 but found " + std::to_string(ba) + " and " + std::to_string(bb));
   int64_t batch = ba > bb ? ba : bb;

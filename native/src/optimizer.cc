@@ -8,15 +8,16 @@
 
 namespace mnist {
 
-// kerasRmspropUpdate(p, g, a, pOut, aOut, lr, rho, oneMinusRho, epsilon):
+// kerasRmspropUpdate(p, g, a, pOut, aOut, rmsprop); rmsprop is lib/backend's KerasRmspropUpdateAttrs, read by field name.
 // a' = a·ρ + g²·(1 − ρ);  p' = p − (g·lr) / (√a' + ε)
 Napi::Value KerasRmspropUpdate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto [p, g, a, pOut, aOut] = GetSameSizeArrays<float>(info, 0, {"p", "g", "a", "pOut", "aOut"});
-  const float lr = static_cast<float>(GetDouble(info, 5, "lr"));
-  const float rho = static_cast<float>(GetDouble(info, 6, "rho"));
-  const float oneMinusRho = static_cast<float>(GetDouble(info, 7, "oneMinusRho"));
-  const float eps = static_cast<float>(GetDouble(info, 8, "epsilon"));
+  Fields attrs(info, 5, "rmsprop");
+  const float lr = static_cast<float>(attrs.Double("learningRate"));
+  const float rho = static_cast<float>(attrs.Double("rho"));
+  const float oneMinusRho = static_cast<float>(attrs.Double("oneMinusRho"));
+  const float eps = static_cast<float>(attrs.Double("epsilon"));
   const int64_t n = static_cast<int64_t>(p.size);
   const float* __restrict pv = p.data;
   const float* __restrict gv = g.data;
@@ -32,17 +33,19 @@ Napi::Value KerasRmspropUpdate(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// kerasAdamUpdate(p, g, m, v, pOut, mOut, vOut, lrT, beta1, oneMinusBeta1, beta2, oneMinusBeta2, epsilon):
+// kerasAdamUpdate(p, g, m, v, pOut, mOut, vOut, adam); adam is lib/backend's KerasAdamUpdateAttrs, read by field name
+// (its learningRate is Keras's bias-corrected lr_t).
 // m' = m·β₁ + g·(1 − β₁);  v' = v·β₂ + g²·(1 − β₂);  p' = p − (m'·lr_t) / (√v' + ε)
 Napi::Value KerasAdamUpdate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto [p, g, m, v, pOut, mOut, vOut] = GetSameSizeArrays<float>(info, 0, {"p", "g", "m", "v", "pOut", "mOut", "vOut"});
-  const float lrT = static_cast<float>(GetDouble(info, 7, "lrT"));
-  const float b1 = static_cast<float>(GetDouble(info, 8, "beta1"));
-  const float omb1 = static_cast<float>(GetDouble(info, 9, "oneMinusBeta1"));
-  const float b2 = static_cast<float>(GetDouble(info, 10, "beta2"));
-  const float omb2 = static_cast<float>(GetDouble(info, 11, "oneMinusBeta2"));
-  const float eps = static_cast<float>(GetDouble(info, 12, "epsilon"));
+  Fields attrs(info, 7, "adam");
+  const float lrT = static_cast<float>(attrs.Double("learningRate"));
+  const float b1 = static_cast<float>(attrs.Double("beta1"));
+  const float omb1 = static_cast<float>(attrs.Double("oneMinusBeta1"));
+  const float b2 = static_cast<float>(attrs.Double("beta2"));
+  const float omb2 = static_cast<float>(attrs.Double("oneMinusBeta2"));
+  const float eps = static_cast<float>(attrs.Double("epsilon"));
   const int64_t n = static_cast<int64_t>(p.size);
   const float* __restrict pv = p.data;
   const float* __restrict gv = g.data;

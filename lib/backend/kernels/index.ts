@@ -11,10 +11,9 @@ import { kerasAdamUpdateConfig, kerasRmspropUpdateConfig } from "./optimizer";
 import type { NativeKernelConfig } from "./util";
 
 export type { NativeKernelArgs, NativeKernelConfig, NativeKernelFunc } from "./util";
-export type { KerasAdamUpdateAttrs, KerasRmspropUpdateAttrs } from "./optimizer";
 export { BATCH_NORM_GRAD } from "./batchnorm";
 export { RELU_GRAD } from "./elementwise";
-export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE, hasFusedUpdate } from "./optimizer";
+export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE } from "./optimizer";
 
 export const NATIVE_KERNELS: NativeKernelConfig[] = [
   conv2dConfig,

@@ -1,6 +1,7 @@
 // BatchMatMul and _FusedMatMul on oneDNN's sgemm (native/src/matmul.cc), bias and activation fused.
 import { BatchMatMul, _FusedMatMul, backend_util } from "@tensorflow/tfjs-core";
 import type { BatchMatMulAttrs, BatchMatMulInputs, _FusedMatMulAttrs, _FusedMatMulInputs } from "@tensorflow/tfjs-core";
+import type { MatMulGeometry } from "../native_binding";
 import type { NativeKernelArgs } from "./util";
 import { f32, nativeKernel, output, sizeOf } from "./util";
 import { noEpilogue, planEpilogue } from "./fused";
@@ -12,12 +13,12 @@ function matMul(args: NativeKernelArgs<BatchMatMulAttrs | _FusedMatMulAttrs, Bat
   const as = inputs.a?.shape,
     bs = inputs.b?.shape;
   if (!a || !b || !as || !bs || as.length < 2 || bs.length < 2) return null;
-  const ta = Boolean(attrs.transposeA),
-    tb = Boolean(attrs.transposeB);
-  const m = ta ? as[as.length - 1] : as[as.length - 2];
-  const k = ta ? as[as.length - 2] : as[as.length - 1];
-  const k2 = tb ? bs[bs.length - 1] : bs[bs.length - 2];
-  const n = tb ? bs[bs.length - 2] : bs[bs.length - 1];
+  const transposeA = Boolean(attrs.transposeA),
+    transposeB = Boolean(attrs.transposeB);
+  const m = transposeA ? as[as.length - 1] : as[as.length - 2];
+  const k = transposeA ? as[as.length - 2] : as[as.length - 1];
+  const k2 = transposeB ? bs[bs.length - 1] : bs[bs.length - 2];
+  const n = transposeB ? bs[bs.length - 2] : bs[bs.length - 1];
   if (k !== k2) return null;
   const aBatchShape = as.slice(0, -2),
     bBatchShape = bs.slice(0, -2);
@@ -36,7 +37,8 @@ function matMul(args: NativeKernelArgs<BatchMatMulAttrs | _FusedMatMulAttrs, Bat
   if (!epilogue) return null;
   const out = output(backend, outShape, "float32");
   if (sizeOf(outShape) === 0) return epilogue.finish(out.info);
-  backend.native.matMul(a, b, out.values, batchA, batchB, m, n, k, ta, tb, epilogue.bias, epilogue.activation, epilogue.alpha);
+  const geometry: MatMulGeometry = { batchA, batchB, m, n, k, transposeA, transposeB };
+  backend.native.matMul(a, b, out.values, geometry, epilogue.bias, epilogue.activation, epilogue.alpha);
   return epilogue.finish(out.info);
 }
 

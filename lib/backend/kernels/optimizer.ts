@@ -1,35 +1,12 @@
 // Fused updates of the Keras-exact RMSprop and Adam (native/src/optimizer.cc): one kernel per variable where the
-// op chain of lib/training/optimizers.ts takes nine (RMSprop) or fourteen (Adam), with bit-identical results.
-import type { NativeBinding } from "../native_binding";
+// op chain of lib/training/optimizers.ts takes nine (RMSprop) or fourteen (Adam), with bit-identical results. The
+// attrs (typed in native_binding.ts) go to the addon as they are; it reads them by name.
+import type { KerasAdamUpdateAttrs, KerasRmspropUpdateAttrs } from "../native_binding";
 import { f32, nativeKernel, output } from "./util";
 
 /** Kernel names; only the onednn backend has them (lib/training/optimizers.ts falls back to tfjs ops elsewhere). */
 export const KERAS_RMSPROP_UPDATE = "OnednnKerasRMSpropUpdate";
 export const KERAS_ADAM_UPDATE = "OnednnKerasAdamUpdate";
-
-/** Whether the loaded addon has the native function behind a fused update kernel (an addon built before them has not). */
-export function hasFusedUpdate(native: NativeBinding, kernelName: string): boolean {
-  const name = kernelName === KERAS_RMSPROP_UPDATE ? "kerasRmspropUpdate" : kernelName === KERAS_ADAM_UPDATE ? "kerasAdamUpdate" : null;
-  return name !== null && typeof native[name] === "function";
-}
-
-/** The attrs of KERAS_RMSPROP_UPDATE (float32 values; learningRate as is). */
-export interface KerasRmspropUpdateAttrs {
-  learningRate: number;
-  rho: number;
-  oneMinusRho: number;
-  epsilon: number;
-}
-
-/** The attrs of KERAS_ADAM_UPDATE (float32 values; learningRate bias-corrected). */
-export interface KerasAdamUpdateAttrs {
-  learningRate: number;
-  beta1: number;
-  oneMinusBeta1: number;
-  beta2: number;
-  oneMinusBeta2: number;
-  epsilon: number;
-}
 
 /** Inputs {p, g, a}; outputs [p', a']. */
 export const kerasRmspropUpdateConfig = nativeKernel<KerasRmspropUpdateAttrs>(KERAS_RMSPROP_UPDATE, ({ inputs, backend, attrs }) => {
@@ -40,17 +17,7 @@ export const kerasRmspropUpdateConfig = nativeKernel<KerasRmspropUpdateAttrs>(KE
   const shape = [...inputs.p!.shape];
   const pOut = output(backend, shape, "float32"),
     aOut = output(backend, shape, "float32");
-  backend.native.kerasRmspropUpdate(
-    p,
-    g,
-    a,
-    pOut.values,
-    aOut.values,
-    Number(attrs.learningRate),
-    Number(attrs.rho),
-    Number(attrs.oneMinusRho),
-    Number(attrs.epsilon),
-  );
+  backend.native.kerasRmspropUpdate(p, g, a, pOut.values, aOut.values, attrs);
   return [pOut.info, aOut.info];
 });
 
@@ -65,20 +32,6 @@ export const kerasAdamUpdateConfig = nativeKernel<KerasAdamUpdateAttrs>(KERAS_AD
   const pOut = output(backend, shape, "float32"),
     mOut = output(backend, shape, "float32"),
     vOut = output(backend, shape, "float32");
-  backend.native.kerasAdamUpdate(
-    p,
-    g,
-    m,
-    v,
-    pOut.values,
-    mOut.values,
-    vOut.values,
-    Number(attrs.learningRate),
-    Number(attrs.beta1),
-    Number(attrs.oneMinusBeta1),
-    Number(attrs.beta2),
-    Number(attrs.oneMinusBeta2),
-    Number(attrs.epsilon),
-  );
+  backend.native.kerasAdamUpdate(p, g, m, v, pOut.values, mOut.values, vOut.values, attrs);
   return [pOut.info, mOut.info, vOut.info];
 });
