@@ -29,7 +29,7 @@ function layering(stage) {
 }
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "native/build/", "reports/", "runs/", "test-artifacts/", ".jupyter/", ".scratch/", ".cache/"] },
+  { ignores: ["node_modules/", "dist/", "native/build/", "reports/", "runs/", ".jupyter/", ".scratch/", ".cache/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -89,9 +89,8 @@ test("the report opens offline in Chromium: every plot renders, no console error
     });
     const rendered = await page.evaluate(() => document.querySelectorAll(".mnist-lab-plot.js-plotly-plot").length);
     assert.equal(rendered, expectedPlots, "every plot div became a plotly chart");
-    const artifacts = path.join(projectRoot(), "test-artifacts");
-    fs.mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({ path: path.join(artifacts, "report.png"), fullPage: true });
+    // Beside the report in its temporary folder: tests write nothing into the project.
+    await page.screenshot({ path: path.join(out, "report.png"), fullPage: true });
     assert.deepEqual(consoleErrors, []);
     assert.deepEqual(requests, []);
   } finally {
