@@ -57,9 +57,13 @@ test("mnist-lab train rejects bad parameters with one clear message and exit cod
   assert.match(missing.stderr, /required option '--optimizer <name>' not specified/);
 });
 
-test("mnist-lab train refuses a --train-limit or --batch-size beyond the training images, and a batch above 4096 saying why", () => {
+test("mnist-lab train refuses --train-limit, --validation-limit or --batch-size beyond the images, a batch above 4096 saying why", () => {
   const cases: Array<[string[], RegExp]> = [
     [["--train-limit", "70000"], /^error: Expected --train-limit to be at most 60000 \(the MNIST training images\) but found 70000\n$/],
+    [
+      ["--validation-limit", "10001"],
+      /^error: Expected --validation-limit to be at most 10000 \(the MNIST test images\) but found 10001\n$/,
+    ],
     [["--batch-size", "100000"], /^error: Expected --batch-size to be at most 60000 \(the MNIST training images\) but found 100000\n$/],
     [
       ["--train-limit", "500", "--batch-size", "600"],

@@ -254,3 +254,16 @@ test("trainRun refuses a backend that cannot train convolutions, naming it and w
   );
   await useCpuBackend();
 });
+
+test("trainRun refuses a trainLimit or validationLimit beyond the images given, before writing anything", async () => {
+  const runsDir = tempDir();
+  await assert.rejects(
+    trainRun(tiny({ trainLimit: 61 }), { data, runsDir, log: quiet }),
+    /Expected at most 60 \(the training images given\) for trainLimit but found number 61/,
+  );
+  await assert.rejects(
+    trainRun(tiny({ validationLimit: 31 }), { data, runsDir, log: quiet }),
+    /Expected at most 30 \(the test images given\) for validationLimit but found number 31/,
+  );
+  assert.deepEqual(fs.readdirSync(runsDir), []);
+});

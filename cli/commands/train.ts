@@ -13,7 +13,7 @@ import {
   type Schedule,
   type TrainConfigInput,
 } from "../../lib";
-import { MNIST_TRAIN_IMAGES, UsageError, checkBatchSize, existingDirOption, writableDirOption } from "../main";
+import { MNIST_TEST_IMAGES, MNIST_TRAIN_IMAGES, UsageError, checkBatchSize, existingDirOption, writableDirOption } from "../main";
 
 interface TrainCliOptions {
   optimizer: string;
@@ -88,13 +88,25 @@ export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
 }
 
 /**
- * Refuses a --train-limit beyond the `images` there are (it would be silently cut, yet name the run `n<limit>`)
- * and a --batch-size beyond the images it would batch.
+ * Refuses a --train-limit or --validation-limit beyond the images there are (either would be silently cut, yet name
+ * the run by the limit) and a --batch-size beyond the images it would batch.
  */
-function checkAgainstTrainImages(config: TrainConfigInput, images: number, what: string): void {
+function checkAgainstImages(config: TrainConfigInput, images: { train: number; test: number }, where: string): void {
+  const of = (split: string) => (where === "MNIST" ? `the MNIST ${split} images` : `the ${split} images in ${where}`);
   const limit = config.trainLimit ?? null;
-  if (limit !== null && limit > images) throw new UsageError(`Expected --train-limit to be at most ${images} (${what}) but found ${limit}`);
-  checkBatchSize("--batch-size", config.batchSize ?? undefined, limit ?? images, limit !== null ? "the --train-limit" : what);
+  if (limit !== null && limit > images.train) {
+    throw new UsageError(`Expected --train-limit to be at most ${images.train} (${of("training")}) but found ${limit}`);
+  }
+  const validationLimit = config.validationLimit ?? null;
+  if (validationLimit !== null && validationLimit > images.test) {
+    throw new UsageError(`Expected --validation-limit to be at most ${images.test} (${of("test")}) but found ${validationLimit}`);
+  }
+  checkBatchSize(
+    "--batch-size",
+    config.batchSize ?? undefined,
+    limit ?? images.train,
+    limit !== null ? "the --train-limit" : of("training"),
+  );
 }
 
 /** Where the runs go, named as the user set it, for messages. */
@@ -131,13 +143,13 @@ export function registerTrainCommand(program: Command): void {
       const dataDir = existingDirOption("--data-dir", opts.dataDir);
       const runsDir = writableDirOption(runsDirSource(opts), opts.runsDir ?? defaultRunsDir());
       // MD5-checked data is the original MNIST, so its count is known before loading.
-      if (opts.verify) checkAgainstTrainImages(config, MNIST_TRAIN_IMAGES, "the MNIST training images");
+      if (opts.verify) checkAgainstImages(config, { train: MNIST_TRAIN_IMAGES, test: MNIST_TEST_IMAGES }, "MNIST");
       // --backend, else MNIST_BACKEND, else the first of the chain that loads.
       const backend = await initBackend(opts.backend);
       const active = backend.candidates.find((c) => c.active);
       process.stdout.write(`Backend: ${backend.active}${active ? ` (${active.reason})` : ""}\n`);
       const data = await loadMnist({ dataDir, verifyChecksums: opts.verify });
-      if (!opts.verify) checkAgainstTrainImages(config, data.train.count, `the training images in ${data.sourceDir}`);
+      if (!opts.verify) checkAgainstImages(config, { train: data.train.count, test: data.test.count }, data.sourceDir);
       let run: RunResult;
       try {
         run = await trainRun(config, { data, runsDir, retrain: opts.retrain, loadModel: false });

@@ -400,10 +400,14 @@ function loadStoredInto(model: tfl.LayersModel, runDir: string): tfl.LayersModel
 }
 
 async function runTraining(config: TrainConfig, options: TrainRunOptions, given?: GivenModel): Promise<RunResult> {
-  // A limit past the data would be cut silently, yet name the run `n<limit>`.
+  // A limit past the data would be cut silently, yet name the run by it.
   const trainImages = options.data.train.count;
   if (config.trainLimit !== null && config.trainLimit > trainImages) {
     throw invalidParameterError("trainLimit", `at most ${trainImages} (the training images given)`, config.trainLimit);
+  }
+  const testImages = options.data.test.count;
+  if (config.validation === "test" && config.validationLimit !== null && config.validationLimit > testImages) {
+    throw invalidParameterError("validationLimit", `at most ${testImages} (the test images given)`, config.validationLimit);
   }
   const runId = runIdFor(config);
   const runsDir = path.resolve(options.runsDir ?? defaultRunsDir());
