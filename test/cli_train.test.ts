@@ -132,6 +132,24 @@ test("mnist-lab train with a --runs-dir or --data-dir it cannot use exits 2 with
   }
 });
 
+test("mnist-lab sweep checks --runs-dir and --results-dir before it trains, and refuses an optimizer it does not sweep", () => {
+  const file = path.join(tempDir(), "file");
+  fs.writeFileSync(file, "x");
+  const cases: Array<[string[], string]> = [
+    [["--runs-dir", file], `error: Expected --runs-dir ${file} to be a writable directory but it is a file\n`],
+    [
+      ["--runs-dir", tempDir(), "--results-dir", file],
+      `error: Expected --results-dir ${file} to be a writable directory but it is a file\n`,
+    ],
+    [["--optimizer", "rmsprop,sgd"], 'error: Expected --optimizer to be a comma-separated list of "rmsprop" and "adam" but found "sgd"\n'],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = runCli(["sweep", "--profile", "smoke", ...args], 60_000);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr, stderr);
+  }
+});
+
 test("mnist-lab train on a full disk prints one line naming the file and what survives, exits 1, and resumes once there is room", () => {
   const runsDir = tempDir();
   const full = spawnSync(

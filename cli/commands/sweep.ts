@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import {
   PROFILES,
   SCHEDULES,
+  defaultResultsDir,
+  defaultRunsDir,
   exportRunResult,
   initBackend,
   loadMnist,
@@ -11,7 +13,7 @@ import {
   type Profile,
   type Schedule,
 } from "../../lib";
-import { UsageError } from "../main";
+import { UsageError, writableDirOption } from "../main";
 
 function parseList(flag: string, value: string, ok: (item: string) => boolean, expected: string): string[] {
   const items = value.split(",").map((s) => s.trim());
@@ -46,6 +48,15 @@ export function registerSweepCommand(program: Command): void {
         if (!PROFILES.includes(opts.profile as Profile))
           throw new UsageError(`Expected --profile to be ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
         const profile = opts.profile as Profile;
+        // Checked before hours of training, not when the first run ends.
+        const runsDir = writableDirOption(
+          opts.runsDir !== undefined ? "--runs-dir" : "the runs directory",
+          opts.runsDir ?? defaultRunsDir(),
+        );
+        const resultsDir = writableDirOption(
+          opts.resultsDir !== undefined ? "--results-dir" : "the results directory",
+          opts.resultsDir ?? defaultResultsDir(),
+        );
         const backend = await initBackend();
         process.stdout.write(`Backend: ${backend.active}; ${seeds.length * optimizers.length} runs (${profile}, ${opts.schedule})\n`);
         const data = await loadMnist();
@@ -53,10 +64,10 @@ export function registerSweepCommand(program: Command): void {
         for (const seed of seeds) {
           for (const optimizer of optimizers) {
             const config = profileTrainConfig(profile, optimizer, { seed, schedule: opts.schedule as Schedule });
-            const run = await trainRun(config, { data, runsDir: opts.runsDir, loadModel: profile === "full" });
+            const run = await trainRun(config, { data, runsDir, loadModel: profile === "full" });
             if (run.model) {
               try {
-                const dir = await exportRunResult(run, run.model, data.test, opts.resultsDir);
+                const dir = await exportRunResult(run, run.model, data.test, resultsDir);
                 process.stdout.write(`Result written to ${dir}\n`);
               } finally {
                 run.model.dispose();
