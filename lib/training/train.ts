@@ -141,11 +141,7 @@ export async function evaluateSplit(
 ): Promise<{ loss: number; accuracy: number; count: number }> {
   const reader = new SplitReader(split, options.limit ?? null, "evaluation data");
   const first = selectImages(split, null, reader.count);
-  const evaluation = await evaluateModel(
-    model,
-    { images: first.images, labels: first.labels, count: first.count },
-    { batchSize: options.batchSize, onBatch: options.onBatch },
-  );
+  const evaluation = await evaluateModel(model, first, { batchSize: options.batchSize, onBatch: options.onBatch });
   return { loss: evaluation.loss, accuracy: evaluation.accuracy, count: evaluation.count };
 }
 
