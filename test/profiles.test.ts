@@ -24,7 +24,8 @@ test("runDirFor differs per optimizer and profile; loadFinishedRun explains how 
     () => loadFinishedRun(profileTrainConfig("smoke", "adam"), runs),
     new RegExp(
       "Expected a finished adam run at .* but found none; " +
-        "run notebooks\\/02_train.ipynb with profile smoke and seed 42 first, or mnist-lab report --profile smoke --seed 42$",
+        "run notebooks\\/02_train.ipynb with profile smoke, seed 42 and schedule as-run first, " +
+        "or mnist-lab report --profile smoke --seed 42 --schedule as-run$",
     ),
   );
 });

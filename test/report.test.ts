@@ -2,7 +2,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NotebookCellError, buildReport, executeNotebook, listNotebooks, parameterAssignments } from "mnist-lab";
+import {
+  NotebookCellError,
+  buildReport,
+  declaredParameters,
+  executeNotebook,
+  listNotebooks,
+  notebookParameterAssignments,
+  parameterAssignments,
+} from "mnist-lab";
 import { tempDir } from "./helpers/idx_fixtures";
 import { writeNotebook } from "./helpers/notebook_fixtures";
 
@@ -13,6 +21,32 @@ test("parameterAssignments writes papermill-style TypeScript assignments", () =>
   );
   assert.equal(parameterAssignments({ profile: "smoke" }, { declare: true }), 'let profile = "smoke";');
   assert.throws(() => parameterAssignments({ "bad name": 1 }), /Expected a TypeScript identifier as parameter name but found "bad name"/);
+});
+
+test("each notebook gets the parameters its parameters cell declares; one without that cell gets declarations", () => {
+  const dir = tempDir();
+  const withCell = path.join(dir, "00_with.ipynb");
+  const source = ['let profile: "smoke" | "quick" | "full" = "quick";\n', "  let seed = 42; // a comment\n", "const notAKnob = 1;"];
+  const cells = [{ cell_type: "code", execution_count: null, id: "p", metadata: { tags: ["parameters"] }, outputs: [], source }];
+  fs.writeFileSync(withCell, JSON.stringify({ cells, metadata: {}, nbformat: 4, nbformat_minor: 5 }));
+  const without = path.join(dir, "01_without.ipynb");
+  writeNotebook(without, ["console.log(1);"]);
+  const parameters = { profile: "full", seed: 3, schedule: "as-intended" };
+  assert.deepEqual(declaredParameters(withCell), new Set(["profile", "seed"]));
+  assert.equal(notebookParameterAssignments(withCell, parameters), 'profile = "full";\nseed = 3;');
+  assert.equal(declaredParameters(without), null);
+  assert.equal(notebookParameterAssignments(without, parameters), 'let profile = "full";\nlet seed = 3;\nlet schedule = "as-intended";');
+});
+
+test("report --schedule reaches the notebooks that train and evaluate runs", () => {
+  const declaring = listNotebooks()
+    .filter((nb) => declaredParameters(nb)?.has("schedule"))
+    .map((nb) => path.basename(nb));
+  assert.deepEqual(declaring, ["02_train.ipynb", "03_evaluate.ipynb"]);
+  for (const nb of listNotebooks()) {
+    const declared = declaredParameters(nb);
+    assert.ok(declared?.has("profile") && declared.has("seed"), `${path.basename(nb)} declares profile and seed`);
+  }
 });
 
 test("listNotebooks finds the numbered notebooks in order", () => {

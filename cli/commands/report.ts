@@ -1,6 +1,16 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { MnistLabError, PROFILES, buildReport, defaultReportsDir, listNotebooks, selectNotebooks, type Profile } from "../../lib";
+import {
+  MnistLabError,
+  PROFILES,
+  SCHEDULES,
+  buildReport,
+  defaultReportsDir,
+  listNotebooks,
+  selectNotebooks,
+  type Profile,
+  type Schedule,
+} from "../../lib";
 import { UsageError } from "../main";
 
 /** `--seed` as `train --seed` takes it: decimal digits only, so `1e3`, `0x10` and `""` are refused. */
@@ -20,8 +30,16 @@ export function registerReportCommand(program: Command): void {
     .option("--out <dir>", "output directory (default: reports/ in the project)")
     .option("--only <names...>", "only these notebooks, e.g. 00 or 00_data: their own HTML is replaced, the combined report is kept")
     .option("--seed <n>", "seed injected into every notebook", "42")
-    .action(async (opts: { profile: string; out?: string; only?: string[]; seed: string }, command: Command) => {
+    .option(
+      "--schedule <name>",
+      "learning-rate schedule of the runs 02_train trains and 03_evaluate reads: as-run or as-intended",
+      "as-run",
+    )
+    .action(async (opts: { profile: string; out?: string; only?: string[]; seed: string; schedule: string }, command: Command) => {
       const seed = parseSeed(opts.seed);
+      if (!SCHEDULES.includes(opts.schedule as Schedule)) {
+        throw new UsageError(`Expected --schedule ${SCHEDULES.join(" or ")} but found ${JSON.stringify(opts.schedule)}`);
+      }
       if (!PROFILES.includes(opts.profile as Profile)) {
         throw new UsageError(`Expected --profile ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
       }
@@ -39,6 +57,7 @@ export function registerReportCommand(program: Command): void {
         outDir: opts.out ?? defaultReportsDir(),
         only: opts.only,
         seed,
+        schedule: opts.schedule as Schedule,
         debug: Boolean(command.optsWithGlobals().debug),
         onProgress: (e) =>
           process.stderr.write(e.phase === "start" ? `running ${e.notebook} …\n` : `  ${e.notebook} done in ${e.seconds!.toFixed(1)} s\n`),

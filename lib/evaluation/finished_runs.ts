@@ -48,10 +48,10 @@ export function loadFinishedRun(config: TrainConfigInput, runsDir = defaultRunsD
     );
   });
   const how = profile
-    ? `run notebooks/02_train.ipynb with profile ${profile} and seed ${resolved.seed} first, ` +
-      `or mnist-lab report --profile ${profile} --seed ${resolved.seed}`
-    : `train it first with the same settings ` +
-      `(mnist-lab train --optimizer ${resolved.optimizer} --epochs ${resolved.epochs} --seed ${resolved.seed})`;
+    ? `run notebooks/02_train.ipynb with profile ${profile}, seed ${resolved.seed} and schedule ${resolved.schedule} first, ` +
+      `or mnist-lab report --profile ${profile} --seed ${resolved.seed} --schedule ${resolved.schedule}`
+    : `train it first with the same settings (mnist-lab train --optimizer ${resolved.optimizer} ` +
+      `--epochs ${resolved.epochs} --seed ${resolved.seed} --schedule ${resolved.schedule})`;
   throw new MnistLabError(`Expected a finished ${resolved.optimizer} run at ${dir} but found none; ${how}`);
 }
 

@@ -6,6 +6,7 @@ import { initBackend } from "../backend";
 import { MnistLabError } from "../shared/errors";
 import { defaultReportsDir, projectRoot } from "../shared/paths";
 import { PROFILES, type Profile } from "../training/profiles";
+import { SCHEDULES, type Schedule } from "../training/runs";
 import { profileScope } from "../evaluation/report_observations";
 
 /** The name of this project's tslab kernelspec, installed by set-up under .jupyter/. */
@@ -157,7 +158,7 @@ export async function executeNotebook(
     "--kernel",
     KERNEL_NAME,
     "--params",
-    parameterAssignments(options.parameters ?? {}, { declare: !hasParametersCell(notebook) }),
+    notebookParameterAssignments(notebook, options.parameters ?? {}),
     "--out-ipynb",
     options.outIpynb,
     "--out-html",
@@ -188,10 +189,26 @@ export async function executeNotebook(
   return { notebook, html: options.outHtml, executed: options.outIpynb, seconds: (performance.now() - started) / 1000, stderr };
 }
 
-/** Whether a notebook has a cell tagged `parameters`. */
-export function hasParametersCell(notebook: string): boolean {
-  const cells = (JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: { metadata?: { tags?: string[] } }[] }).cells;
-  return cells.some((c) => c.metadata?.tags?.includes("parameters"));
+/**
+ * The injected cell for one notebook: assignments to the knobs its `parameters` cell declares (a knob it lacks,
+ * such as `schedule` in 00_data, is not its concern and is left out), or declarations of all of them when it has
+ * no `parameters` cell.
+ */
+export function notebookParameterAssignments(notebook: string, parameters: Record<string, unknown>): string {
+  const declared = declaredParameters(notebook);
+  if (declared === null) return parameterAssignments(parameters, { declare: true });
+  return parameterAssignments(Object.fromEntries(Object.entries(parameters).filter(([name]) => declared.has(name))));
+}
+
+/** The names a notebook's `parameters` cell declares with `let`, or null when it has no such cell. */
+export function declaredParameters(notebook: string): Set<string> | null {
+  const cells = (
+    JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: { metadata?: { tags?: string[] }; source: string | string[] }[] }
+  ).cells;
+  const cell = cells.find((c) => c.metadata?.tags?.includes("parameters"));
+  if (!cell) return null;
+  const source = [cell.source].flat().join("");
+  return new Set([...source.matchAll(/^\s*let\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]));
 }
 
 function nbtool(): string {
@@ -283,6 +300,8 @@ export interface ReportOptions {
   profile: Profile;
   /** Injected into every notebook as `seed` (default 42, the notebooks' own default). */
   seed?: number;
+  /** Injected as `schedule` into the notebooks that declare it (02_train, 03_evaluate); default theirs, `as-run`. */
+  schedule?: Schedule;
   /** Where the report goes (default reports/). */
   outDir?: string;
   /**
@@ -336,6 +355,9 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   if (!PROFILES.includes(options.profile)) {
     throw new MnistLabError(`Expected profile ${PROFILES.join(", ")} but found ${JSON.stringify(options.profile)}`);
   }
+  if (options.schedule !== undefined && !SCHEDULES.includes(options.schedule)) {
+    throw new MnistLabError(`Expected schedule ${SCHEDULES.join(" or ")} but found ${JSON.stringify(options.schedule)}`);
+  }
   const started = performance.now();
   const outDir = path.resolve(options.outDir ?? defaultReportsDir());
   const notebooks = selectNotebooks(listNotebooks(options.notebooksDir), options.only);
@@ -353,7 +375,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
       writeLog(logFile, [...log, "\n== stopped by a signal before the report was complete"]);
     };
     return await cleanUpOnSignal(onSignal, async () => {
-      const parameters = { profile: options.profile, seed: options.seed ?? 42 };
+      const parameters = { profile: options.profile, seed: options.seed ?? 42, schedule: options.schedule ?? "as-run" };
       const results: NotebookRunResult[] = [];
       for (const notebook of notebooks) {
         const name = path.basename(notebook, ".ipynb");
@@ -502,7 +524,8 @@ function reportIntro(manifest: ReportManifest, notebooks: string[]): string {
   return [
     "# MNIST handwritten-digit recognition with a CNN — mnist-lab report",
     "",
-    `Profile **${manifest.profile}**, generated ${manifest.createdAt} with mnist-lab ${manifest.versions["mnist-lab"]}, ` +
+    `Profile **${manifest.profile}**, seed ${manifest.parameters.seed}, learning-rate schedule ${manifest.parameters.schedule}; ` +
+      `generated ${manifest.createdAt} with mnist-lab ${manifest.versions["mnist-lab"]}, ` +
       `TensorFlow.js ${manifest.versions["@tensorflow/tfjs-core"]} on Node.js ${manifest.versions.node}. ` +
       "Every number below was computed in this run; plots are interactive and work offline.",
     "",
