@@ -11,6 +11,7 @@ import {
   escapeHtml,
   figureHtml,
   frameHtml,
+  frameMarkdown,
   inNotebook,
   plotlyScriptTag,
   showFigure,
@@ -64,6 +65,11 @@ test("frameHtml shows each numeric column with the fewest decimals, up to 4, tha
   );
   const cells = [...html.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);
   assert.deepEqual(cells, ["11.8", "-0.05", "0.9912", "0.001", "60000", "12.3", "0.07", "0.9900", "1.000e-5", "1720"]);
+});
+
+test("frameMarkdown prints a Markdown table with frameHtml's number formats, escaping pipes", () => {
+  const md = frameMarkdown(pl.DataFrame({ pair: ["(4,9)", "a|b"], share: [0.5, 0.25], images: [6, 12] }));
+  assert.equal(md, "| pair | share | images |\n| --- | --- | --- |\n| (4,9) | 0.50 | 6 |\n| a\\|b | 0.25 | 12 |");
 });
 
 test("classCountFrame has a digit column and one column per split", () => {

@@ -4,6 +4,7 @@ import {
   REPORT_EPOCH_LOGS,
   epochBand,
   reportHistory,
+  runResultsFrame,
   resolveTrainConfig,
   seedBandFigure,
   seedGroupFrame,
@@ -174,4 +175,19 @@ test("the verdicts are computed from the runs: report's figure, RMSprop vs Adam,
   assert.match(pairs[1], /^Adam as-run: \(4,9\) is the most confused pair in 2 of 3 seeds/);
   assert.match(pairs[2], /\(0,6\) confused 1\.7 times under RMSprop .* vs 0\.3 under Adam .*: the report's remark holds on average\.$/);
   assert.deepEqual(reproductionVerdicts([]), ["No full-profile runs in results/ yet: nothing to compare with the report."]);
+});
+
+test("runResultsFrame names the pairs tied for the most confused, and (0,6) in both directions", () => {
+  const runs = [result("adam", 1, 0.9957, confusionWith({ "2,7": 4, "7,2": 2, "9,4": 6, "0,6": 1, "6,0": 1 }))];
+  runs[0].metrics.totalSeconds = 6907.8;
+  runs[0].metrics.secondsPerEpoch = 172.7;
+  const row = runResultsFrame(runs).row(0);
+  const columns = runResultsFrame(runs).columns;
+  const cell = (name: string) => row[columns.indexOf(name)];
+  assert.equal(cell("most confused"), "(2,7), (4,9): 6 each");
+  assert.equal(cell("(0,6)"), 2);
+  assert.equal(cell("seconds"), 6908);
+  assert.equal(cell("s/epoch"), 173);
+  const single = runResultsFrame([result("adam", 2, 0.99, confusionWith({ "3,5": 7, "4,9": 2 }))]);
+  assert.equal(single.row(0)[columns.indexOf("most confused")], "(3,5): 7");
 });

@@ -4,6 +4,7 @@ import { registerBenchCommand } from "./bench";
 import { registerDataCommand } from "./data";
 import { registerNotebookCommand } from "./notebook";
 import { registerReportCommand } from "./report";
+import { registerResultsCommand } from "./results";
 import { registerSweepCommand } from "./sweep";
 import { registerTrainCommand } from "./train";
 
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerDataCommand(program);
   registerNotebookCommand(program);
   registerReportCommand(program);
+  registerResultsCommand(program);
   registerSweepCommand(program);
   registerTrainCommand(program);
 }

@@ -179,7 +179,10 @@ export function pairMoreOften(
   return { aMean: aSpread.mean, bMean: bSpread.mean, aSpread, bSpread };
 }
 
-/** One row per run: optimizer, schedule, seed, final and best validation accuracy, test accuracy, seconds per epoch, CPU. */
+/**
+ * One row per run: optimizer, schedule, seed, final and best validation accuracy, the test set's most confused
+ * pairs (ties included) and (0,6), wall time, CPU.
+ */
 export function runResultsFrame(runs: readonly RunResultSummary[]): pl.DataFrame {
   return pl.DataFrame({
     optimizer: runs.map((r) => OPTIMIZER_LABELS[r.config.optimizer as ReportOptimizer] ?? r.config.optimizer),
@@ -187,9 +190,20 @@ export function runResultsFrame(runs: readonly RunResultSummary[]): pl.DataFrame
     seed: runs.map((r) => r.config.seed),
     "final val_accuracy": runs.map((r) => `${(100 * r.metrics.valAccuracy).toFixed(2)}%`),
     "best val_accuracy": runs.map((r) => `${(100 * r.metrics.bestValAccuracy).toFixed(2)}% (epoch ${r.metrics.bestEpoch})`),
+    "most confused": runs.map((r) => topPairs(r.evaluation.confusion)),
+    "(0,6)": runs.map((r) => r.evaluation.confusion[0][6] + r.evaluation.confusion[6][0]),
+    seconds: runs.map((r) => Math.round(r.metrics.totalSeconds)),
     "s/epoch": runs.map((r) => Math.round(r.metrics.secondsPerEpoch)),
     CPU: runs.map(machinesOf),
   });
+}
+
+/** `(2,7), (4,9): 6 each`: the pairs tied for the most confused. */
+function topPairs(confusion: readonly (readonly number[])[]): string {
+  const pairs = mostConfusedUnorderedPairs(confusion, 45);
+  if (pairs.length === 0) return "none";
+  const top = pairs.filter((p) => p.count === pairs[0].count);
+  return `${top.map((p) => `(${p.a},${p.b})`).join(", ")}: ${pairs[0].count}${top.length > 1 ? " each" : ""}`;
 }
 
 /** The CPU(s) a run ran on: one, or each with the epoch it took over from when the run was resumed elsewhere. */

@@ -25,6 +25,19 @@ export function frameHtml(frame: pl.DataFrame, options: { maxRows?: number; capt
   );
 }
 
+/**
+ * A polars DataFrame as a Markdown table, numbers formatted as frameHtml formats them: what the CLI prints, so a
+ * figure can go into README as printed.
+ * @example
+ * frameMarkdown(pl.DataFrame({ digit: [0, 1], images: [5923, 6742] })); // "| digit | images |\n| --- | --- |\n| 0 | 5923 |…"
+ */
+export function frameMarkdown(frame: pl.DataFrame): string {
+  const rows = frame.rows();
+  const formats = frame.columns.map((_, c) => columnFormat(rows.map((r) => r[c])));
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
+  return [line(frame.columns), line(frame.columns.map(() => "---")), ...rows.map((r) => line(r.map((v, c) => formats[c](v))))].join("\n");
+}
+
 /** Decimals that show `value` exactly (up to float noise such as 0.1 + 0.2), or 5 when 4 are not enough. */
 function exactDecimals(value: number): number {
   for (let d = 0; d <= 4; d++) if (Math.abs(Number(value.toFixed(d)) - value) <= 1e-9 * Math.max(1, Math.abs(value))) return d;
