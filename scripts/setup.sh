@@ -80,7 +80,7 @@ fi
 
 # 4. The TypeScript build (dist/), which the CLI, the notebooks and the tests run.
 say "building lib/ and cli/"
-npx --no-install tsc -p tsconfig.build.json
+npm run -s build
 
 # 5. This project's tslab kernel, in the project's own Jupyter path (.jupyter/): nothing global changes.
 mkdir -p "$(dirname "$kernel_json")"
