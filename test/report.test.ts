@@ -17,7 +17,7 @@ import { writeNotebook } from "./helpers/notebook_fixtures";
 test("parameterAssignments writes papermill-style TypeScript assignments", () => {
   assert.equal(
     parameterAssignments({ profile: "smoke", epochs: 2, dataDir: null, skip: undefined }),
-    'profile = "smoke";\nepochs = 2;\ndataDir = null;',
+    '{\n  profile = "smoke";\n  epochs = 2;\n  dataDir = null;\n}',
   );
   assert.equal(parameterAssignments({ profile: "smoke" }, { declare: true }), 'let profile = "smoke";');
   assert.throws(() => parameterAssignments({ "bad name": 1 }), /Expected a TypeScript identifier as parameter name but found "bad name"/);
@@ -33,7 +33,7 @@ test("each notebook gets the parameters its parameters cell declares; one withou
   writeNotebook(without, ["console.log(1);"]);
   const parameters = { profile: "full", seed: 3, schedule: "as-intended" };
   assert.deepEqual(declaredParameters(withCell), new Set(["profile", "seed"]));
-  assert.equal(notebookParameterAssignments(withCell, parameters), 'profile = "full";\nseed = 3;');
+  assert.equal(notebookParameterAssignments(withCell, parameters), '{\n  profile = "full";\n  seed = 3;\n}');
   assert.equal(declaredParameters(without), null);
   assert.equal(notebookParameterAssignments(without, parameters), 'let profile = "full";\nlet seed = 3;\nlet schedule = "as-intended";');
 });

@@ -30,6 +30,17 @@ test("buildReport smoke runs every notebook into one report with a manifest", ()
   for (const nb of notebooks) assert.ok(fs.existsSync(path.join(out, "notebooks", nb.replace(".ipynb", ".html"))));
   const manifest = JSON.parse(fs.readFileSync(path.join(out, "mnist-report.manifest.json"), "utf8"));
   assert.equal(manifest.notebooks.length, notebooks.length);
+  assert.deepEqual(manifest.parameters, { profile: "smoke", seed: 42, schedule: "as-run" });
+  assert.ok(html.includes("Profile <strong>smoke</strong>, seed 42, learning-rate schedule as-run;"), "the report's intro");
+  for (const nb of notebooks) {
+    const cells = JSON.parse(fs.readFileSync(path.join(out, "notebooks", nb), "utf8")).cells as {
+      metadata: { tags?: string[] };
+      outputs?: unknown[];
+    }[];
+    const injected = cells.filter((c) => c.metadata.tags?.includes("injected-parameters"));
+    assert.equal(injected.length, 1, `${nb}: one injected-parameters cell`);
+    assert.deepEqual(injected[0].outputs, [], `${nb}: the injected cell prints nothing`);
+  }
   assert.ok(manifest.notebooks.every((n: { seconds: number }) => n.seconds > 0));
 });
 

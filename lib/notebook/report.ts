@@ -111,19 +111,21 @@ export function selectNotebooks(all: string[], only?: string[]): string[] {
 /**
  * TypeScript for the injected-parameters cell (papermill's convention): the `parameters` cell declares
  * each knob with `let` and the injected cell assigns the run's value; a notebook without a `parameters`
- * cell gets declarations instead (`declare: true`).
+ * cell gets declarations instead (`declare: true`). Assignments go in a block because tslab shows the value
+ * of a cell's last expression, which would print the last knob's value under the cell in the report.
  * @example
- * parameterAssignments({ profile: "smoke" }); // 'profile = "smoke";'
+ * parameterAssignments({ profile: "smoke" }); // '{\n  profile = "smoke";\n}'
  */
 export function parameterAssignments(parameters: Record<string, unknown>, options: { declare?: boolean } = {}): string {
-  return Object.entries(parameters)
+  const statements = Object.entries(parameters)
     .filter(([, v]) => v !== undefined)
     .map(([name, value]) => {
       if (!/^[A-Za-z_$][\w$]*$/.test(name))
         throw new MnistLabError(`Expected a TypeScript identifier as parameter name but found ${JSON.stringify(name)}`);
       return `${options.declare ? "let " : ""}${name} = ${JSON.stringify(value)};`;
-    })
-    .join("\n");
+    });
+  if (options.declare || statements.length === 0) return statements.join("\n");
+  return `{\n${statements.map((s) => `  ${s}`).join("\n")}\n}`;
 }
 
 /** Environment for Jupyter: this project's kernelspec first, nothing global changed. */
