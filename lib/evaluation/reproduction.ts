@@ -2,7 +2,7 @@ import ttest2 from "@stdlib/stats-ttest2";
 import tCdf from "@stdlib/stats-base-dists-t-cdf";
 import pl from "nodejs-polars";
 import { MnistLabError } from "../shared/errors";
-import { mostConfusedUnorderedPairs } from "./confusion";
+import { mostConfusedUnorderedPairs, pairConfusion } from "./confusion";
 import type { ReportOptimizer } from "../training/optimizers";
 import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, REPORT_FINAL_ACCURACY } from "../training/report_log";
 import type { RunResultSummary } from "./results";
@@ -171,7 +171,7 @@ export function pairMoreOften(
   b: readonly RunResultSummary[],
   pair: [number, number],
 ): { aMean: number; bMean: number; aSpread: Spread; bSpread: Spread } {
-  const count = (r: RunResultSummary) => r.evaluation.confusion[pair[0]][pair[1]] + r.evaluation.confusion[pair[1]][pair[0]];
+  const count = (r: RunResultSummary) => pairConfusion(r.evaluation.confusion, pair[0], pair[1]);
   const aCounts = a.map(count);
   const bCounts = b.map(count);
   const aSpread = spread(aCounts);
@@ -191,7 +191,7 @@ export function runResultsFrame(runs: readonly RunResultSummary[]): pl.DataFrame
     "final val_accuracy": runs.map((r) => `${(100 * r.metrics.valAccuracy).toFixed(2)}%`),
     "best val_accuracy": runs.map((r) => `${(100 * r.metrics.bestValAccuracy).toFixed(2)}% (epoch ${r.metrics.bestEpoch})`),
     "most confused": runs.map((r) => topPairs(r.evaluation.confusion)),
-    "(0,6)": runs.map((r) => r.evaluation.confusion[0][6] + r.evaluation.confusion[6][0]),
+    "(0,6)": runs.map((r) => pairConfusion(r.evaluation.confusion, 0, 6)),
     seconds: runs.map((r) => Math.round(r.metrics.totalSeconds)),
     "s/epoch": runs.map((r) => Math.round(r.metrics.secondsPerEpoch)),
     CPU: runs.map(machinesOf),
