@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
-import { fsErrorCode, fsErrorReason, makeDirs } from "../lib";
+import { BACKEND_CHAIN, fsErrorCode, fsErrorReason, makeDirs } from "../lib";
 import { registerCommands } from "./commands";
 
 /** How each kind of ending exits; printed by --help. */
@@ -109,6 +109,16 @@ function whyNotWritable(dir: string, err: unknown): string {
   if (existing === dir) return fsErrorReason(err);
   // mkdir says ENOENT under an existing parent where nothing may be made (e.g. /proc): "a part does not exist" would mislead.
   return `it cannot be made in ${existing}${fsErrorCode(err) === "ENOENT" ? " (ENOENT)" : `: ${fsErrorReason(err)}`}`;
+}
+
+/** What `--backend` accepts: a backend of the chain, or the first that loads. */
+export const BACKEND_CHOICES = ["auto", ...BACKEND_CHAIN] as const;
+export const BACKEND_HELP = `tfjs backend: ${BACKEND_CHOICES.join(", ")} (default: $MNIST_BACKEND, else the first that loads)`;
+
+/** `value` when it is one of `choices`; otherwise a one-line usage error naming the flag, the choices and what was found. */
+export function choiceOption<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`Expected ${flag} to be one of ${choices.join(", ")} but found ${JSON.stringify(value)}`);
 }
 
 /**

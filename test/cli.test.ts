@@ -53,7 +53,7 @@ test("mnist-lab rejects unknown options and profiles with exit code 2", () => {
   assert.equal(run("data", "--bogus").code, 2);
   const r = run("report", "--profile", "huge");
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /Expected --profile smoke, quick, full but found "huge"/);
+  assert.match(r.stderr, /Expected --profile to be one of smoke, quick, full but found "huge"/);
 });
 
 test("mnist-lab prints an unknown option or command as one line that points to the help, with exit code 2", () => {

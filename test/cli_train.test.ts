@@ -40,12 +40,14 @@ function lastJson(stdout: string): Record<string, unknown> {
 
 test("mnist-lab train rejects bad parameters with one clear message and exit code 2", () => {
   const cases: Array<[string[], RegExp]> = [
-    [["--optimizer", "sgd"], /^error: Expected --optimizer to be "rmsprop" or "adam" but found "sgd"\n$/],
+    [["--optimizer", "sgd"], /^error: Expected --optimizer to be one of rmsprop, adam but found "sgd"\n$/],
     [["--optimizer", "adam", "--epochs", "0"], /^error: Expected --epochs to be an integer ≥ 1 but found "0"\n$/],
     [["--optimizer", "adam", "--epochs", "ten"], /^error: Expected --epochs to be an integer ≥ 1 but found "ten"\n$/],
     [["--optimizer", "adam", "--batch-size", "8.5"], /^error: Expected --batch-size to be an integer ≥ 1 but found "8.5"\n$/],
     [["--optimizer", "rmsprop", "--seed", "-1"], /^error: Expected --seed to be an integer ≥ 0 but found "-1"\n$/],
     [["--optimizer", "adam", "--backend", "gpu"], /^error: Expected --backend to be one of auto, .*cpu but found "gpu"\n$/],
+    [["--optimizer", "adam", "--validation", "train"], /^error: Expected --validation to be one of test, split but found "train"\n$/],
+    [["--optimizer", "adam", "--schedule", "asrun"], /^error: Expected --schedule to be one of as-run, as-intended but found "asrun"\n$/],
   ];
   for (const [args, message] of cases) {
     const r = runCli(["train", ...args, "--runs-dir", tempDir()]);
@@ -132,7 +134,7 @@ test("mnist-lab train with a --runs-dir or --data-dir it cannot use exits 2 with
   }
 });
 
-test("mnist-lab sweep checks --runs-dir and --results-dir before it trains, and refuses an optimizer it does not sweep", () => {
+test("mnist-lab sweep checks --runs-dir and --results-dir before it trains, and refuses an unknown optimizer, schedule or profile", () => {
   const file = path.join(tempDir(), "file");
   fs.writeFileSync(file, "x");
   const cases: Array<[string[], string]> = [
@@ -142,6 +144,8 @@ test("mnist-lab sweep checks --runs-dir and --results-dir before it trains, and 
       `error: Expected --results-dir ${file} to be a writable directory but it is a file\n`,
     ],
     [["--optimizer", "rmsprop,sgd"], 'error: Expected --optimizer to be a comma-separated list of "rmsprop" and "adam" but found "sgd"\n'],
+    [["--schedule", "asrun"], 'error: Expected --schedule to be one of as-run, as-intended but found "asrun"\n'],
+    [["--profile", "huge"], 'error: Expected --profile to be one of smoke, quick, full but found "huge"\n'],
   ];
   for (const [args, stderr] of cases) {
     const r = runCli(["sweep", "--profile", "smoke", ...args], 60_000);

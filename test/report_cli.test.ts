@@ -29,7 +29,7 @@ test("mnist-lab report --seed refuses what train --seed refuses: 1e3, 0x10 and a
 test("mnist-lab report --schedule names the two schedules when given another", () => {
   const r = run("report", "--profile", "smoke", "--schedule", "asrun", "--out", "/nonexistent/never-written");
   assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderr, 'error: Expected --schedule as-run or as-intended but found "asrun"\n');
+  assert.equal(r.stderr, 'error: Expected --schedule to be one of as-run, as-intended but found "asrun"\n');
 });
 
 test("mnist-lab notebook --port abc is a one-line usage error, not Jupyter's traceback", () => {

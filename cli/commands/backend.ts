@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { BACKEND_CHAIN, formatBackendReport, initBackend } from "../../lib";
-import { UsageError } from "../main";
+import { formatBackendReport, initBackend } from "../../lib";
+import { BACKEND_CHOICES, BACKEND_HELP, choiceOption } from "../main";
 
 /** `mnist-lab backend [--json]`: which tfjs backend is active and why each other candidate is not. */
 export function registerBackendCommand(program: Command): void {
@@ -8,11 +8,9 @@ export function registerBackendCommand(program: Command): void {
     .command("backend")
     .description("show the active tfjs backend and why each other candidate is not used")
     .option("--json", "print one JSON object")
-    .option("--backend <name>", `tfjs backend: auto, ${BACKEND_CHAIN.join(", ")} (default: $MNIST_BACKEND, else the first that loads)`)
+    .option("--backend <name>", BACKEND_HELP)
     .action(async (opts: { json?: boolean; backend?: string }) => {
-      if (opts.backend !== undefined && opts.backend !== "auto" && !(BACKEND_CHAIN as readonly string[]).includes(opts.backend)) {
-        throw new UsageError(`Expected --backend to be one of auto, ${BACKEND_CHAIN.join(", ")} but found ${JSON.stringify(opts.backend)}`);
-      }
+      if (opts.backend !== undefined) choiceOption("--backend", opts.backend, BACKEND_CHOICES);
       const report = await initBackend(opts.backend);
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatBackendReport(report)}\n`);
     });

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { BACKEND_CHAIN, defaultPytorchScript, formatBenchTable, runBench } from "../../lib";
-import { MNIST_TRAIN_IMAGES, UsageError, checkBatchSize } from "../main";
+import { defaultPytorchScript, formatBenchTable, runBench } from "../../lib";
+import { BACKEND_CHOICES, BACKEND_HELP, MNIST_TRAIN_IMAGES, UsageError, checkBatchSize, choiceOption } from "../main";
 
 interface BenchCliOptions {
   json?: boolean;
@@ -31,15 +31,13 @@ export function registerBenchCommand(program: Command): void {
     .option("--rounds <n>", "alternate ours and PyTorch's this many times and keep each one's best (for a busy machine)", "1")
     .option("--pytorch-script <path>", `PyTorch reference script (default ${defaultPytorchScript()})`)
     .option("--python <path>", "Python interpreter with torch", "/usr/bin/python3")
-    .option("--backend <name>", `tfjs backend: auto, ${BACKEND_CHAIN.join(", ")} (default: $MNIST_BACKEND, else the first that loads)`)
+    .option("--backend <name>", BACKEND_HELP)
     .action(async (opts: BenchCliOptions) => {
       const steps = positiveInteger("--steps", opts.steps);
       const batchSize = positiveInteger("--batch-size", opts.batchSize);
       checkBatchSize("--batch-size", batchSize, MNIST_TRAIN_IMAGES, "the MNIST training images");
       const rounds = positiveInteger("--rounds", opts.rounds);
-      if (opts.backend !== undefined && opts.backend !== "auto" && !(BACKEND_CHAIN as readonly string[]).includes(opts.backend)) {
-        throw new UsageError(`Expected --backend to be one of auto, ${BACKEND_CHAIN.join(", ")} but found ${JSON.stringify(opts.backend)}`);
-      }
+      if (opts.backend !== undefined) choiceOption("--backend", opts.backend, BACKEND_CHOICES);
       const log = opts.json ? undefined : (line: string) => process.stdout.write(`${line}\n`);
       const result = await runBench({
         steps,

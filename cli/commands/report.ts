@@ -1,17 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import {
-  MnistLabError,
-  PROFILES,
-  SCHEDULES,
-  buildReport,
-  defaultReportsDir,
-  listNotebooks,
-  selectNotebooks,
-  type Profile,
-  type Schedule,
-} from "../../lib";
-import { UsageError } from "../main";
+import { MnistLabError, PROFILES, SCHEDULES, buildReport, defaultReportsDir, listNotebooks, selectNotebooks } from "../../lib";
+import { UsageError, choiceOption } from "../main";
 
 /** `--seed` as `train --seed` takes it: decimal digits only, so `1e3`, `0x10` and `""` are refused. */
 function parseSeed(value: string): number {
@@ -37,12 +27,8 @@ export function registerReportCommand(program: Command): void {
     )
     .action(async (opts: { profile: string; out?: string; only?: string[]; seed: string; schedule: string }, command: Command) => {
       const seed = parseSeed(opts.seed);
-      if (!SCHEDULES.includes(opts.schedule as Schedule)) {
-        throw new UsageError(`Expected --schedule ${SCHEDULES.join(" or ")} but found ${JSON.stringify(opts.schedule)}`);
-      }
-      if (!PROFILES.includes(opts.profile as Profile)) {
-        throw new UsageError(`Expected --profile ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
-      }
+      const schedule = choiceOption("--schedule", opts.schedule, SCHEDULES);
+      const profile = choiceOption("--profile", opts.profile, PROFILES);
       if (opts.only) {
         try {
           selectNotebooks(listNotebooks(), opts.only);
@@ -53,11 +39,11 @@ export function registerReportCommand(program: Command): void {
         }
       }
       const result = await buildReport({
-        profile: opts.profile as Profile,
+        profile,
         outDir: opts.out ?? defaultReportsDir(),
         only: opts.only,
         seed,
-        schedule: opts.schedule as Schedule,
+        schedule,
         debug: Boolean(command.optsWithGlobals().debug),
         onProgress: (e) =>
           process.stderr.write(e.phase === "start" ? `running ${e.notebook} …\n` : `  ${e.notebook} done in ${e.seconds!.toFixed(1)} s\n`),

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import {
   PROFILES,
+  REPORT_OPTIMIZERS,
   SCHEDULES,
   defaultResultsDir,
   defaultRunsDir,
@@ -9,11 +10,9 @@ import {
   loadMnist,
   profileTrainConfig,
   trainRun,
-  type OptimizerName,
-  type Profile,
-  type Schedule,
+  type ReportOptimizer,
 } from "../../lib";
-import { UsageError, writableDirOption } from "../main";
+import { UsageError, choiceOption, writableDirOption } from "../main";
 
 function parseList(flag: string, value: string, ok: (item: string) => boolean, expected: string): string[] {
   const items = value.split(",").map((s) => s.trim());
@@ -39,15 +38,12 @@ export function registerSweepCommand(program: Command): void {
         const optimizers = parseList(
           "optimizer",
           opts.optimizer,
-          (o) => o === "rmsprop" || o === "adam",
+          (o) => (REPORT_OPTIMIZERS as readonly string[]).includes(o),
           '"rmsprop" and "adam"',
-        ) as OptimizerName[];
+        ) as ReportOptimizer[];
         const seeds = parseList("seeds", opts.seeds, (s) => /^\d+$/.test(s) && Number.isSafeInteger(Number(s)), "integers ≥ 0").map(Number);
-        if (!SCHEDULES.includes(opts.schedule as Schedule))
-          throw new UsageError(`Expected --schedule to be ${SCHEDULES.join(" or ")} but found ${JSON.stringify(opts.schedule)}`);
-        if (!PROFILES.includes(opts.profile as Profile))
-          throw new UsageError(`Expected --profile to be ${PROFILES.join(", ")} but found ${JSON.stringify(opts.profile)}`);
-        const profile = opts.profile as Profile;
+        const schedule = choiceOption("--schedule", opts.schedule, SCHEDULES);
+        const profile = choiceOption("--profile", opts.profile, PROFILES);
         // Checked before hours of training, not when the first run ends.
         const runsDir = writableDirOption(
           opts.runsDir !== undefined ? "--runs-dir" : "the runs directory",
@@ -58,12 +54,12 @@ export function registerSweepCommand(program: Command): void {
           opts.resultsDir ?? defaultResultsDir(),
         );
         const backend = await initBackend();
-        process.stdout.write(`Backend: ${backend.active}; ${seeds.length * optimizers.length} runs (${profile}, ${opts.schedule})\n`);
+        process.stdout.write(`Backend: ${backend.active}; ${seeds.length * optimizers.length} runs (${profile}, ${schedule})\n`);
         const data = await loadMnist();
         const rows: string[] = [];
         for (const seed of seeds) {
           for (const optimizer of optimizers) {
-            const config = profileTrainConfig(profile, optimizer, { seed, schedule: opts.schedule as Schedule });
+            const config = profileTrainConfig(profile, optimizer, { seed, schedule });
             const run = await trainRun(config, { data, runsDir, loadModel: profile === "full" });
             if (run.model) {
               try {

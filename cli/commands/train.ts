@@ -1,19 +1,27 @@
 import { Option, type Command } from "commander";
 import {
-  BACKEND_CHAIN,
   MnistLabError,
+  REPORT_OPTIMIZERS,
   SCHEDULES,
   defaultRunsDir,
   fsErrorCode,
   initBackend,
   loadMnist,
   trainRun,
-  type OptimizerName,
   type RunResult,
-  type Schedule,
   type TrainConfigInput,
 } from "../../lib";
-import { MNIST_TEST_IMAGES, MNIST_TRAIN_IMAGES, UsageError, checkBatchSize, existingDirOption, writableDirOption } from "../main";
+import {
+  BACKEND_CHOICES,
+  BACKEND_HELP,
+  MNIST_TEST_IMAGES,
+  MNIST_TRAIN_IMAGES,
+  UsageError,
+  checkBatchSize,
+  choiceOption,
+  existingDirOption,
+  writableDirOption,
+} from "../main";
 
 interface TrainCliOptions {
   optimizer: string;
@@ -55,31 +63,23 @@ function parsePositiveNumber(flag: string, value: string | undefined): number | 
 
 /** Turns the command line into a training config, or throws UsageError before anything is loaded. */
 export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
-  if (opts.optimizer !== "rmsprop" && opts.optimizer !== "adam") {
-    throw new UsageError(`Expected --optimizer to be "rmsprop" or "adam" but found ${JSON.stringify(opts.optimizer)}`);
-  }
-  if (opts.backend !== undefined && opts.backend !== "auto" && !(BACKEND_CHAIN as readonly string[]).includes(opts.backend)) {
-    throw new UsageError(`Expected --backend to be one of auto, ${BACKEND_CHAIN.join(", ")} but found ${JSON.stringify(opts.backend)}`);
-  }
-  if (opts.validation !== undefined && opts.validation !== "test" && opts.validation !== "split") {
-    throw new UsageError(`Expected --validation to be "test" or "split" but found ${JSON.stringify(opts.validation)}`);
-  }
-  if (opts.schedule !== undefined && !(SCHEDULES as readonly string[]).includes(opts.schedule)) {
-    throw new UsageError(`Expected --schedule to be ${SCHEDULES.join(" or ")} but found ${JSON.stringify(opts.schedule)}`);
-  }
+  const optimizer = choiceOption("--optimizer", opts.optimizer, REPORT_OPTIMIZERS);
+  if (opts.backend !== undefined) choiceOption("--backend", opts.backend, BACKEND_CHOICES);
+  if (opts.validation !== undefined) choiceOption("--validation", opts.validation, ["test", "split"]);
+  const schedule = opts.schedule === undefined ? undefined : choiceOption("--schedule", opts.schedule, SCHEDULES);
   const model: Record<string, number> = {};
   const filters = parseInteger("--filters", opts.filters, 1);
   const denseUnits = parseInteger("--dense-units", opts.denseUnits, 1);
   if (filters !== undefined) model.filters = filters;
   if (denseUnits !== undefined) model.denseUnits = denseUnits;
   return {
-    optimizer: opts.optimizer as OptimizerName,
+    optimizer,
     epochs: parseInteger("--epochs", opts.epochs, 1),
     batchSize: parseInteger("--batch-size", opts.batchSize, 1),
     trainLimit: parseInteger("--train-limit", opts.trainLimit, 1),
     validationLimit: parseInteger("--validation-limit", opts.validationLimit, 1),
     validation: opts.validation as "test" | "split" | undefined,
-    schedule: opts.schedule as Schedule | undefined,
+    schedule,
     augment: opts.augment,
     seed: parseInteger("--seed", opts.seed, 0),
     learningRate: parsePositiveNumber("--learning-rate", opts.learningRate),
@@ -130,7 +130,7 @@ export function registerTrainCommand(program: Command): void {
     .option("--runs-dir <dir>", "where run directories go (default: $MNIST_LAB_RUNS_DIR, else runs/ in the project)")
     .option("--retrain", "discard a stored run of this config and train again")
     .option("--json", "end with one JSON line of results")
-    .option("--backend <name>", `tfjs backend: auto, ${BACKEND_CHAIN.join(", ")} (default: $MNIST_BACKEND, else the first that loads)`)
+    .option("--backend <name>", BACKEND_HELP)
     .option("--data-dir <dir>", "directory with the four MNIST IDX files")
     .option("--no-verify", "skip the MD5 check of the data files (for other data in MNIST's format)")
     .addOption(new Option("--validation <where>", "test (the report) or split (held-out 10% of train)").hideHelp())

@@ -10,7 +10,7 @@ import { MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, loadMnist } from "../data/data";
 import { gatherBatch } from "../data/preprocess";
 import { machineInfo, type MachineInfo } from "../shared/machine";
 import { buildReportCnn, compileReportCnn, predictLean } from "../model/model";
-import { makeOptimizer, type OptimizerName, type ReportOptimizer } from "./optimizers";
+import { REPORT_OPTIMIZERS, makeOptimizer, type OptimizerName, type ReportOptimizer } from "./optimizers";
 import { projectRoot } from "../shared/paths";
 
 export interface BenchOptions {
@@ -91,7 +91,6 @@ export interface BenchResult {
 }
 
 const EPOCH_IMAGES = 60_000;
-const OPTIMIZERS: readonly ReportOptimizer[] = ["rmsprop", "adam"];
 const round1 = (v: number) => Math.round(v * 10) / 10;
 const mib = (bytes: number) => round1(bytes / 2 ** 20);
 
@@ -341,7 +340,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
 
   for (let round = 1; round <= rounds; round++) {
     if (rounds > 1) log(`round ${round}/${rounds}`);
-    for (const optimizer of OPTIMIZERS) {
+    for (const optimizer of REPORT_OPTIMIZERS) {
       if (options.comparePytorch && round % 2 === 0) runTheirs(optimizer);
       await runOurs(optimizer);
       if (options.comparePytorch && round % 2 === 1) runTheirs(optimizer);

@@ -278,6 +278,7 @@ export type OptimizerName = "rmsprop" | "adam" | "sgd";
 export const OPTIMIZERS: readonly OptimizerName[] = ["rmsprop", "adam", "sgd"];
 /** The two the report compares. */
 export type ReportOptimizer = "rmsprop" | "adam";
+export const REPORT_OPTIMIZERS: readonly ReportOptimizer[] = ["rmsprop", "adam"];
 
 /**
  * The report's optimizers with Keras 2.3's update rules: `RMSprop(lr=0.001, rho=0.9, epsilon=1e-08)` and
