@@ -115,6 +115,19 @@ function whyNotWritable(dir: string, err: unknown): string {
 export const BACKEND_CHOICES = ["auto", ...BACKEND_CHAIN] as const;
 export const BACKEND_HELP = `tfjs backend: ${BACKEND_CHOICES.join(", ")} (default: $MNIST_BACKEND, else the first that loads)`;
 
+/**
+ * `value` as an integer in [min, max] (min ≥ 0): decimal digits only, so `-1`, `1e3`, `0x10`, `8.5` and `""` are
+ * refused with a one-line usage error naming the flag, the range and what was found.
+ */
+export function integerOption(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^\+?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    throw new UsageError(`Expected ${flag} to be ${range} but found ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
 /** `value` when it is one of `choices`; otherwise a one-line usage error naming the flag, the choices and what was found. */
 export function choiceOption<T extends string>(flag: string, value: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(value)) return value as T;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { defaultPytorchScript, formatBenchTable, runBench } from "../../lib";
-import { BACKEND_CHOICES, BACKEND_HELP, MNIST_TRAIN_IMAGES, UsageError, checkBatchSize, choiceOption } from "../main";
+import { BACKEND_CHOICES, BACKEND_HELP, MNIST_TRAIN_IMAGES, checkBatchSize, choiceOption, integerOption } from "../main";
 
 interface BenchCliOptions {
   json?: boolean;
@@ -11,12 +11,6 @@ interface BenchCliOptions {
   pytorchScript?: string;
   python: string;
   backend?: string;
-}
-
-function positiveInteger(flag: string, value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1)
-    throw new UsageError(`Expected ${flag} to be an integer ≥ 1 but found ${JSON.stringify(value)}`);
-  return Number(value);
 }
 
 /** `mnist-lab bench`: training and inference throughput of the report's CNN; the last line is one JSON object. */
@@ -33,10 +27,10 @@ export function registerBenchCommand(program: Command): void {
     .option("--python <path>", "Python interpreter with torch", "/usr/bin/python3")
     .option("--backend <name>", BACKEND_HELP)
     .action(async (opts: BenchCliOptions) => {
-      const steps = positiveInteger("--steps", opts.steps);
-      const batchSize = positiveInteger("--batch-size", opts.batchSize);
+      const steps = integerOption("--steps", opts.steps, 1);
+      const batchSize = integerOption("--batch-size", opts.batchSize, 1);
       checkBatchSize("--batch-size", batchSize, MNIST_TRAIN_IMAGES, "the MNIST training images");
-      const rounds = positiveInteger("--rounds", opts.rounds);
+      const rounds = integerOption("--rounds", opts.rounds, 1);
       if (opts.backend !== undefined) choiceOption("--backend", opts.backend, BACKEND_CHOICES);
       const log = opts.json ? undefined : (line: string) => process.stdout.write(`${line}\n`);
       const result = await runBench({

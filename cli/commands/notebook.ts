@@ -3,16 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { MnistLabError, jupyterEnv, nbtoolCommand, projectRoot } from "../../lib";
-import { UsageError } from "../main";
-
-/** A TCP port: decimal digits, 1–65535. */
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(`Expected --port to be an integer from 1 to 65535 but found ${JSON.stringify(value)}`);
-  }
-  return port;
-}
+import { integerOption } from "../main";
 
 /**
  * `mnist-lab notebook`: Jupyter on localhost (token authentication on) with the project's kernel. Jupyter
@@ -25,7 +16,7 @@ export function registerNotebookCommand(program: Command): void {
     .option("--port <port>", "port", "8888")
     .option("--browser", "open a browser")
     .action(async (opts: { port: string; browser?: boolean }, command: Command) => {
-      const port = parsePort(opts.port);
+      const port = integerOption("--port", opts.port, 1, 65535);
       // Debian's Jupyter, which set-up installs (a pyenv or venv earlier on PATH may have none).
       const jupyter = fs.existsSync("/usr/bin/jupyter") ? "/usr/bin/jupyter" : "jupyter";
       const args = [

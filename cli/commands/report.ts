@@ -1,15 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { MnistLabError, PROFILES, SCHEDULES, buildReport, defaultReportsDir, listNotebooks, selectNotebooks } from "../../lib";
-import { UsageError, choiceOption } from "../main";
-
-/** `--seed` as `train --seed` takes it: decimal digits only, so `1e3`, `0x10` and `""` are refused. */
-function parseSeed(value: string): number {
-  if (!/^\+?\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) {
-    throw new UsageError(`Expected --seed to be an integer ≥ 0 but found ${JSON.stringify(value)}`);
-  }
-  return Number(value);
-}
+import { UsageError, choiceOption, integerOption } from "../main";
 
 /** `mnist-lab report`: execute the notebooks with a profile and export them to HTML. */
 export function registerReportCommand(program: Command): void {
@@ -26,7 +18,7 @@ export function registerReportCommand(program: Command): void {
       "as-run",
     )
     .action(async (opts: { profile: string; out?: string; only?: string[]; seed: string; schedule: string }, command: Command) => {
-      const seed = parseSeed(opts.seed);
+      const seed = integerOption("--seed", opts.seed, 0);
       const schedule = choiceOption("--schedule", opts.schedule, SCHEDULES);
       const profile = choiceOption("--profile", opts.profile, PROFILES);
       if (opts.only) {

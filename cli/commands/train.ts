@@ -20,6 +20,7 @@ import {
   checkBatchSize,
   choiceOption,
   existingDirOption,
+  integerOption,
   writableDirOption,
 } from "../main";
 
@@ -44,15 +45,6 @@ interface TrainCliOptions {
   verify: boolean;
 }
 
-/** Parses `--flag` as an integer in [min, ∞); anything else is a usage error naming the flag and the value. */
-function parseInteger(flag: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[+-]?\d+$/.test(value.trim()) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
-    throw new UsageError(`Expected ${flag} to be an integer ≥ ${min} but found ${JSON.stringify(value)}`);
-  }
-  return Number(value);
-}
-
 function parsePositiveNumber(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -61,6 +53,9 @@ function parsePositiveNumber(flag: string, value: string | undefined): number | 
   return n;
 }
 
+const optionalInteger = (flag: string, value: string | undefined, min: number) =>
+  value === undefined ? undefined : integerOption(flag, value, min);
+
 /** Turns the command line into a training config, or throws UsageError before anything is loaded. */
 export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
   const optimizer = choiceOption("--optimizer", opts.optimizer, REPORT_OPTIMIZERS);
@@ -68,20 +63,20 @@ export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
   if (opts.validation !== undefined) choiceOption("--validation", opts.validation, ["test", "split"]);
   const schedule = opts.schedule === undefined ? undefined : choiceOption("--schedule", opts.schedule, SCHEDULES);
   const model: Record<string, number> = {};
-  const filters = parseInteger("--filters", opts.filters, 1);
-  const denseUnits = parseInteger("--dense-units", opts.denseUnits, 1);
+  const filters = optionalInteger("--filters", opts.filters, 1);
+  const denseUnits = optionalInteger("--dense-units", opts.denseUnits, 1);
   if (filters !== undefined) model.filters = filters;
   if (denseUnits !== undefined) model.denseUnits = denseUnits;
   return {
     optimizer,
-    epochs: parseInteger("--epochs", opts.epochs, 1),
-    batchSize: parseInteger("--batch-size", opts.batchSize, 1),
-    trainLimit: parseInteger("--train-limit", opts.trainLimit, 1),
-    validationLimit: parseInteger("--validation-limit", opts.validationLimit, 1),
+    epochs: optionalInteger("--epochs", opts.epochs, 1),
+    batchSize: optionalInteger("--batch-size", opts.batchSize, 1),
+    trainLimit: optionalInteger("--train-limit", opts.trainLimit, 1),
+    validationLimit: optionalInteger("--validation-limit", opts.validationLimit, 1),
     validation: opts.validation as "test" | "split" | undefined,
     schedule,
     augment: opts.augment,
-    seed: parseInteger("--seed", opts.seed, 0),
+    seed: optionalInteger("--seed", opts.seed, 0),
     learningRate: parsePositiveNumber("--learning-rate", opts.learningRate),
     ...(Object.keys(model).length > 0 ? { model } : {}),
   };
