@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadModelDir, trainRun, type OptimizerName, type TrainConfigInput } from "mnist-lab";
-import { TINY_MODEL, syntheticDigits, tempDir, useCpuBackend } from "./helpers/train_fixtures";
+import { TINY_MODEL, syntheticDigits, tempDir, trainStoppedAfterEpoch, useCpuBackend } from "./helpers/train_fixtures";
 
 // A run on disk is a promise: stopped at any moment and started again, it ends exactly as an uninterrupted run.
 
@@ -82,10 +82,7 @@ test("trainRun detects a same-size corruption of each checkpoint file, names it 
   const expected = await outcome((await trainRun(threeEpochs, { data, runsDir: tempDir(), log: quiet, loadModel: false })).runDir);
   // One run stopped after its last epoch's checkpoint, copied once per file to damage.
   const stoppedDir = tempDir();
-  const stopAtThree = (e: { epoch: number }) => {
-    if (e.epoch === 3) throw new Stop("stop");
-  };
-  await assert.rejects(trainRun(threeEpochs, { data, runsDir: stoppedDir, log: quiet, loadModel: false, onEpoch: stopAtThree }), Stop);
+  await trainStoppedAfterEpoch(3, threeEpochs, { data, runsDir: stoppedDir, log: quiet, loadModel: false });
   const runId = fs.readdirSync(stoppedDir)[0];
   for (const file of ["weights.bin", "model.json", "optimizer.bin", "optimizer.json", "state.json", "checksums.json"]) {
     const runsDir = tempDir();

@@ -17,7 +17,7 @@ import {
   type TrainConfigInput,
   type TrainProgress,
 } from "mnist-lab";
-import { TINY_MODEL, syntheticDigits, tempDir, useCpuBackend } from "./helpers/train_fixtures";
+import { TINY_MODEL, syntheticDigits, tempDir, trainStoppedAfterEpoch, useCpuBackend } from "./helpers/train_fixtures";
 
 test.before(useCpuBackend);
 
@@ -125,17 +125,7 @@ test("trainRun resumed after an interrupted run ends with the history of an unin
   const config = tiny({ epochs: 3, optimizer: "rmsprop" });
   const straight = await trainRun(config, { data, runsDir: tempDir(), log: quiet, loadModel: false });
   const runsDir = tempDir();
-  await assert.rejects(
-    trainRun(config, {
-      data,
-      runsDir,
-      log: quiet,
-      onEpoch: ({ epoch }) => {
-        if (epoch === 1) throw new Error("interrupted");
-      },
-    }),
-    /interrupted/,
-  );
+  await trainStoppedAfterEpoch(1, config, { data, runsDir, log: quiet });
   const runDir = path.join(runsDir, straight.runId);
   assert.ok(!fs.existsSync(path.join(runDir, "metrics.json")));
   assert.equal(loadRun(runDir).history.length, 1);
@@ -154,17 +144,7 @@ test("trainRun restores ReduceLROnPlateau's state and the reduced learning rate 
   // minDelta 1 makes every epoch a plateau: with patience 1 the rate halves after every epoch.
   const config = tiny({ epochs: 3, schedule: "as-intended", reduceLr: { patience: 1, minDelta: 1 } });
   const runsDir = tempDir();
-  await assert.rejects(
-    trainRun(config, {
-      data,
-      runsDir,
-      log: quiet,
-      onEpoch: ({ epoch }) => {
-        if (epoch === 2) throw new Error("stop");
-      },
-    }),
-    /stop/,
-  );
+  await trainStoppedAfterEpoch(2, config, { data, runsDir, log: quiet });
   const lines: string[] = [];
   const run = await trainRun(config, { data, runsDir, log: (l) => lines.push(l), loadModel: false });
   const half = 0.0005000000237487257;

@@ -1,9 +1,10 @@
+import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { Rng } from "mnist-lab";
+import { Rng, trainRun, type TrainConfigInput, type TrainRunOptions } from "mnist-lab";
 
 /** Switches tfjs to the pure-JS cpu backend (what the tests train on). */
 export async function useCpuBackend(): Promise<void> {
@@ -43,4 +44,16 @@ export function tempDir(prefix = "mnist-lab-train-"): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tempDirs.push(dir);
   return dir;
+}
+
+/**
+ * Trains `config` and stops it right after epoch `epoch`'s checkpoint by throwing from `onEpoch`, as a session
+ * killed between epochs would; fails unless the run ends with that very error.
+ */
+export async function trainStoppedAfterEpoch(epoch: number, config: TrainConfigInput, options: TrainRunOptions): Promise<void> {
+  const stop = new Error(`stopped after epoch ${epoch}`);
+  const onEpoch = (e: { epoch: number }) => {
+    if (e.epoch === epoch) throw stop;
+  };
+  await assert.rejects(trainRun(config, { ...options, onEpoch }), (err) => err === stop);
 }
