@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """Git clean filter for the notebooks (nbstripout's job; nbstripout is not in Debian): reads a notebook on
 stdin and writes it on stdout without outputs, execution counts and the browser's view state, in the layout
-Jupyter saves (nbformat: one-space indent, UTF-8, a final newline) with keys in the order they came, so a
-clean notebook passes through byte for byte. A notebook saved from the browser after running it is
-committed as the clean notebook it was. set-up configures it in .git/config:
+Jupyter saves (nbformat: one-space indent, keys sorted, UTF-8, a final newline), so a clean notebook passes
+through byte for byte and a notebook opened and saved unchanged is no change, whatever order its keys came in.
+A notebook saved from the browser after running it is committed as the clean notebook it was. set-up configures
+it in .git/config, with `cat` as the smudge side: a `required` filter without one makes git fail every checkout
+of a notebook (stash, restore, checkout), leaving it deleted.
 
   git config filter.mnist-lab-nbclean.clean "/usr/bin/python3 scripts/nbclean.py"
+  git config filter.mnist-lab-nbclean.smudge cat
 
 and .gitattributes applies it to notebooks/*.ipynb. Input that is not a notebook passes through unchanged
 (git must never lose a file, e.g. one with merge-conflict markers).
@@ -43,7 +46,7 @@ def main():
         sys.stderr.write(f"nbclean: Expected a notebook (JSON with cells) but found {type(err).__name__}: {err}; left unchanged\n")
         sys.stdout.buffer.write(raw)
         return
-    text = json.dumps(clean(nb), indent=1, ensure_ascii=False) + "\n"
+    text = json.dumps(clean(nb), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     sys.stdout.buffer.write(text.encode("utf-8"))
 
 

@@ -24,7 +24,10 @@ kernel_json="$root/.jupyter/kernels/mnist-lab/kernel.json"
 # The notebooks' git clean filter (scripts/nbclean.py, applied by .gitattributes): outputs never get committed.
 nbclean_filter="/usr/bin/python3 scripts/nbclean.py"
 filter_configured() {
-  ! git rev-parse --git-dir >/dev/null 2>&1 || [ "$(git config --local --get filter.mnist-lab-nbclean.clean 2>/dev/null)" = "$nbclean_filter" ]
+  ! git rev-parse --git-dir >/dev/null 2>&1 || {
+    [ "$(git config --local --get filter.mnist-lab-nbclean.clean 2>/dev/null)" = "$nbclean_filter" ] &&
+      [ "$(git config --local --get filter.mnist-lab-nbclean.smudge 2>/dev/null)" = cat ]
+  }
 }
 if [ "${1:-}" = "--if-needed" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(fingerprint)" ] && [ -f "$kernel_json" ] && [ -f dist/cli/main.js ] && [ -L node_modules/mnist-lab ] && filter_configured; then
   exit 0
@@ -96,6 +99,8 @@ if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) fs.writeFile
 if git rev-parse --git-dir >/dev/null 2>&1 && ! filter_configured; then
   say "configuring the notebooks' git clean filter"
   git config --local filter.mnist-lab-nbclean.clean "$nbclean_filter"
+  # A required filter needs both sides: without a smudge command git fails to check a notebook out.
+  git config --local filter.mnist-lab-nbclean.smudge cat
   git config --local filter.mnist-lab-nbclean.required true
 fi
 

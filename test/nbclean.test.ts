@@ -1,5 +1,6 @@
 // scripts/nbclean.py, the notebooks' git clean filter: a notebook saved from the browser with outputs is
-// staged without them, a clean notebook passes byte for byte, and set-up configures it for this clone.
+// staged without them, a clean notebook passes byte for byte, key order does not matter, set-up configures it
+// for this clone, and every git operation that writes a notebook back (stash, restore, checkout) works with it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -9,7 +10,37 @@ import { listNotebooks, projectRoot } from "mnist-lab";
 import { tempDir } from "./helpers/idx_fixtures";
 
 const script = path.join(projectRoot(), "scripts", "nbclean.py");
-const FILTER = "/usr/bin/python3 scripts/nbclean.py";
+/** The filter as set-up configures it in .git/config. */
+const FILTER_CONFIG: Array<[string, string]> = [
+  ["filter.mnist-lab-nbclean.clean", "/usr/bin/python3 scripts/nbclean.py"],
+  ["filter.mnist-lab-nbclean.smudge", "cat"],
+  ["filter.mnist-lab-nbclean.required", "true"],
+];
+
+/** A fresh repository with the project's filter, .gitattributes and nbclean.py, configured as set-up does. */
+function repoWithFilter(): { repo: string; git: (...args: string[]) => string } {
+  const repo = tempDir();
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", repo, ...args], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        GIT_CONFIG_GLOBAL: "/dev/null",
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@t",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@t",
+      },
+    });
+  git("init", "-q");
+  for (const [key, value] of FILTER_CONFIG) git("config", "--local", key, value);
+  fs.mkdirSync(path.join(repo, "scripts"));
+  fs.mkdirSync(path.join(repo, "notebooks"));
+  fs.copyFileSync(script, path.join(repo, "scripts", "nbclean.py"));
+  fs.copyFileSync(path.join(projectRoot(), ".gitattributes"), path.join(repo, ".gitattributes"));
+  return { repo, git };
+}
 
 function clean(input: string): { stdout: string; stderr: string; code: number | null } {
   const r = spawnSync("/usr/bin/python3", [script], { input, encoding: "utf8" });
@@ -68,16 +99,7 @@ test("nbclean passes what is not a notebook through unchanged, saying so", () =>
 });
 
 test("nbclean as a git clean filter: git add stages a notebook without its outputs", () => {
-  const repo = tempDir();
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-C", repo, ...args], { encoding: "utf8", env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null" } });
-  git("init", "-q");
-  git("config", "--local", "filter.mnist-lab-nbclean.clean", FILTER);
-  git("config", "--local", "filter.mnist-lab-nbclean.required", "true");
-  fs.mkdirSync(path.join(repo, "scripts"));
-  fs.mkdirSync(path.join(repo, "notebooks"));
-  fs.copyFileSync(script, path.join(repo, "scripts", "nbclean.py"));
-  fs.copyFileSync(path.join(projectRoot(), ".gitattributes"), path.join(repo, ".gitattributes"));
+  const { repo, git } = repoWithFilter();
   fs.writeFileSync(path.join(repo, "notebooks", "00_x.ipynb"), JSON.stringify(savedFromBrowser(), null, 1));
   git("add", "notebooks/00_x.ipynb");
   const staged = JSON.parse(git("show", ":notebooks/00_x.ipynb"));
@@ -86,8 +108,58 @@ test("nbclean as a git clean filter: git add stages a notebook without its outpu
   assert.equal(git("status", "--porcelain", "notebooks"), "A  notebooks/00_x.ipynb\n", "the file on disk keeps its outputs");
 });
 
+test("nbclean sorts keys as Jupyter does: a notebook opened and saved unchanged is no change", () => {
+  const { repo, git } = repoWithFilter();
+  const file = path.join(repo, "notebooks", "00_x.ipynb");
+  const reordered = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(reordered)
+      : value && typeof value === "object"
+        ? Object.fromEntries(
+            Object.entries(value)
+              .reverse()
+              .map(([k, v]) => [k, reordered(v)]),
+          )
+        : value;
+  const jupyterSaved = clean(JSON.stringify(savedFromBrowser(), null, 1)).stdout;
+  const otherOrder = JSON.stringify(reordered(JSON.parse(jupyterSaved)), null, 1) + "\n";
+  assert.notEqual(otherOrder, jupyterSaved);
+  assert.equal(clean(otherOrder).stdout, jupyterSaved, "the filter's output does not depend on key order");
+  fs.writeFileSync(file, otherOrder);
+  git("add", ".");
+  git("commit", "-q", "-m", "a notebook in another key order");
+  // Jupyter writes nbformat's layout (sorted keys): the same notebook, other bytes of the same size.
+  fs.writeFileSync(file, jupyterSaved);
+  assert.equal(git("status", "--porcelain", "notebooks"), "", "git sees no change in a notebook whose keys only moved");
+});
+
+test("nbclean keeps git working on notebooks: stash, stash pop, restore and checkout of an edited notebook", () => {
+  const { repo, git } = repoWithFilter();
+  const file = path.join(repo, "notebooks", "00_x.ipynb");
+  const first = clean(JSON.stringify(savedFromBrowser(), null, 1)).stdout;
+  fs.writeFileSync(file, first);
+  git("add", ".");
+  git("commit", "-q", "-m", "first");
+  const edited = first.replace('let profile = \\"quick\\";', 'let profile = \\"full\\";');
+  assert.notEqual(edited, first, "the edit changes the notebook");
+  fs.writeFileSync(file, edited);
+  git("stash");
+  assert.equal(fs.readFileSync(file, "utf8"), first, "stash puts the committed notebook back");
+  git("stash", "pop");
+  assert.equal(fs.readFileSync(file, "utf8"), edited, "stash pop brings the edit back");
+  git("restore", "notebooks/00_x.ipynb");
+  assert.equal(fs.readFileSync(file, "utf8"), first, "restore puts the committed notebook back");
+  fs.writeFileSync(file, edited);
+  git("commit", "-q", "-am", "second");
+  git("checkout", "-q", "HEAD~1");
+  assert.equal(fs.readFileSync(file, "utf8"), first, "checking out the older commit writes its notebook");
+  fs.rmSync(file);
+  git("checkout", "--", "notebooks/");
+  assert.equal(fs.readFileSync(file, "utf8"), first, "checkout -- notebooks/ brings a deleted notebook back");
+});
+
 test("set-up configured the clean filter for this clone, and .gitattributes applies it to the notebooks", () => {
   const git = (...args: string[]) => execFileSync("git", ["-C", projectRoot(), ...args], { encoding: "utf8" }).trim();
-  assert.equal(git("config", "--local", "--get", "filter.mnist-lab-nbclean.clean"), FILTER, "run `npm run setup`");
+  for (const [key, value] of FILTER_CONFIG) assert.equal(git("config", "--local", "--get", key), value, `${key}: run \`npm run setup\``);
   assert.equal(git("check-attr", "filter", "notebooks/00_data.ipynb"), "notebooks/00_data.ipynb: filter: mnist-lab-nbclean");
 });
