@@ -1,12 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, CommanderError } from "commander";
-import { BACKEND_CHAIN, fsErrorCode, fsErrorReason, makeDirs } from "../lib";
+import { BACKEND_CHAIN, TrainingInterrupted, fsErrorCode, fsErrorReason, makeDirs } from "../lib";
 import { registerCommands } from "./commands";
 
 /** How each kind of ending exits; printed by --help. */
 const EXIT_CODES_HELP =
-  "\nExit codes: 0 done, 1 failed (data, training, disk), 2 bad command line (unknown option, bad value, missing path).";
+  "\nExit codes: 0 done, 1 failed (data, training, disk), 2 bad command line (unknown option, bad value, missing path),\n" +
+  "130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM: the saved epochs stay and the same command resumes.";
 
 /**
  * Commander's errors as one line plus where help is (not the whole help after every typo):
@@ -50,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
+    // As a shell reports a process a signal ended: 128 + the signal's number.
+    if (err instanceof TrainingInterrupted && err.signal) return 128 + (err.signal === "SIGINT" ? 2 : 15);
     if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return 1;
   }

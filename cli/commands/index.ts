@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerBackendCommand } from "./backend";
 import { registerBenchCommand } from "./bench";
 import { registerDataCommand } from "./data";
+import { registerForensicsCommand } from "./forensics";
 import { registerNotebookCommand } from "./notebook";
 import { registerReportCommand } from "./report";
 import { registerResultsCommand } from "./results";
@@ -13,6 +14,7 @@ export function registerCommands(program: Command): void {
   registerBackendCommand(program);
   registerBenchCommand(program);
   registerDataCommand(program);
+  registerForensicsCommand(program);
   registerNotebookCommand(program);
   registerReportCommand(program);
   registerResultsCommand(program);

@@ -9,7 +9,15 @@ import { loadModelDir } from "../model/model_io";
 import { evaluateModel, type Evaluation, type PredictOptions } from "../model/predict";
 import type { LabelledImages } from "../data/preprocess";
 import { PROFILES, PROFILE_SETTINGS, runDirFor } from "../training/profiles";
-import { RUN_FILES, loadRun, resolveTrainConfig, type RunMetrics, type StoredRun, type TrainConfigInput } from "../training/runs";
+import {
+  RUN_FILES,
+  configLoss,
+  loadRun,
+  resolveTrainConfig,
+  type RunMetrics,
+  type StoredRun,
+  type TrainConfigInput,
+} from "../training/runs";
 import { RESULT_FILES, readRunResult, type StoredEvaluation } from "./results";
 
 /** A finished run as the notebooks use it: from `runs/` (with its weights), or only its committed summary in `results/`. */
@@ -87,7 +95,7 @@ export async function evaluateFinishedRun(
   }
   const model = await loadRunModel(run);
   try {
-    return await evaluateModel(model, test, options);
+    return await evaluateModel(model, test, { ...options, loss: configLoss(run.config) });
   } finally {
     model.dispose();
   }

@@ -6,8 +6,9 @@ import { MnistLabError } from "../shared/errors";
 import { evaluateModel } from "../model/predict";
 import type { LabelledImages } from "../data/preprocess";
 import { defaultResultsDir } from "../shared/paths";
-import { RUN_FILES, parseHistoryCsv, type RunMetrics, type StoredRun, type TrainConfig } from "../training/runs";
+import { RUN_FILES, configLoss, parseHistoryCsv, type RunMetrics, type StoredRun, type TrainConfig } from "../training/runs";
 import type { EpochLogs } from "../training/callbacks";
+import { gunzipSteps, gzipSteps, parseStepsCsv, type StepLog } from "../training/steps";
 
 // Committed summaries of finished runs: `results/<run-id>/` holds the run's config, history and metrics and
 // its test-set evaluation (accuracy, loss, confusion matrix) — small text, so a fresh clone can rebuild the
@@ -18,6 +19,8 @@ export const RESULT_FILES = {
   history: "history.csv",
   metrics: "metrics.json",
   evaluation: "evaluation.json",
+  /** Per-step loss and accuracy, gzipped CSV (absent in results exported before steps were kept). */
+  steps: "steps.csv.gz",
 } as const;
 
 /** The test-set evaluation stored with a result. */
@@ -37,6 +40,8 @@ export interface RunResultSummary {
   history: EpochLogs[];
   metrics: RunMetrics;
   evaluation: StoredEvaluation;
+  /** Every training step's loss and accuracy; empty for results exported before steps were kept. */
+  steps: StepLog[];
 }
 
 /**
@@ -51,7 +56,7 @@ export async function exportRunResult(
   resultsDir = defaultResultsDir(),
 ): Promise<string> {
   if (!run.metrics) throw new MnistLabError(`Expected a finished run at ${run.runDir} but found no ${RUN_FILES.metrics}`);
-  const evaluation = await evaluateModel(model, test);
+  const evaluation = await evaluateModel(model, test, { loss: configLoss(run.config) });
   const stored: StoredEvaluation = {
     accuracy: evaluation.accuracy,
     loss: evaluation.loss,
@@ -59,6 +64,9 @@ export async function exportRunResult(
     count: evaluation.count,
   };
   const dir = path.join(resultsDir, run.runId);
+  const stepsFile = path.join(run.runDir, RUN_FILES.steps);
+  const steps: Record<string, Buffer> = {};
+  if (fs.existsSync(stepsFile)) steps[RESULT_FILES.steps] = gzipSteps(parseStepsCsv(fs.readFileSync(stepsFile, "utf8"), stepsFile));
   await writeCheckedDir(
     dir,
     {
@@ -66,6 +74,7 @@ export async function exportRunResult(
       [RESULT_FILES.history]: fs.readFileSync(path.join(run.runDir, RUN_FILES.history)),
       [RESULT_FILES.metrics]: fs.readFileSync(path.join(run.runDir, RUN_FILES.metrics)),
       [RESULT_FILES.evaluation]: `${JSON.stringify(stored, null, 1)}\n`,
+      ...steps,
     },
     { replace: true },
   );
@@ -97,5 +106,6 @@ export function readRunResult(dir: string): RunResultSummary {
     history: parseHistoryCsv(text(RESULT_FILES.history)).map(({ epoch: _epoch, ...rest }) => rest as EpochLogs),
     metrics: JSON.parse(text(RESULT_FILES.metrics)) as RunMetrics,
     evaluation: JSON.parse(text(RESULT_FILES.evaluation)) as StoredEvaluation,
+    steps: files.has(RESULT_FILES.steps) ? gunzipSteps(files.get(RESULT_FILES.steps)!, path.join(dir, RESULT_FILES.steps)) : [],
   };
 }

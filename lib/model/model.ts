@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { MnistLabError } from "../shared/errors";
+import { checkLossName, kerasCategoricalCrossentropy, recordSoftmaxLogits, type LossName } from "./loss";
 
 /** Knobs of the report's CNN; defaults are the report's values. */
 export interface ReportCnnOptions {
@@ -89,9 +90,13 @@ export function buildReportCnn(options: ReportCnnOptions = {}): tfl.Sequential {
   return model;
 }
 
-/** Compiles a model as the report does: categorical cross-entropy, accuracy. */
-export function compileReportCnn(model: tfl.LayersModel, optimizer: tf.Optimizer): void {
-  model.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+/**
+ * Compiles a model as the report does: categorical cross-entropy as Keras 2.3.1 on TensorFlow computed it (from the
+ * softmax's logits by default; see lib/model/loss.ts), accuracy.
+ */
+export function compileReportCnn(model: tfl.LayersModel, optimizer: tf.Optimizer, loss: LossName = "from-logits"): void {
+  if (checkLossName(loss) === "from-logits") recordSoftmaxLogits(model);
+  model.compile({ optimizer, loss: kerasCategoricalCrossentropy(loss), metrics: ["accuracy"] });
 }
 
 /**

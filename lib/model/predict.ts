@@ -6,6 +6,7 @@ import { MNIST_COLS, MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, MNIST_ROWS } from "..
 import { MnistLabError, describeValue, invalidParameterError } from "../shared/errors";
 import { predictLean } from "./model";
 import { toImageTensor, type LabelledImages } from "../data/preprocess";
+import { checkLossName, recordSoftmaxLogits, sampleCrossentropy, takeSoftmaxLogits, type LossName } from "./loss";
 
 /** Anything with a Keras-style `predict` (a tfjs LayersModel): images `[n, 28, 28, 1]` → probabilities `[n, classes]`. */
 export interface Predictor {
@@ -22,6 +23,8 @@ export interface Predictions {
   classes: Int32Array;
   /** The probability of the predicted class. */
   confidence: Float32Array;
+  /** Row-major logits behind the softmax, when the model records them (see recordSoftmaxLogits). */
+  logits?: Float32Array;
 }
 
 export interface PredictOptions {
@@ -47,14 +50,22 @@ export async function predictClasses(
   if (!Number.isInteger(batchSize) || batchSize < 1) throw invalidParameterError("batchSize", "an integer ≥ 1", batchSize);
   const count = imageCount(images);
   let probabilities = new Float32Array(0);
+  let logits: Float32Array | undefined;
   let numClasses = 0;
   for (let from = 0; from < count; from += batchSize) {
     const n = Math.min(batchSize, count - from);
     const probs = tf.tidy(() => {
       const xs = images instanceof tf.Tensor ? tf.slice(images, from, n) : batchTensor(images, from, n);
-      const out = model instanceof tfl.Sequential ? predictLean(model, xs) : model.predict(xs);
+      // A LayersModel is applied directly: model.predict copies its output, which would lose the recorded logits.
+      const out =
+        model instanceof tfl.Sequential
+          ? predictLean(model, xs)
+          : model instanceof tfl.LayersModel
+            ? (model.apply(xs, { training: false }) as tf.Tensor | tf.Tensor[])
+            : model.predict(xs);
       return Array.isArray(out) ? out[0] : out;
     });
+    const batchLogits = takeSoftmaxLogits(probs);
     try {
       if (probs.rank !== 2 || probs.shape[0] !== n || (numClasses !== 0 && probs.shape[1] !== numClasses)) {
         throw new MnistLabError(
@@ -67,8 +78,13 @@ export async function predictClasses(
         probabilities = new Float32Array(count * numClasses);
       }
       probabilities.set((await probs.data()) as Float32Array, from * numClasses);
+      if (batchLogits && (from === 0 || logits)) {
+        logits ??= new Float32Array(count * numClasses);
+        logits.set((await batchLogits.data()) as Float32Array, from * numClasses);
+      } else logits = undefined;
     } finally {
       probs.dispose();
+      batchLogits?.dispose();
     }
     options.onBatch?.(from / batchSize + 1, Math.ceil(count / batchSize));
   }
@@ -80,7 +96,7 @@ export async function predictClasses(
     classes[i] = best;
     confidence[i] = probabilities[i * numClasses + best];
   }
-  return { count, numClasses: numClasses || MNIST_NUM_CLASSES, probabilities, classes, confidence };
+  return { count, numClasses: numClasses || MNIST_NUM_CLASSES, probabilities, classes, confidence, logits };
 }
 
 function imageCount(images: Uint8Array | Float32Array | tf.Tensor): number {
@@ -105,7 +121,7 @@ function batchTensor(images: Uint8Array | Float32Array, from: number, n: number)
 export interface Evaluation {
   /** Share of images whose predicted class is the label. */
   accuracy: number;
-  /** Mean categorical cross-entropy, probabilities clipped to [1e-7, 1 − 1e-7] as Keras does. */
+  /** Mean categorical cross-entropy under the evaluation's `loss` (see lib/model/loss.ts). */
   loss: number;
   /** `confusion[true][predicted]`: rows are labels, columns predictions (tf.math.confusion_matrix). */
   confusion: number[][];
@@ -113,19 +129,22 @@ export interface Evaluation {
   count: number;
 }
 
-/** Keras's backend epsilon, used to clip probabilities before the log. */
-const KERAS_EPSILON = 1e-7;
-
 /**
  * Predicts a whole split and scores it: accuracy, cross-entropy loss and the confusion matrix.
  * @example
  * const adam = await evaluateModel(model, mnist.test);
  * adam.accuracy; // e.g. 0.9963
  */
-export async function evaluateModel(model: Predictor, split: LabelledImages, options: PredictOptions = {}): Promise<Evaluation> {
+export async function evaluateModel(
+  model: Predictor,
+  split: LabelledImages,
+  options: PredictOptions & { loss?: LossName } = {},
+): Promise<Evaluation> {
   if (split.labels.length !== split.count) {
     throw new MnistLabError(`Expected ${split.count} labels (split.count) but found ${split.labels.length}`);
   }
+  const loss = checkLossName(options.loss ?? "from-logits");
+  if (loss === "from-logits" && model instanceof tfl.LayersModel) recordSoftmaxLogits(model);
   const predictions = await predictClasses(model, split.images, options);
   if (predictions.count !== split.count) {
     throw new MnistLabError(`Expected ${split.count} images (split.count) but found ${predictions.count}`);
@@ -134,13 +153,10 @@ export async function evaluateModel(model: Predictor, split: LabelledImages, opt
   const confusion = confusionMatrix(split.labels, predictions.classes, k);
   let lossSum = 0;
   let correct = 0;
+  // Keras scores a softmax output from its logits (from-logits) and anything else from clipped probabilities.
+  const rows = loss === "from-logits" && predictions.logits ? predictions.logits : predictions.probabilities;
   for (let i = 0; i < split.count; i++) {
-    const row = predictions.probabilities.subarray(i * k, (i + 1) * k);
-    let sum = 0;
-    for (let c = 0; c < k; c++) sum += row[c];
-    // Keras renormalises the rows before clipping; softmax outputs already sum to ~1.
-    const p = Math.min(1 - KERAS_EPSILON, Math.max(KERAS_EPSILON, row[split.labels[i]] / sum));
-    lossSum -= Math.log(p);
+    lossSum += sampleCrossentropy(split.labels[i], rows.subarray(i * k, (i + 1) * k), rows === predictions.logits);
     if (predictions.classes[i] === split.labels[i]) correct++;
   }
   const count = split.count;

@@ -27,6 +27,11 @@ export function defaultResultsDir(): string {
   return path.resolve(process.env.MNIST_LAB_RESULTS_DIR || path.join(projectRoot(), "results"));
 }
 
+/** Where the forensic studies' summaries are committed: `forensics/<study>/<run-id>/` at the project root. */
+export function defaultForensicsDir(): string {
+  return path.resolve(process.env.MNIST_LAB_FORENSICS_DIR || path.join(projectRoot(), "forensics"));
+}
+
 /** Where `report` writes the HTML report: `reports/` at the project root (not in git). */
 export function defaultReportsDir(): string {
   return path.join(projectRoot(), "reports");

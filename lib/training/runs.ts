@@ -6,6 +6,7 @@ import { REPORT_AUGMENTATION, resolveAugmentationOptions, type AugmentationOptio
 import { REPORT_REDUCE_LR, type EarlyStoppingArgs, type EpochLogs, type ReduceLROnPlateauArgs } from "./callbacks";
 import { fsErrorCode, fsErrorReason, invalidParameterError, MnistLabError } from "../shared/errors";
 import { REPORT_CNN_DEFAULTS, type ReportCnnOptions } from "../model/model";
+import { LOSSES, type LossName } from "../model/loss";
 import { OPTIMIZERS, type OptimizerName } from "./optimizers";
 import type { MachineInfo } from "../shared/machine";
 import type { RngState } from "../shared/random";
@@ -36,6 +37,11 @@ export interface TrainConfig {
   model: Required<Omit<ReportCnnOptions, "seed">> | null;
   /** A model built in a cell (trainModel): the SHA-256 of its topology with layer names left out, and its size. */
   architecture?: { sha256: string; parameters: number };
+  /**
+   * The cross-entropy: `from-logits` as Keras 2.3.1 on TensorFlow computed it for a softmax output, or `clipped`
+   * (tfjs's). Absent in runs made before it was a choice: those used `clipped`.
+   */
+  loss?: LossName;
   /** SHA-256 of the training and validation data when it is not the verified MNIST (absent for MNIST). */
   dataSha256?: string;
   /**
@@ -72,6 +78,7 @@ export const REPORT_TRAIN_DEFAULTS: Omit<TrainConfig, "optimizer"> = {
   validationFraction: 0.1,
   validationLimit: null,
   model: { ...REPORT_CNN_DEFAULTS },
+  loss: "from-logits",
   schedule: "as-run",
   reduceLr: (({ verbose: _verbose, ...rest }) => rest)(REPORT_REDUCE_LR),
   earlyStopping: null,
@@ -114,6 +121,8 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
   } else if (!input.architecture?.sha256) {
     throw invalidParameterError("model", "the report's CNN knobs, or an architecture for a model built elsewhere", input.model);
   }
+  const loss = input.loss ?? d.loss;
+  if (!LOSSES.includes(loss!)) throw invalidParameterError("loss", LOSSES.map((x) => `"${x}"`).join(" or "), loss);
   const schedule = input.schedule ?? d.schedule;
   if (!SCHEDULES.includes(schedule)) throw invalidParameterError("schedule", SCHEDULES.map((x) => `"${x}"`).join(" or "), schedule);
   const reduceLr =
@@ -137,6 +146,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     validationLimit: optionalLimit("validationLimit", input.validationLimit ?? d.validationLimit),
     model,
     architecture: model ? undefined : (input.architecture as TrainConfig["architecture"]),
+    loss,
     dataSha256: input.dataSha256,
     schedule,
     reduceLr,
@@ -216,10 +226,16 @@ export interface CheckpointState {
   machines?: Array<MachineInfo & { fromEpoch: number }>;
 }
 
+/** The loss a stored config trained with: runs made before the choice existed used the clipped one. */
+export function configLoss(config: Pick<TrainConfig, "loss">): LossName {
+  return config.loss ?? "clipped";
+}
+
 /** Files of a run directory. */
 export const RUN_FILES = {
   config: "config.json",
   history: "history.csv",
+  steps: "steps.csv",
   metrics: "metrics.json",
   model: "model",
   best: "best",

@@ -31,14 +31,17 @@ import {
   saveModelDir,
 } from "../model/model_io";
 import { evaluateModel } from "../model/predict";
+import type { LossName } from "../model/loss";
 import { MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES } from "../data/data";
 import { gatherBatch, selectImages, splitTrainValidation, type LabelledImages } from "../data/preprocess";
 import { machineInfo, type MachineInfo } from "../shared/machine";
 import { defaultRunsDir } from "../shared/paths";
 import { Rng, permutation } from "../shared/random";
+import { formatStepsCsv, parseStepsCsv, type StepLog } from "./steps";
 import {
   RUN_FILES,
   checkpointDirName,
+  configLoss,
   listCheckpoints,
   loadRun,
   lockRun,
@@ -90,14 +93,20 @@ export interface TrainRunOptions {
 
 /** Thrown by trainRun when it was interrupted: the epochs already checkpointed stay, and the same call resumes. */
 export class TrainingInterrupted extends MnistLabError {
-  constructor(message: string) {
+  /** The signal that stopped it (SIGINT, SIGTERM), or undefined for an AbortSignal. */
+  readonly signal: NodeJS.Signals | undefined;
+  constructor(message: string, signal?: NodeJS.Signals) {
     super(message);
     this.name = "TrainingInterrupted";
+    this.signal = signal;
   }
 }
 
+/** Signals that stop a training after its current batch: Ctrl-C / Kernel › Interrupt, and a scheduler's or kill's TERM. */
+const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+
 /** Runs this process is training now, by directory: a re-run notebook cell must never start a second loop on one. */
-const activeTrainings = new Map<string, { stopping: boolean; done: Promise<unknown> }>();
+const activeTrainings = new Map<string, { stopping: boolean; signal?: NodeJS.Signals; done: Promise<unknown> }>();
 
 export interface RunResult extends StoredRun {
   metrics: RunMetrics;
@@ -137,11 +146,16 @@ class SplitReader {
 export async function evaluateSplit(
   model: tfl.LayersModel,
   split: LabelledImages,
-  options: { batchSize?: number; limit?: number | null; onBatch?: (batch: number, batches: number) => void } = {},
+  options: {
+    batchSize?: number;
+    limit?: number | null;
+    loss?: LossName;
+    onBatch?: (batch: number, batches: number) => void;
+  } = {},
 ): Promise<{ loss: number; accuracy: number; count: number }> {
   const reader = new SplitReader(split, options.limit ?? null, "evaluation data");
   const first = selectImages(split, null, reader.count);
-  const evaluation = await evaluateModel(model, first, { batchSize: options.batchSize, onBatch: options.onBatch });
+  const evaluation = await evaluateModel(model, first, { batchSize: options.batchSize, onBatch: options.onBatch, loss: options.loss });
   return { loss: evaluation.loss, accuracy: evaluation.accuracy, count: evaluation.count };
 }
 
@@ -180,9 +194,10 @@ export function reseedDropout(model: tfl.LayersModel, rng: Rng): void {
   }
 }
 
-/** Compiles `model` as the report does (categorical cross-entropy, accuracy) with the config's Keras-exact optimizer. */
+/** Compiles `model` as the report does (the config's cross-entropy, accuracy) with the config's Keras-exact optimizer. */
 function compileForRun(model: tfl.LayersModel, config: TrainConfig): tfl.LayersModel {
-  compileReportCnn(model, makeOptimizer(config.optimizer, config.learningRate, { momentum: config.momentum, nesterov: config.nesterov }));
+  const optimizer = makeOptimizer(config.optimizer, config.learningRate, { momentum: config.momentum, nesterov: config.nesterov });
+  compileReportCnn(model, optimizer, configLoss(config));
   return model;
 }
 
@@ -244,22 +259,28 @@ function metricsFor(
 /** Checkpoints kept on disk: the newest may be damaged (a disk error, a stray write), so one more stays. */
 const CHECKPOINTS_KEPT = 2;
 
-async function writeCheckpoint(runDir: string, model: tfl.LayersModel, state: CheckpointState): Promise<void> {
+async function writeCheckpoint(runDir: string, model: tfl.LayersModel, state: CheckpointState, steps: readonly StepLog[]): Promise<void> {
   const root = path.join(runDir, RUN_FILES.checkpoints);
   const modelFiles = await modelToFiles(model);
   const optimizerFiles = await optimizerStateToFiles(model.optimizer);
   // A leftover directory of the same epoch is one that was not resumed from (damaged or newer): replace it.
   await writeCheckedDir(
     path.join(root, checkpointDirName(state.epochsCompleted)),
-    { ...modelFiles, "optimizer.json": optimizerFiles.json, "optimizer.bin": optimizerFiles.bin, "state.json": JSON.stringify(state) },
+    {
+      ...modelFiles,
+      "optimizer.json": optimizerFiles.json,
+      "optimizer.bin": optimizerFiles.bin,
+      "state.json": JSON.stringify(state),
+      [RUN_FILES.steps]: formatStepsCsv(steps),
+    },
     { replace: true },
   );
   // Older checkpoints go only once the new one is in place.
   for (const old of listCheckpoints(runDir).slice(CHECKPOINTS_KEPT)) await fs.promises.rm(old.dir, { recursive: true, force: true });
 }
 
-/** Restores weights, optimizer state and run state from a checkpoint, after checking every file's checksum. */
-async function readCheckpoint(dir: string, model: tfl.LayersModel): Promise<CheckpointState> {
+/** Restores weights, optimizer state, run state and per-step history from a checkpoint, after checking every file's checksum. */
+async function readCheckpoint(dir: string, model: tfl.LayersModel): Promise<CheckpointState & { steps: StepLog[] }> {
   const files = readCheckedDir(dir)!;
   const need = (name: string): Buffer => {
     const data = files.get(name);
@@ -267,9 +288,12 @@ async function readCheckpoint(dir: string, model: tfl.LayersModel): Promise<Chec
     return data;
   };
   const state = parseJsonFile<CheckpointState>(path.join(dir, "state.json"), need("state.json"));
+  // Checkpoints written before per-step history was kept have none: the resumed run's steps start later.
+  const stepsFile = files.get(RUN_FILES.steps);
+  const steps = stepsFile ? parseStepsCsv(stepsFile.toString("utf8"), path.join(dir, RUN_FILES.steps)) : [];
   loadWeightsIntoModel(model, dir);
   await restoreOptimizerState(model.optimizer, need("optimizer.json").toString("utf8"), need("optimizer.bin"));
-  return state;
+  return { ...state, steps };
 }
 
 function parseJsonFile<T>(file: string, data: Buffer): T {
@@ -288,7 +312,7 @@ async function restoreNewestCheckpoint(
   runDir: string,
   model: tfl.LayersModel,
   log: LogSink,
-): Promise<{ dir: string; state: CheckpointState } | undefined> {
+): Promise<{ dir: string; state: CheckpointState & { steps: StepLog[] } } | undefined> {
   for (const checkpoint of listCheckpoints(runDir)) {
     try {
       return { dir: checkpoint.dir, state: await readCheckpoint(checkpoint.dir, model) };
@@ -386,7 +410,7 @@ interface RunContext {
   log: LogSink;
   options: TrainRunOptions;
   wantModel: boolean;
-  entry: { stopping: boolean };
+  entry: { stopping: boolean; signal?: NodeJS.Signals };
   given: GivenModel | undefined;
 }
 
@@ -499,11 +523,13 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
     let startEpoch = 0;
     let stopTraining = false;
     let callbackStates: CheckpointState["callbacks"] = {};
+    let steps: StepLog[] = [];
     const checkpoint = await restoreNewestCheckpoint(runDir, model, log);
     if (checkpoint) {
       const state = checkpoint.state;
       rng = new Rng(state.rngState);
       history = state.history;
+      steps = state.steps;
       backends = state.backends;
       machines = state.machines ?? [];
       startEpoch = state.epochsCompleted;
@@ -548,22 +574,26 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
     const y = new Float32Array(config.batchSize * MNIST_NUM_CLASSES);
     model.stopTraining = stopTraining;
 
-    // tslab answers Kernel › Interrupt by ending the cell, not the work; this listener stops the loop itself.
-    const requestStop = () => {
+    // tslab answers Kernel › Interrupt by ending the cell, not the work; these listeners stop the loop itself.
+    const requestStop = (signal?: NodeJS.Signals) => {
       if (entry.stopping) return;
       entry.stopping = true;
+      entry.signal = signal;
       log(`Interrupted: training of ${runId} stops after the current batch; run the same cell or command again to resume.`);
     };
-    process.on("SIGINT", requestStop);
-    options.signal?.addEventListener("abort", requestStop);
+    const onAbort = () => requestStop();
+    for (const signal of STOP_SIGNALS) process.on(signal, requestStop);
+    options.signal?.addEventListener("abort", onAbort);
     if (options.signal?.aborted) requestStop();
     try {
       const interrupted = (epoch: number) =>
         new TrainingInterrupted(
           `Training of ${runId} was interrupted in epoch ${epoch + 1}/${config.epochs}; ${epoch} epoch(s) are saved in ${runDir}: ` +
             `the same call resumes after epoch ${epoch}`,
+          entry.signal,
         );
       for (let epoch = startEpoch; epoch < config.epochs && !model.stopTraining; epoch++) {
+        await new Promise((resolve) => setImmediate(resolve));
         if (entry.stopping) throw interrupted(epoch);
         const started = performance.now();
         for (const cb of callbacks) await cb.onEpochBegin(epoch);
@@ -571,7 +601,10 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
         const order = permutation(train.count, rng);
         let lossSum = 0;
         let correctSum = 0;
+        const epochSteps: StepLog[] = [];
         for (let b = 0; b < batchesPerEpoch; b++) {
+          // A signal's handler runs only when the loop yields to the event loop: once per batch, so a stop waits one batch.
+          await new Promise((resolve) => setImmediate(resolve));
           if (entry.stopping) throw interrupted(epoch);
           const from = b * config.batchSize;
           const n = Math.min(config.batchSize, train.count - from);
@@ -589,6 +622,7 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
           const [loss, accuracy] = result as number[];
           lossSum += loss * n;
           correctSum += accuracy * n;
+          epochSteps.push({ epoch: epoch + 1, step: b + 1, size: n, loss, correct: Math.round(accuracy * n) });
           const progress: TrainProgress = {
             phase: "train",
             epoch: epoch + 1,
@@ -605,6 +639,7 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
         const validation = await evaluateSplit(model, validationSplit, {
           batchSize: Math.max(config.batchSize, 256),
           limit: config.validationLimit,
+          loss: configLoss(config),
           onBatch: (batch, batches) =>
             options.onProgress?.({
               phase: "validate",
@@ -628,27 +663,34 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
         };
         for (const cb of callbacks) await cb.onEpochEnd(epoch, { ...logs });
         history.push(logs);
+        steps = steps.concat(epochSteps);
         const states: CheckpointState["callbacks"] = {};
         for (const cb of callbacks) if (isStatefulCallback(cb)) states[cb.stateKey] = cb.getState();
-        await writeCheckpoint(runDir, model, {
-          epochsCompleted: epoch + 1,
-          learningRate: getLearningRate(model.optimizer),
-          rngState: rng.state(),
-          stopTraining: model.stopTraining,
-          history,
-          callbacks: states,
-          backends,
-          machines,
-        });
+        await writeCheckpoint(
+          runDir,
+          model,
+          {
+            epochsCompleted: epoch + 1,
+            learningRate: getLearningRate(model.optimizer),
+            rngState: rng.state(),
+            stopTraining: model.stopTraining,
+            history,
+            callbacks: states,
+            backends,
+            machines,
+          },
+          steps,
+        );
         options.onEpoch?.({ epoch: epoch + 1, epochs: config.epochs, logs, runDir });
       }
     } finally {
-      process.off("SIGINT", requestStop);
-      options.signal?.removeEventListener("abort", requestStop);
+      for (const signal of STOP_SIGNALS) process.off(signal, requestStop);
+      options.signal?.removeEventListener("abort", onAbort);
     }
     for (const cb of callbacks) await cb.onTrainEnd();
 
     await saveModelDir(model, path.join(runDir, RUN_FILES.model));
+    await writeFileAtomic(path.join(runDir, RUN_FILES.steps), formatStepsCsv(steps));
     const metrics = metricsFor(config, runId, history, history.length < config.epochs, backends, machines, {
       train: train.count,
       validation: validationCount,

@@ -1,0 +1,43 @@
+import * as path from "node:path";
+import type { Command } from "commander";
+import {
+  FORENSIC_STUDIES,
+  defaultForensicsDir,
+  defaultRunsDir,
+  exportRunResult,
+  initBackend,
+  loadMnist,
+  studyRuns,
+  trainRun,
+} from "../../lib";
+import { choiceOption, writableDirOption } from "../main";
+
+/** `mnist-lab forensics <study>`: trains a forensic study's runs (each resumable) and exports their summaries. */
+export function registerForensicsCommand(program: Command): void {
+  program
+    .command("forensics")
+    .description(`train a forensic study's runs (${FORENSIC_STUDIES.join(", ")}), resumable, and write forensics/<study>/`)
+    .argument("<study>", FORENSIC_STUDIES.join(", "))
+    .option("--runs-dir <dir>", "where run directories go (default: $MNIST_LAB_RUNS_DIR, else runs/ in the project)")
+    .option("--out <dir>", "parent of the study's summaries (default: forensics/ in the project)")
+    .option("--only <n>", "train only the first N runs of the study")
+    .action(async (studyName: string, opts: { runsDir?: string; out?: string; only?: string }) => {
+      const study = choiceOption("study", studyName, FORENSIC_STUDIES);
+      const runsDir = writableDirOption(opts.runsDir !== undefined ? "--runs-dir" : "the runs directory", opts.runsDir ?? defaultRunsDir());
+      const out = writableDirOption(opts.out !== undefined ? "--out" : "the forensics directory", opts.out ?? defaultForensicsDir());
+      const runs = studyRuns(study).slice(0, opts.only === undefined ? undefined : Number(opts.only));
+      const backend = await initBackend();
+      process.stdout.write(`Backend: ${backend.active}; study ${study}: ${runs.length} runs\n`);
+      const data = await loadMnist();
+      for (const { label, config } of runs) {
+        process.stdout.write(`${study} · ${label}\n`);
+        const run = await trainRun(config, { data, runsDir, loadModel: true });
+        try {
+          const dir = await exportRunResult(run, run.model!, data.test, path.join(out, study));
+          process.stdout.write(`Summary written to ${dir}\n`);
+        } finally {
+          run.model?.dispose();
+        }
+      }
+    });
+}

@@ -1,0 +1,59 @@
+// The forensic studies of the report's logged lines, as code: which runs each one trains. Each run is an
+// ordinary resumable run (trainRun) whose summary, per-step history included, is exported to
+// forensics/<study>/<run-id>/ by `mnist-lab forensics <study>`; 06_forensics reads them back.
+import type { Padding } from "../model/model";
+import type { TrainConfigInput } from "../training/runs";
+
+export type ForensicStudy = "padding" | "head-start" | "collapse";
+export const FORENSIC_STUDIES: readonly ForensicStudy[] = ["padding", "head-start", "collapse"];
+
+/** The paddings of conv 3–5 (the report shows conv 1–2: 'valid'); the image must not vanish before the dense layer. */
+export type PaddingReading = [Padding, Padding, Padding];
+
+/** Side of the square a conv of kernel `k` leaves from `size` under `padding`. */
+function convOut(size: number, k: number, padding: Padding): number {
+  return padding === "same" ? size : size - k + 1;
+}
+
+/**
+ * Every reading of the report's padding that its text allows, with its flattened feature size: conv 1–2 'valid'
+ * (shown), conv 3–5 (5×5, 3×3, 3×3) each 'valid' or 'same' as long as an image is left for the last conv.
+ */
+export function paddingReadings(filters = 64): Array<{ reading: PaddingReading; name: string; features: number }> {
+  const readings: Array<{ reading: PaddingReading; name: string; features: number }> = [];
+  const options: Padding[] = ["same", "valid"];
+  for (const p3 of options)
+    for (const p4 of options)
+      for (const p5 of options) {
+        const afterBlock1 = Math.floor(convOut(convOut(28, 5, "valid"), 5, "valid") / 2);
+        const afterBlock2 = Math.floor(convOut(convOut(afterBlock1, 5, p3), 3, p4) / 2);
+        const last = convOut(afterBlock2, 3, p5);
+        if (afterBlock2 < 1 || last < 1) continue;
+        const reading: PaddingReading = [p3, p4, p5];
+        readings.push({ reading, name: reading.map((p) => p[0]).join(""), features: last * last * filters });
+      }
+  return readings;
+}
+
+/** The runs a study trains: full data, the report's augmentation and batch, the as-run recipe unless stated. */
+export function studyRuns(study: ForensicStudy): Array<{ label: string; config: TrainConfigInput }> {
+  switch (study) {
+    case "padding":
+      // Screen: every reading, one seed, 5 epochs per optimizer; the report logs epochs 1–10.
+      return paddingReadings().flatMap(({ reading, name }) =>
+        (["rmsprop", "adam"] as const).map((optimizer) => ({
+          label: `${optimizer} ${name}`,
+          config: { optimizer, epochs: 5, seed: 1, model: { paddings: ["valid", "valid", ...reading] } },
+        })),
+      );
+    case "head-start":
+      // Adam's per-step curve over 3 epochs: room to slide a 697-step window up to one epoch in.
+      return [1, 2, 3].map((seed) => ({ label: `adam s${seed}`, config: { optimizer: "adam", epochs: 3, seed } }));
+    case "collapse":
+      // RMSprop's first two epochs on ten seeds: how often its epoch 1 collapses late.
+      return Array.from({ length: 10 }, (_, i) => ({
+        label: `rmsprop s${i + 1}`,
+        config: { optimizer: "rmsprop", epochs: 2, seed: i + 1 },
+      }));
+  }
+}

@@ -1,0 +1,118 @@
+// The report's loss as its Keras 2.3.1 + TensorFlow computed it. Keras 2.3.1's TensorFlow backend hands
+// `categorical_crossentropy` to tf.keras's backend, which looks at the op that made the output: when it is a
+// Softmax, it takes the softmax's input (the logits) and calls softmax_cross_entropy_with_logits — no clipping
+// ("to prevent collapsing zero when training"). Only other outputs are clipped to [1e-7, 1 − 1e-7] before the
+// log, which is all tfjs does. The clip matters: a confidently wrong sample costs at most 16.118 and gets no
+// gradient at all, where the logits give it its whole error back.
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { invalidParameterError } from "../shared/errors";
+
+/**
+ * `from-logits`: a softmax output's cross-entropy from its logits, as Keras 2.3.1 on TensorFlow ran it.
+ * `clipped`: probabilities clipped to [1e-7, 1 − 1e-7] (tfjs's categoricalCrossentropy; Keras for non-softmax outputs).
+ */
+export type LossName = "from-logits" | "clipped";
+export const LOSSES: readonly LossName[] = ["from-logits", "clipped"];
+
+/** Keras's backend epsilon, used to clip probabilities before the log. */
+export const KERAS_EPSILON = 1e-7;
+
+/** Checks a loss name at run time too (a notebook may pass any string). */
+export function checkLossName(name: unknown): LossName {
+  if (!LOSSES.includes(name as LossName)) throw invalidParameterError("loss", LOSSES.map((l) => `"${l}"`).join(" or "), name);
+  return name as LossName;
+}
+
+/** The logits behind each recorded softmax output (graph introspection, as tf.keras does with `output.op.inputs[0]`). */
+const logitsOfOutput = new WeakMap<tf.Tensor, tf.Tensor>();
+const RECORDING = Symbol("mnist-lab.recordsSoftmaxLogits");
+
+interface ActivationLike {
+  getClassName(): string;
+  apply(x: tf.Tensor, axis?: number): tf.Tensor;
+  [RECORDING]?: true;
+}
+
+/**
+ * Makes every softmax activation of `model` (a Dense layer's or an Activation layer's, nested models included)
+ * keep, for the tensor it outputs, the logits it was given; idempotent. What the model computes and its topology
+ * do not change: only the loss and evaluation can now find the logits behind a softmax output.
+ *
+ * tfjs-layers computes a layer inside `tidy`, which would dispose the logits, so a differentiable clone is kept
+ * outside it until {@link takeSoftmaxLogits} hands it over; one nobody took goes at the activation's next call.
+ */
+export function recordSoftmaxLogits(model: tfl.LayersModel): void {
+  for (const layer of model.layers) {
+    const nested = layer as unknown as { layers?: unknown };
+    if (Array.isArray(nested.layers)) recordSoftmaxLogits(layer as unknown as tfl.LayersModel);
+    const activation = (layer as unknown as { activation?: ActivationLike }).activation;
+    if (!activation || activation.getClassName() !== "softmax" || activation[RECORDING]) continue;
+    const apply = activation.apply.bind(activation);
+    let untaken: tf.Tensor | undefined;
+    activation.apply = (x: tf.Tensor, axis?: number) => {
+      untaken?.dispose();
+      const probabilities = apply(x, axis);
+      untaken = tf.keep(tf.clone(x));
+      logitsOfOutput.set(probabilities, untaken);
+      return probabilities;
+    };
+    activation[RECORDING] = true;
+  }
+}
+
+/**
+ * The logits behind a softmax output of a model prepared by {@link recordSoftmaxLogits}, handed to the caller,
+ * who disposes them; undefined for any other output.
+ */
+export function takeSoftmaxLogits(output: tf.Tensor): tf.Tensor | undefined {
+  const logits = logitsOfOutput.get(output);
+  logitsOfOutput.delete(output);
+  return logits && !logits.isDisposed ? logits : undefined;
+}
+
+/** Per-sample cross-entropy of clipped probabilities: tfjs's categoricalCrossentropy. */
+function clippedCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const p = tf.clipByValue(tf.div(yPred, tf.sum(yPred, -1, true)), KERAS_EPSILON, 1 - KERAS_EPSILON);
+    return tf.neg(tf.sum(tf.mul(yTrue, tf.log(p)), -1));
+  });
+}
+
+/**
+ * Keras 2.3.1's categorical cross-entropy under `loss`, per sample (tfjs-layers averages it). With `from-logits`
+ * a recorded softmax output is scored from its logits (tfjs's softmaxCrossEntropy: a stable log-softmax whose
+ * gradient is softmax − labels); an output without logits falls back to the clipped form, as Keras does.
+ */
+export function kerasCategoricalCrossentropy(loss: LossName): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
+  checkLossName(loss);
+  return (yTrue, yPred) => {
+    const logits = loss === "from-logits" ? takeSoftmaxLogits(yPred) : undefined;
+    if (!logits) return clippedCrossentropy(yTrue, yPred);
+    try {
+      return tf.losses.softmaxCrossEntropy(yTrue, logits, undefined, 0, tf.Reduction.NONE);
+    } finally {
+      // Backprop needs only what softmaxCrossEntropy saved and the ops' records, not these values.
+      logits.dispose();
+    }
+  };
+}
+
+/**
+ * One sample's loss in float64 from its row of logits (`from-logits`) or of probabilities (clipped): evaluation's
+ * counterpart of {@link kerasCategoricalCrossentropy}, so validation and 03_evaluate score like training.
+ */
+export function sampleCrossentropy(label: number, row: ArrayLike<number>, rowIsLogits: boolean): number {
+  if (rowIsLogits) {
+    let max = -Infinity;
+    for (let c = 0; c < row.length; c++) max = Math.max(max, row[c]);
+    let sum = 0;
+    for (let c = 0; c < row.length; c++) sum += Math.exp(row[c] - max);
+    return max + Math.log(sum) - row[label];
+  }
+  let sum = 0;
+  for (let c = 0; c < row.length; c++) sum += row[c];
+  // Keras renormalises the rows before clipping; softmax outputs already sum to ~1.
+  const p = Math.min(1 - KERAS_EPSILON, Math.max(KERAS_EPSILON, row[label] / sum));
+  return -Math.log(p);
+}
