@@ -3,6 +3,9 @@ import type { Command } from "commander";
 import {
   FORENSIC_STUDIES,
   defaultForensicsDir,
+  defaultResultsDir,
+  forensicVerdicts,
+  listRunResults,
   defaultRunsDir,
   exportRunResult,
   initBackend,
@@ -10,22 +13,30 @@ import {
   studyRuns,
   trainRun,
 } from "../../lib";
-import { choiceOption, writableDirOption } from "../main";
+import { choiceOption, integerOption, writableDirOption } from "../main";
 
 /** `mnist-lab forensics <study>`: trains a forensic study's runs (each resumable) and exports their summaries. */
 export function registerForensicsCommand(program: Command): void {
   program
     .command("forensics")
     .description(`train a forensic study's runs (${FORENSIC_STUDIES.join(", ")}), resumable, and write forensics/<study>/`)
-    .argument("<study>", FORENSIC_STUDIES.join(", "))
+    .argument("<study>", `${FORENSIC_STUDIES.join(", ")}, or summary (print every verdict of 06_forensics from the committed summaries)`)
     .option("--runs-dir <dir>", "where run directories go (default: $MNIST_LAB_RUNS_DIR, else runs/ in the project)")
     .option("--out <dir>", "parent of the study's summaries (default: forensics/ in the project)")
     .option("--only <n>", "train only the first N runs of the study")
-    .action(async (studyName: string, opts: { runsDir?: string; out?: string; only?: string }) => {
+    .option("--results-dir <dir>", "the committed full-profile results that give the seed-to-seed scale (summary)")
+    .action(async (studyName: string, opts: { runsDir?: string; out?: string; only?: string; resultsDir?: string }) => {
+      if (studyName === "summary") {
+        await initBackend();
+        const verdicts = forensicVerdicts(opts.out ?? defaultForensicsDir(), listRunResults(opts.resultsDir ?? defaultResultsDir()));
+        for (const [section, lines] of Object.entries(verdicts))
+          process.stdout.write(`${section}:\n${lines.map((l) => `- ${l}\n`).join("")}`);
+        return;
+      }
       const study = choiceOption("study", studyName, FORENSIC_STUDIES);
       const runsDir = writableDirOption(opts.runsDir !== undefined ? "--runs-dir" : "the runs directory", opts.runsDir ?? defaultRunsDir());
       const out = writableDirOption(opts.out !== undefined ? "--out" : "the forensics directory", opts.out ?? defaultForensicsDir());
-      const runs = studyRuns(study).slice(0, opts.only === undefined ? undefined : Number(opts.only));
+      const runs = studyRuns(study).slice(0, opts.only === undefined ? undefined : integerOption("--only", opts.only, 1));
       const backend = await initBackend();
       process.stdout.write(`Backend: ${backend.active}; study ${study}: ${runs.length} runs\n`);
       const data = await loadMnist();

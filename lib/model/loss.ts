@@ -5,7 +5,7 @@
 // log, which is all tfjs does. The clip matters: a confidently wrong sample costs at most 16.118 and gets no
 // gradient at all, where the logits give it its whole error back.
 import * as tf from "@tensorflow/tfjs-core";
-import type * as tfl from "@tensorflow/tfjs-layers";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { invalidParameterError } from "../shared/errors";
 
 /**
@@ -115,4 +115,29 @@ export function sampleCrossentropy(label: number, row: ArrayLike<number>, rowIsL
   // Keras renormalises the rows before clipping; softmax outputs already sum to ~1.
   const p = Math.min(1 - KERAS_EPSILON, Math.max(KERAS_EPSILON, row[label] / sum));
   return -Math.log(p);
+}
+
+/**
+ * The issue's test case, computed: one sample whose logit for a wrong class is `gap` above its true class's, scored
+ * under `loss`, with the largest gradient its loss sends to the output layer's weights.
+ */
+export function confidentlyWrongSample(loss: LossName, gap = 30): { loss: number; gradient: number } {
+  const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 10, activation: "softmax", inputShape: [1], useBias: false })] });
+  try {
+    const kernel = new Float32Array(10);
+    kernel[0] = gap;
+    model.layers[0].setWeights([tf.tensor2d(kernel, [1, 10])]);
+    recordSoftmaxLogits(model);
+    const lossFn = kerasCategoricalCrossentropy(loss);
+    return tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(lossFn(tf.cast(tf.oneHot(tf.tensor1d([1], "int32"), 10), "float32"), model.apply(tf.ones([1, 1])) as tf.Tensor)) as tf.Scalar,
+        model.trainableWeights.map((w) => w.read() as tf.Variable),
+      );
+      const gradient = Math.max(...Object.values(grads).map((g) => tf.max(tf.abs(g)).dataSync()[0]));
+      return { loss: value.dataSync()[0], gradient };
+    });
+  } finally {
+    model.dispose();
+  }
 }

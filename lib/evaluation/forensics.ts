@@ -1,0 +1,469 @@
+// The analyses behind 06_forensics: each explanation of a line the report logged, as a computation over our
+// runs' per-step and per-epoch histories. Every verdict 06 states is built here from numbers, never typed.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { MnistLabError } from "../shared/errors";
+import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, type ReportEpochLog } from "../training/report_log";
+import pl from "nodejs-polars";
+import { REPORT_CNN_DEFAULTS, buildReportCnn } from "../model/model";
+import { confidentlyWrongSample } from "../model/loss";
+import { configLoss } from "../training/runs";
+import type { EpochLogs } from "../training/callbacks";
+import type { StepLog } from "../training/steps";
+import { listRunResults, type RunResultSummary } from "./results";
+import { spread } from "./reproduction";
+import { paddingReadings, type ForensicStudy } from "./forensic_studies";
+
+/** Steps per epoch in the Kaggle kernel the report follows: `steps_per_epoch = len(X_train) // 86`. */
+export const KAGGLE_STEPS_PER_EPOCH = 697;
+
+/** A study's committed summaries (forensics/<study>/), verified by their checksums. */
+export function loadStudy(study: ForensicStudy, forensicsDir: string): RunResultSummary[] {
+  const dir = path.join(forensicsDir, study);
+  return fs.existsSync(dir) ? listRunResults(dir) : [];
+}
+
+/** Batch-size-weighted mean loss and accuracy of steps `[from, from + count)` of a concatenated per-step curve. */
+export function windowMeans(steps: readonly StepLog[], from: number, count: number): { loss: number; accuracy: number } {
+  if (from < 0 || from + count > steps.length) {
+    throw new MnistLabError(`Expected a window inside the ${steps.length} steps but found steps ${from + 1}–${from + count}`);
+  }
+  let images = 0;
+  let loss = 0;
+  let correct = 0;
+  for (let i = from; i < from + count; i++) {
+    images += steps[i].size;
+    loss += steps[i].loss * steps[i].size;
+    correct += steps[i].correct;
+  }
+  return { loss: loss / images, accuracy: correct / images };
+}
+
+/** The two logged epochs a fit would print had its model trained `offset` steps before: windows of `stepsPerEpoch`. */
+export function logsAfterOffset(
+  steps: readonly StepLog[],
+  offset: number,
+  stepsPerEpoch = KAGGLE_STEPS_PER_EPOCH,
+): [{ loss: number; accuracy: number }, { loss: number; accuracy: number }] {
+  return [windowMeans(steps, offset, stepsPerEpoch), windowMeans(steps, offset + stepsPerEpoch, stepsPerEpoch)];
+}
+
+/** The report's epoch 1 and 2 training pairs that a window fit matches: loss and accuracy of each. */
+export type TwoEpochTarget = [{ loss: number; accuracy: number }, { loss: number; accuracy: number }];
+
+export function reportTwoEpochs(logs: readonly ReportEpochLog[]): TwoEpochTarget {
+  return [
+    { loss: logs[0].loss, accuracy: logs[0].accuracy },
+    { loss: logs[1].loss, accuracy: logs[1].accuracy },
+  ];
+}
+
+/**
+ * Squared distance between two epochs' windows and the target, each figure relative to the target
+ * (so loss and accuracy weigh alike whatever their scale).
+ */
+function windowDistance(windows: TwoEpochTarget, target: TwoEpochTarget): number {
+  let d = 0;
+  for (let e = 0; e < 2; e++) {
+    d += ((windows[e].loss - target[e].loss) / target[e].loss) ** 2;
+    d += ((1 - windows[e].accuracy - (1 - target[e].accuracy)) / (1 - target[e].accuracy)) ** 2;
+  }
+  return d;
+}
+
+export interface OffsetFit {
+  /** Steps trained before the logged fit that best match the target, for each curve (seed). */
+  perSeed: Array<{ offset: number; distance: number; windows: TwoEpochTarget }>;
+  /** Mean and sd of the per-seed offsets. */
+  offset: { mean: number; sd: number; n: number };
+  /** What a fresh fit (offset 0) would print, per seed: the control. */
+  fresh: TwoEpochTarget[];
+  target: TwoEpochTarget;
+  stepsPerEpoch: number;
+}
+
+/**
+ * Slides a two-epoch window along each per-step curve and finds, per curve, the offset (steps already trained
+ * before the logged fit) whose epoch-1 and epoch-2 means best match the target. Errors in accuracy count relative to
+ * the error rate (1 − accuracy), so 0.9658 vs 0.9767 is a large gap, as it is.
+ */
+export function fitHeadStart(
+  curves: ReadonlyArray<readonly StepLog[]>,
+  target: TwoEpochTarget,
+  stepsPerEpoch = KAGGLE_STEPS_PER_EPOCH,
+): OffsetFit {
+  if (curves.length === 0) throw new MnistLabError("Expected at least one per-step curve but found none");
+  const perSeed = curves.map((steps, i) => {
+    const last = steps.length - 2 * stepsPerEpoch;
+    if (last < 0) {
+      throw new MnistLabError(`Expected curve ${i + 1} to have at least ${2 * stepsPerEpoch} steps but found ${steps.length}`);
+    }
+    let best = { offset: 0, distance: Infinity, windows: logsAfterOffset(steps, 0, stepsPerEpoch) };
+    for (let offset = 0; offset <= last; offset++) {
+      const windows = logsAfterOffset(steps, offset, stepsPerEpoch);
+      const distance = windowDistance(windows, target);
+      if (distance < best.distance) best = { offset, distance, windows };
+    }
+    return best;
+  });
+  const s = spread(perSeed.map((p) => p.offset));
+  return {
+    perSeed,
+    offset: { mean: s.mean, sd: s.sd, n: s.n },
+    fresh: curves.map((steps) => logsAfterOffset(steps, 0, stepsPerEpoch)),
+    target,
+    stepsPerEpoch,
+  };
+}
+
+/** Mean accuracy of the `window` steps ending at each step (NaN before a full window). */
+export function rollingAccuracy(steps: readonly StepLog[], window: number): number[] {
+  const out = new Array<number>(steps.length).fill(NaN);
+  let correct = 0;
+  let images = 0;
+  for (let i = 0; i < steps.length; i++) {
+    correct += steps[i].correct;
+    images += steps[i].size;
+    if (i >= window) {
+      correct -= steps[i - window].correct;
+      images -= steps[i - window].size;
+    }
+    if (i >= window - 1) out[i] = correct / images;
+  }
+  return out;
+}
+
+/**
+ * A collapse: once the rolling accuracy (over `window` steps) has reached `reached`, it falls by at least `drop`
+ * below its best so far. The report's RMSprop epoch 1 (val_accuracy 0.8721 under a train mean of 0.8847, then 0.9916)
+ * fits a late fall of this kind.
+ */
+export interface CollapseRule {
+  window: number;
+  reached: number;
+  drop: number;
+}
+
+export const COLLAPSE_RULE: CollapseRule = { window: 25, reached: 0.85, drop: 0.1 };
+
+export interface Collapse {
+  /** 1-based epoch and step where the fall first exceeded `drop`. */
+  epoch: number;
+  step: number;
+  /** The best rolling accuracy before it, and the lowest after it. */
+  peak: number;
+  trough: number;
+}
+
+/** The first collapse in a per-step curve under `rule`, or undefined. */
+export function detectCollapse(steps: readonly StepLog[], rule: CollapseRule = COLLAPSE_RULE): Collapse | undefined {
+  const rolling = rollingAccuracy(steps, rule.window);
+  let peak = -Infinity;
+  for (let i = 0; i < steps.length; i++) {
+    const r = rolling[i];
+    if (Number.isNaN(r)) continue;
+    if (r > peak) peak = r;
+    if (peak >= rule.reached && peak - r >= rule.drop) {
+      let trough = r;
+      for (let j = i; j < steps.length && !(rolling[j] >= peak); j++) trough = Math.min(trough, rolling[j]);
+      return { epoch: steps[i].epoch, step: steps[i].step, peak, trough };
+    }
+  }
+  return undefined;
+}
+
+/** Wilson's 95% interval for a proportion of `k` in `n`. */
+export function wilsonInterval(k: number, n: number, z = 1.959963984540054): { low: number; high: number } {
+  if (n === 0) return { low: 0, high: 1 };
+  const p = k / n;
+  const denominator = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
+/** The report's epoch-1 signature for RMSprop: validation below the epoch's own training mean. */
+export function valBelowTrain(history: readonly EpochLogs[]): boolean {
+  return history.length > 0 && history[0].val_accuracy < history[0].accuracy;
+}
+
+export interface CollapseStudy {
+  rule: CollapseRule;
+  seeds: Array<{ seed: number; collapse: Collapse | undefined; epoch1: EpochLogs; valBelowTrain: boolean }>;
+  collapsed: number;
+  interval: { low: number; high: number };
+}
+
+/** Collapses in epoch 1–2 over a study's runs, with Wilson's interval for how often they happen. */
+export function collapseStudy(runs: readonly RunResultSummary[], rule: CollapseRule = COLLAPSE_RULE): CollapseStudy {
+  const seeds = runs
+    .filter((r) => r.steps.length > 0 && r.history.length > 0)
+    .map((r) => ({
+      seed: r.config.seed,
+      collapse: detectCollapse(r.steps, rule),
+      epoch1: r.history[0],
+      valBelowTrain: valBelowTrain(r.history),
+    }))
+    .sort((a, b) => a.seed - b.seed);
+  const collapsed = seeds.filter((s) => s.collapse).length;
+  return { rule, seeds, collapsed, interval: wilsonInterval(collapsed, seeds.length) };
+}
+
+const MATCHED_METRICS = ["loss", "accuracy", "val_loss", "val_accuracy"] as const;
+export type MatchedMetric = (typeof MATCHED_METRICS)[number];
+
+/** Runs of one candidate (e.g. a padding reading) per optimizer. */
+export interface Candidate {
+  name: string;
+  runs: { RMSprop: ReadonlyArray<readonly EpochLogs[]>; Adam: ReadonlyArray<readonly EpochLogs[]> };
+}
+
+export interface CandidateScore {
+  name: string;
+  /** Mean of z² over every (optimizer, metric, epoch) compared. */
+  meanSquaredZ: number;
+  terms: number;
+  seeds: { RMSprop: number; Adam: number };
+}
+
+/**
+ * Ranks candidates by how far the report's logged epochs `fromEpoch…` lie from each candidate's seed mean, in units of
+ * seed-to-seed spread: z = (report − mean) / sd, where sd is the candidate's own sd when it has ≥ 2 seeds, never below
+ * `scale` (the spread of a reference group, which also stands in for one-seed candidates). Smallest mean z² first.
+ */
+export function rankCandidates(
+  candidates: readonly Candidate[],
+  scale: (optimizer: "RMSprop" | "Adam", metric: MatchedMetric, epoch: number) => number,
+  fromEpoch = 2,
+): CandidateScore[] {
+  const scores = candidates.map((c) => {
+    let sum = 0;
+    let terms = 0;
+    for (const optimizer of ["RMSprop", "Adam"] as const) {
+      const runs = c.runs[optimizer];
+      if (runs.length === 0) continue;
+      const epochs = Math.min(REPORT_EPOCH_LOGS[optimizer].length, ...runs.map((h) => h.length));
+      for (let e = fromEpoch; e <= epochs; e++) {
+        for (const metric of MATCHED_METRICS) {
+          const s = spread(runs.map((h) => h[e - 1][metric]));
+          const floor = scale(optimizer, metric, e);
+          const sd = s.n >= 2 && s.sd > floor ? s.sd : floor;
+          sum += ((REPORT_EPOCH_LOGS[optimizer][e - 1][metric] - s.mean) / sd) ** 2;
+          terms++;
+        }
+      }
+    }
+    return {
+      name: c.name,
+      meanSquaredZ: terms === 0 ? NaN : sum / terms,
+      terms,
+      seeds: { RMSprop: c.runs.RMSprop.length, Adam: c.runs.Adam.length },
+    };
+  });
+  return scores.filter((s) => s.terms > 0).sort((a, b) => a.meanSquaredZ - b.meanSquaredZ);
+}
+
+/**
+ * The seed-to-seed sd of each (optimizer, metric, epoch) over a reference group's histories: the scale a
+ * one-seed candidate is measured in. NaN where fewer than two seeds reached the epoch.
+ */
+export function seedScale(groups: {
+  RMSprop: ReadonlyArray<readonly EpochLogs[]>;
+  Adam: ReadonlyArray<readonly EpochLogs[]>;
+}): (optimizer: "RMSprop" | "Adam", metric: MatchedMetric, epoch: number) => number {
+  return (optimizer, metric, epoch) => spread(groups[optimizer].filter((h) => h.length >= epoch).map((h) => h[epoch - 1][metric])).sd;
+}
+
+/** How strongly the best candidate beats the runner-up: the gap in total z² and the likelihood ratio it implies. */
+export function rankingStrength(scores: readonly CandidateScore[]): { gap: number; likelihoodRatio: number } | undefined {
+  if (scores.length < 2) return undefined;
+  const [best, next] = scores;
+  const gap = next.meanSquaredZ * next.terms - best.meanSquaredZ * best.terms;
+  return { gap, likelihoodRatio: Math.exp(gap / 2) };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+const f4 = (x: number) => x.toFixed(4);
+
+/** The loss section: the issue's test case computed both ways. */
+export function lossNumericsVerdict(fromLogits: { loss: number; gradient: number }, clipped: { loss: number; gradient: number }): string[] {
+  return [
+    `A sample whose wrong class leads its true class by 30 logits costs ${fromLogits.loss.toFixed(3)} from the logits ` +
+      `(Keras 2.3.1 on TensorFlow) with a gradient of ${fromLogits.gradient.toFixed(3)} on the output weights; ` +
+      `the clipped loss (tfjs, our earlier recipe) caps it at ${clipped.loss.toFixed(3)} with a gradient of ${clipped.gradient.toFixed(3)}.`,
+  ];
+}
+
+/** The head-start section's verdict from a window fit over fresh Adam curves. */
+export function headStartVerdict(fit: OffsetFit): string[] {
+  const [t1, t2] = fit.target;
+  const fresh1 = spread(fit.fresh.map((f) => f[0].accuracy));
+  const freshLoss1 = spread(fit.fresh.map((f) => f[0].loss));
+  const outside = t1.accuracy > fresh1.max || t1.accuracy < fresh1.min;
+  const sd = Number.isNaN(fit.offset.sd) ? "" : ` ± ${fit.offset.sd.toFixed(0)}`;
+  return [
+    `The report's Adam epoch 1 (loss ${f4(t1.loss)}, accuracy ${f4(t1.accuracy)}) and epoch 2 (${f4(t2.loss)}, ${f4(t2.accuracy)}) ` +
+      `are best matched by a fit that began after ${fit.offset.mean.toFixed(0)}${sd} steps of earlier training ` +
+      `(n = ${fit.offset.n} seeds: ${fit.perSeed.map((p) => p.offset).join(", ")} steps; ${fit.stepsPerEpoch}-step epochs).`,
+    `A fresh fit's epoch 1 prints accuracy ${f4(fresh1.min)}–${f4(fresh1.max)} and loss ${f4(freshLoss1.min)}–${f4(freshLoss1.max)} ` +
+      `over our seeds: the report's ${f4(t1.accuracy)} is ${outside ? "outside" : "inside"} that range.`,
+    outside && fit.offset.mean > 0
+      ? `Verdict: the report's Adam log fits a model that had trained about ${fit.offset.mean.toFixed(0)} steps before its logged fit ` +
+        `(a re-run cell), not a fresh one; ${fit.offset.n} seeds${fit.offset.n < 3 ? ", fewer than the 3 this needs" : ""}.`
+      : `Verdict: a fresh fit explains the report's Adam epoch 1 as well as a head start does; no head start is needed.`,
+  ];
+}
+
+/** The collapse section's verdict. */
+export function collapseVerdict(study: CollapseStudy): string[] {
+  const n = study.seeds.length;
+  const { window, reached, drop } = study.rule;
+  const lines = [
+    `Collapse: the rolling accuracy over ${window} steps, once at ${reached} or more, falls ${drop} or more below its best. ` +
+      `${study.collapsed} of ${n} RMSprop seeds collapse in their first two epochs ` +
+      `(95% Wilson interval ${pct(study.interval.low)}–${pct(study.interval.high)}).`,
+  ];
+  for (const s of study.seeds.filter((x) => x.collapse)) {
+    const c = s.collapse!;
+    lines.push(
+      `Seed ${s.seed}: falls at epoch ${c.epoch}, step ${c.step} (rolling accuracy ${f4(c.peak)} → ${f4(c.trough)}); ` +
+        `its epoch 1 prints loss ${f4(s.epoch1.loss)} - accuracy ${f4(s.epoch1.accuracy)} - val_accuracy ${f4(s.epoch1.val_accuracy)}` +
+        `${s.valBelowTrain ? ", validation below training as in the report" : ""}.`,
+    );
+  }
+  const signature = study.seeds.filter((s) => s.valBelowTrain).length;
+  lines.push(
+    `The report's signature (epoch 1's val_accuracy 0.8721 below its training mean 0.8847) appears in ${signature} of ${n} seeds ` +
+      `(95% Wilson interval ${pct(wilsonInterval(signature, n).low)}–${pct(wilsonInterval(signature, n).high)}).`,
+  );
+  return lines;
+}
+
+/** The ranking's verdict: which candidate the report's lines favour, and by how much. */
+export function rankingVerdict(what: string, scores: readonly CandidateScore[], recipe: string): string[] {
+  if (scores.length === 0) return [`${what}: no runs yet.`];
+  if (scores.length === 1)
+    return [`${what}: only ${scores[0].name} has runs yet (mean z² ${scores[0].meanSquaredZ.toFixed(2)}); nothing to rank.`];
+  const strength = rankingStrength(scores);
+  const rank = scores.findIndex((s) => s.name === recipe) + 1;
+  const [best, next] = scores;
+  return [
+    `${what}: ${best.name} lies closest to the report's logged epochs (mean z² ${best.meanSquaredZ.toFixed(2)} over ${best.terms} figures)` +
+      (strength
+        ? `, ahead of ${next.name} (${next.meanSquaredZ.toFixed(2)}) by ${strength.gap.toFixed(1)} in total z², a likelihood ratio of ` +
+          `${strength.likelihoodRatio < 1e6 ? strength.likelihoodRatio.toPrecision(3) : strength.likelihoodRatio.toExponential(1)}.`
+        : "."),
+    rank === 0 ? `The recipe's ${recipe} has no runs here.` : `The recipe's ${recipe} ranks ${rank} of ${scores.length}.`,
+  ];
+}
+
+/** Groups runs into candidates by `nameOf` (e.g. their padding reading or their loss), split by optimizer. */
+export function candidatesBy(runs: readonly RunResultSummary[], nameOf: (r: RunResultSummary) => string): Candidate[] {
+  const byName = new Map<string, Candidate>();
+  for (const r of runs) {
+    if (r.config.optimizer === "sgd") continue;
+    const name = nameOf(r);
+    const c = byName.get(name) ?? { name, runs: { RMSprop: [], Adam: [] } };
+    (c.runs[OPTIMIZER_LABELS[r.config.optimizer]] as Array<readonly EpochLogs[]>).push(r.history);
+    byName.set(name, c);
+  }
+  return [...byName.values()];
+}
+
+/** The name of a run's padding reading of conv 3–5: `sss` is the recipe's valid, valid, same, same, same. */
+export function readingName(r: RunResultSummary): string {
+  return (r.config.model?.paddings ?? REPORT_CNN_DEFAULTS.paddings)
+    .slice(2)
+    .map((p) => p[0])
+    .join("");
+}
+
+/** The seed-to-seed scale from the committed full-profile as-run results (3 or more seeds per optimizer). */
+export function reproductionScale(results: readonly RunResultSummary[]): ReturnType<typeof seedScale> {
+  const asRun = results.filter((r) => r.config.schedule === "as-run" && r.config.epochs === 40 && r.config.trainLimit === null);
+  const histories = (o: "rmsprop" | "adam") => asRun.filter((r) => r.config.optimizer === o).map((r) => r.history);
+  return seedScale({ RMSprop: histories("rmsprop"), Adam: histories("adam") });
+}
+
+/** Every verdict 06_forensics states, from the committed summaries: `mnist-lab forensics summary` prints them. */
+export function forensicVerdicts(forensicsDir: string, results: readonly RunResultSummary[]): Record<string, string[]> {
+  const scale = reproductionScale(results);
+  const padding = loadStudy("padding", forensicsDir);
+  const headStart = loadStudy("head-start", forensicsDir).filter((r) => r.config.optimizer === "adam" && r.steps.length > 0);
+  const collapse = loadStudy("collapse", forensicsDir).filter((r) => r.config.optimizer === "rmsprop");
+  // The loss: the recipe's reading under each loss, seed 1, over the epochs both have.
+  const sameReading = [
+    ...padding.filter((r) => readingName(r) === "sss"),
+    ...results.filter((r) => r.config.seed === 1 && readingName(r) === "sss"),
+  ];
+  const verdicts: Record<string, string[]> = {
+    loss: [
+      ...lossNumericsVerdict(confidentlyWrongSample("from-logits"), confidentlyWrongSample("clipped")),
+      ...rankingVerdict(
+        "Loss (seed 1, the recipe's padding, epochs 2–5)",
+        rankCandidates(
+          candidatesBy(sameReading, (r) => configLoss(r.config)).map((c) => ({
+            ...c,
+            runs: { RMSprop: c.runs.RMSprop.map((h) => h.slice(0, 5)), Adam: c.runs.Adam.map((h) => h.slice(0, 5)) },
+          })),
+          scale,
+        ),
+        "from-logits",
+      ),
+    ],
+    headStart:
+      headStart.length === 0
+        ? ["No head-start runs committed yet: `mnist-lab forensics head-start` trains them."]
+        : headStartVerdict(
+            fitHeadStart(
+              headStart.map((r) => r.steps),
+              reportTwoEpochs(REPORT_EPOCH_LOGS.Adam),
+            ),
+          ),
+    collapse:
+      collapse.length === 0
+        ? ["No collapse runs committed yet: `mnist-lab forensics collapse` trains them."]
+        : collapseVerdict(collapseStudy(collapse)),
+    padding: rankingVerdict("Padding (epochs 2–5 of the screen)", rankCandidates(candidatesBy(padding, readingName), scale), "sss"),
+  };
+  return verdicts;
+}
+
+/** Every padding reading: its layers, size, the screen's runs and its distance to the report, ranked (06's table). */
+export function paddingFrame(padding: readonly RunResultSummary[], results: readonly RunResultSummary[]): pl.DataFrame {
+  const scores = rankCandidates(candidatesBy(padding, readingName), reproductionScale(results));
+  const readings = paddingReadings();
+  const scoreOf = (name: string) => scores.find((s) => s.name === name);
+  const parameters = readings.map(({ reading }) => {
+    const model = buildReportCnn({ paddings: ["valid", "valid", ...reading] });
+    const count = model.countParams();
+    model.dispose();
+    return count;
+  });
+  return pl.DataFrame({
+    reading: readings.map((r) => r.name),
+    "conv 1–5 padding": readings.map((r) => ["valid", "valid", ...r.reading].join(", ")),
+    features: pl.Series(
+      "features",
+      readings.map((r) => r.features),
+      pl.Int32,
+    ),
+    parameters: pl.Series("parameters", parameters, pl.Int32),
+    "RMSprop seeds": pl.Series(
+      "RMSprop seeds",
+      readings.map((r) => scoreOf(r.name)?.seeds.RMSprop ?? 0),
+      pl.Int32,
+    ),
+    "Adam seeds": pl.Series(
+      "Adam seeds",
+      readings.map((r) => scoreOf(r.name)?.seeds.Adam ?? 0),
+      pl.Int32,
+    ),
+    "mean z²": readings.map((r) => (scoreOf(r.name) ? Number(scoreOf(r.name)!.meanSquaredZ.toFixed(2)) : null)),
+    rank: pl.Series(
+      "rank",
+      readings.map((r) => (scoreOf(r.name) ? scores.indexOf(scoreOf(r.name)!) + 1 : null)),
+      pl.Int32,
+    ),
+  });
+}

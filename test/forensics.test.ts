@@ -1,0 +1,107 @@
+// forensics.ts and forensic_studies.ts: the analyses behind 06_forensics on synthetic data with known answers —
+// the window fit finds a planted offset, the collapse detector finds a planted fall and nothing in a smooth curve,
+// the ranking puts the candidate that generated the report's lines first, and the padding readings are the seven.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  REPORT_EPOCH_LOGS,
+  Rng,
+  buildReportCnn,
+  detectCollapse,
+  fitHeadStart,
+  logsAfterOffset,
+  paddingReadings,
+  rankCandidates,
+  rankingStrength,
+  wilsonInterval,
+  type EpochLogs,
+  type StepLog,
+} from "mnist-lab";
+
+/** A smooth learning curve of `n` steps of 86 images (accuracy from 0.1 towards 0.99), with seeded noise. */
+function learningCurve(n: number, seed: number, stepsPerEpoch = 698): StepLog[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, (_, t) => {
+    const accuracy = Math.min(1, Math.max(0, 0.99 - 0.89 * Math.exp(-t / 150) + (rng.next() - 0.5) * 0.01));
+    const loss = 0.03 + 2.3 * Math.exp(-t / 120) * (1 + (rng.next() - 0.5) * 0.02);
+    return { epoch: Math.floor(t / stepsPerEpoch) + 1, step: (t % stepsPerEpoch) + 1, size: 86, loss, correct: Math.round(accuracy * 86) };
+  });
+}
+
+test("fitHeadStart finds the offset a target was cut at, within a few steps, over three seeds", () => {
+  const curves = [1, 2, 3].map((seed) => learningCurve(2094, seed));
+  const planted = 320;
+  const target = logsAfterOffset(learningCurve(2094, 4), planted);
+  const fit = fitHeadStart(curves, target);
+  assert.equal(fit.offset.n, 3);
+  assert.ok(Math.abs(fit.offset.mean - planted) <= 10, `found ${fit.offset.mean} ± ${fit.offset.sd}, planted ${planted}`);
+  assert.ok(
+    fit.fresh.every((f) => f[0].accuracy < target[0].accuracy),
+    "a fresh fit's epoch 1 is below the head-started one",
+  );
+});
+
+test("fitHeadStart refuses a curve shorter than two windows, naming it", () => {
+  assert.throws(
+    () => fitHeadStart([learningCurve(1000, 1)], logsAfterOffset(learningCurve(2094, 2), 0)),
+    /curve 1 to have at least 1394 steps but found 1000/,
+  );
+});
+
+test("detectCollapse finds a planted late fall in epoch 1 and nothing in a smooth curve", () => {
+  const smooth = learningCurve(1396, 5);
+  assert.equal(detectCollapse(smooth), undefined);
+  const collapsed = smooth.map((s, i) => (i >= 600 && i < 640 ? { ...s, correct: Math.round(0.55 * 86) } : s));
+  const found = detectCollapse(collapsed);
+  assert.ok(found, "the planted fall is found");
+  assert.equal(found.epoch, 1);
+  assert.ok(found.step > 600 && found.step < 640, `found at step ${found.step}`);
+  assert.ok(found.peak > 0.9 && found.trough < 0.75, `peak ${found.peak}, trough ${found.trough}`);
+});
+
+test("wilsonInterval matches the textbook values", () => {
+  const none = wilsonInterval(0, 10);
+  assert.equal(none.low, 0);
+  assert.ok(Math.abs(none.high - 0.2775) < 1e-4, `${none.high}`);
+  const half = wilsonInterval(5, 10);
+  assert.ok(Math.abs(half.low - 0.2366) < 1e-4 && Math.abs(half.high - 0.7634) < 1e-4, JSON.stringify(half));
+});
+
+test("rankCandidates puts first the candidate whose seeds scatter around the report's lines", () => {
+  const rng = new Rng(7);
+  const noisy = (optimizer: "RMSprop" | "Adam", bias: number): EpochLogs[] =>
+    REPORT_EPOCH_LOGS[optimizer].map((l) => ({
+      loss: l.loss * (1 + bias) + (rng.next() - 0.5) * 0.002,
+      accuracy: l.accuracy - bias * 0.01 + (rng.next() - 0.5) * 0.0005,
+      val_loss: l.val_loss * (1 + bias) + (rng.next() - 0.5) * 0.002,
+      val_accuracy: l.val_accuracy - bias * 0.01 + (rng.next() - 0.5) * 0.0005,
+      lr: 0.001,
+      epoch_seconds: 1,
+    }));
+  const candidate = (name: string, bias: number) => ({
+    name,
+    runs: { RMSprop: [noisy("RMSprop", bias), noisy("RMSprop", bias)], Adam: [noisy("Adam", bias), noisy("Adam", bias)] },
+  });
+  const scale = (_o: string, metric: string) => (metric.includes("loss") ? 0.002 : 0.0005);
+  const scores = rankCandidates([candidate("far", 0.5), candidate("match", 0), candidate("near", 0.1)], scale);
+  assert.deepEqual(
+    scores.map((s) => s.name),
+    ["match", "near", "far"],
+  );
+  assert.equal(scores[0].terms, 2 * 9 * 4, "epochs 2–10, four figures, two optimizers");
+  assert.ok(rankingStrength(scores)!.gap > 0);
+});
+
+test("paddingReadings lists the seven readings whose image does not vanish, with the built model's features", () => {
+  const readings = paddingReadings();
+  assert.deepEqual(
+    readings.map((r) => `${r.name}:${r.features}`),
+    ["sss:1600", "ssv:576", "svs:1024", "svv:256", "vss:576", "vsv:64", "vvs:256"],
+  );
+  for (const { reading, features } of readings) {
+    const model = buildReportCnn({ paddings: ["valid", "valid", ...reading] });
+    const flatten = model.layers.find((l) => l.getClassName() === "Flatten")!;
+    assert.equal((flatten.outputShape as number[])[1], features);
+    model.dispose();
+  }
+});
