@@ -290,7 +290,8 @@ export function lossNumericsVerdict(fromLogits: { loss: number; gradient: number
   return [
     `A sample whose wrong class leads its true class by 30 logits costs ${fromLogits.loss.toFixed(3)} from the logits ` +
       `(Keras 2.3.1 on TensorFlow) with a gradient of ${fromLogits.gradient.toFixed(3)} on the output weights; ` +
-      `the clipped loss (tfjs, our earlier recipe) caps it at ${clipped.loss.toFixed(3)} with a gradient of ${clipped.gradient.toFixed(3)}.`,
+      `the clipped loss (tfjs, our earlier recipe) caps it at ${clipped.loss.toFixed(3)} ` +
+      `with a gradient of ${clipped.gradient.toFixed(3)}.`,
   ];
 }
 
@@ -348,7 +349,8 @@ export function rankingVerdict(what: string, scores: readonly CandidateScore[], 
   const rank = scores.findIndex((s) => s.name === recipe) + 1;
   const [best, next] = scores;
   return [
-    `${what}: ${best.name} lies closest to the report's logged epochs (mean z² ${best.meanSquaredZ.toFixed(2)} over ${best.terms} figures)` +
+    `${what}: ${best.name} lies closest to the report's logged epochs ` +
+      `(mean z² ${best.meanSquaredZ.toFixed(2)} over ${best.terms} figures)` +
       (strength
         ? `, ahead of ${next.name} (${next.meanSquaredZ.toFixed(2)}) by ${strength.gap.toFixed(1)} in total z², a likelihood ratio of ` +
           `${strength.likelihoodRatio < 1e6 ? strength.likelihoodRatio.toPrecision(3) : strength.likelihoodRatio.toExponential(1)}.`

@@ -131,7 +131,10 @@ export function confidentlyWrongSample(loss: LossName, gap = 30): { loss: number
     const lossFn = kerasCategoricalCrossentropy(loss);
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(
-        () => tf.mean(lossFn(tf.cast(tf.oneHot(tf.tensor1d([1], "int32"), 10), "float32"), model.apply(tf.ones([1, 1])) as tf.Tensor)) as tf.Scalar,
+        () =>
+          tf.mean(
+            lossFn(tf.cast(tf.oneHot(tf.tensor1d([1], "int32"), 10), "float32"), model.apply(tf.ones([1, 1])) as tf.Tensor),
+          ) as tf.Scalar,
         model.trainableWeights.map((w) => w.read() as tf.Variable),
       );
       const gradient = Math.max(...Object.values(grads).map((g) => tf.max(tf.abs(g)).dataSync()[0]));
