@@ -40,6 +40,7 @@ function result(optimizer: "rmsprop" | "adam", seed: number, finalAcc: number, c
     dir: "/nowhere",
     config,
     history,
+    steps: [],
     metrics: {
       valAccuracy: finalAcc,
       bestValAccuracy: finalAcc,
