@@ -2,6 +2,7 @@ import { Option, type Command } from "commander";
 import {
   MnistLabError,
   REPORT_OPTIMIZERS,
+  LOSSES,
   SCHEDULES,
   defaultRunsDir,
   fsErrorCode,
@@ -32,6 +33,7 @@ interface TrainCliOptions {
   validationLimit?: string;
   validation?: string;
   schedule?: string;
+  loss?: string;
   augment: boolean;
   seed?: string;
   learningRate?: string;
@@ -62,6 +64,7 @@ export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
   if (opts.backend !== undefined) choiceOption("--backend", opts.backend, BACKEND_CHOICES);
   if (opts.validation !== undefined) choiceOption("--validation", opts.validation, ["test", "split"]);
   const schedule = opts.schedule === undefined ? undefined : choiceOption("--schedule", opts.schedule, SCHEDULES);
+  const loss = opts.loss === undefined ? undefined : choiceOption("--loss", opts.loss, LOSSES);
   const model: Record<string, number> = {};
   const filters = optionalInteger("--filters", opts.filters, 1);
   const denseUnits = optionalInteger("--dense-units", opts.denseUnits, 1);
@@ -75,6 +78,7 @@ export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
     validationLimit: optionalInteger("--validation-limit", opts.validationLimit, 1),
     validation: opts.validation as "test" | "split" | undefined,
     schedule,
+    loss,
     augment: opts.augment,
     seed: optionalInteger("--seed", opts.seed, 0),
     learningRate: parsePositiveNumber("--learning-rate", opts.learningRate),
@@ -122,6 +126,7 @@ export function registerTrainCommand(program: Command): void {
     .option("--no-augment", "no random rotation/zoom/shift of training images")
     .option("--seed <s>", "seed of weights, shuffles, augmentation and dropout (default 42)")
     .option("--schedule <name>", "as-run (the report's Keras: constant rate) or as-intended (ReduceLROnPlateau on val_accuracy)", "as-run")
+    .option("--loss <name>", "from-logits (Keras 2.3.1 on TensorFlow, the default) or clipped (tfjs's)")
     .option("--runs-dir <dir>", "where run directories go (default: $MNIST_LAB_RUNS_DIR, else runs/ in the project)")
     .option("--retrain", "discard a stored run of this config and train again")
     .option("--json", "end with one JSON line of results")
