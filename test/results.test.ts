@@ -24,9 +24,26 @@ test("exportRunResult writes a checked summary that a clone without runs/ evalua
   const run = await trainRun(config, { data, runsDir, log: () => undefined });
   const dir = await exportRunResult(run, run.model!, data.test, resultsDir);
   run.model!.dispose();
-  assert.deepEqual(fs.readdirSync(dir).sort(), ["checksums.json", "config.json", "evaluation.json", "history.csv", "metrics.json"]);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [
+    "checksums.json",
+    "config.json",
+    "evaluation.json",
+    "history.csv",
+    "metrics.json",
+    "steps.csv.gz",
+  ]);
   const [stored] = listRunResults(resultsDir);
   assert.equal(stored.runId, run.runId);
+  // Every training step comes back: 2 batches of 20, their losses averaging to the epoch's logged loss.
+  assert.deepEqual(
+    stored.steps.map((s) => [s.epoch, s.step, s.size]),
+    [
+      [1, 1, 20],
+      [1, 2, 20],
+    ],
+  );
+  const meanLoss = stored.steps.reduce((a, s) => a + s.loss * s.size, 0) / 40;
+  assert.ok(Math.abs(meanLoss - stored.history[0].loss) < 1e-5, `${meanLoss} vs ${stored.history[0].loss}`);
   assert.equal(stored.evaluation.count, 20);
   assert.equal(
     stored.evaluation.confusion.flat().reduce((a, b) => a + b, 0),

@@ -13,8 +13,8 @@ const data = { train: syntheticDigits(60, 1), test: syntheticDigits(30, 2) };
 const quiet = () => undefined;
 const config = (optimizer: OptimizerName): TrainConfigInput => ({ optimizer, epochs: 4, batchSize: 20, model: TINY_MODEL, seed: 7 });
 
-/** What must be bit-identical between two runs: every logged number but the wall time, and every weight. */
-async function outcome(runDir: string): Promise<{ history: string; weights: number[][] }> {
+/** What must be bit-identical between two runs: every logged number but the wall time, every step's, and every weight. */
+async function outcome(runDir: string): Promise<{ history: string; steps: string; weights: number[][] }> {
   const history = fs
     .readFileSync(path.join(runDir, "history.csv"), "utf8")
     .split("\n")
@@ -28,12 +28,12 @@ async function outcome(runDir: string): Promise<{ history: string; weights: numb
   const model = await loadModelDir(path.join(runDir, "model"));
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
   model.dispose();
-  return { history, weights };
+  return { history, steps: fs.readFileSync(path.join(runDir, "steps.csv"), "utf8"), weights };
 }
 
 class Stop extends Error {}
 
-async function uninterrupted(optimizer: OptimizerName): Promise<{ history: string; weights: number[][] }> {
+async function uninterrupted(optimizer: OptimizerName): Promise<{ history: string; steps: string; weights: number[][] }> {
   const run = await trainRun(config(optimizer), { data, runsDir: tempDir(), log: quiet, loadModel: false });
   return outcome(run.runDir);
 }
