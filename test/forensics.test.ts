@@ -83,13 +83,25 @@ test("rankCandidates puts first the candidate whose seeds scatter around the rep
     runs: { RMSprop: [noisy("RMSprop", bias), noisy("RMSprop", bias)], Adam: [noisy("Adam", bias), noisy("Adam", bias)] },
   });
   const scale = (_o: string, metric: string) => (metric.includes("loss") ? 0.002 : 0.0005);
+  // A candidate without Adam runs cannot be compared on Adam's figures: everyone is scored on RMSprop's alone.
+  const rmspropOnly = rankCandidates(
+    [candidate("match", 0), { ...candidate("near", 0.1), runs: { RMSprop: [noisy("RMSprop", 0.1)], Adam: [] } }],
+    scale,
+  );
+  assert.deepEqual(
+    rmspropOnly.map((s) => s.terms),
+    [9 * 4, 9 * 4],
+  );
   const scores = rankCandidates([candidate("far", 0.5), candidate("match", 0), candidate("near", 0.1)], scale);
   assert.deepEqual(
     scores.map((s) => s.name),
     ["match", "near", "far"],
   );
   assert.equal(scores[0].terms, 2 * 9 * 4, "epochs 2–10, four figures, two optimizers");
-  assert.ok(rankingStrength(scores)!.gap > 0);
+  const strength = rankingStrength(scores)!;
+  assert.ok(strength.gap > 0);
+  assert.equal(strength.overdispersion, Math.max(1, scores[0].meanSquaredZ), "the ratio is tempered by the best fit's misfit");
+  assert.ok(Math.abs(strength.likelihoodRatio - Math.exp(strength.gap / strength.overdispersion / 2)) < 1e-9 * strength.likelihoodRatio);
 });
 
 test("paddingReadings lists the seven readings whose image does not vanish, with the built model's features", () => {

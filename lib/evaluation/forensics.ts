@@ -228,26 +228,28 @@ export interface CandidateScore {
 
 /**
  * Ranks candidates by how far the report's logged epochs `fromEpoch…` lie from each candidate's seed mean, in units of
- * seed-to-seed spread: z = (report − mean) / sd, where sd is the candidate's own sd when it has ≥ 2 seeds, never below
- * `scale` (the spread of a reference group, which also stands in for one-seed candidates). Smallest mean z² first.
+ * seed-to-seed spread: z = (report − mean) / (sd·√(1 + 1/n)), the report being one more draw (a prediction interval),
+ * where sd is `scale`'s (a reference group's spread), or the candidate's own when it has ≥ 2 seeds and spreads wider.
+ * Every candidate is scored on the same figures: the optimizers all of them have, up to the epoch all reached.
+ * Smallest mean z² first.
  */
 export function rankCandidates(
   candidates: readonly Candidate[],
-  scale: (optimizer: "RMSprop" | "Adam", metric: MatchedMetric, epoch: number) => number,
+  scale: (optimizer: "RMSprop" | "Adam", metric: MatchedMetric) => number,
   fromEpoch = 2,
 ): CandidateScore[] {
+  const optimizers = (["RMSprop", "Adam"] as const).filter((o) => candidates.length > 0 && candidates.every((c) => c.runs[o].length > 0));
+  const lastEpoch = (o: "RMSprop" | "Adam") =>
+    Math.min(REPORT_EPOCH_LOGS[o].length, ...candidates.flatMap((c) => c.runs[o].map((h) => h.length)));
   const scores = candidates.map((c) => {
     let sum = 0;
     let terms = 0;
-    for (const optimizer of ["RMSprop", "Adam"] as const) {
+    for (const optimizer of optimizers) {
       const runs = c.runs[optimizer];
-      if (runs.length === 0) continue;
-      const epochs = Math.min(REPORT_EPOCH_LOGS[optimizer].length, ...runs.map((h) => h.length));
-      for (let e = fromEpoch; e <= epochs; e++) {
+      for (let e = fromEpoch; e <= lastEpoch(optimizer); e++) {
         for (const metric of MATCHED_METRICS) {
           const s = spread(runs.map((h) => h[e - 1][metric]));
-          const floor = scale(optimizer, metric, e);
-          const sd = s.n >= 2 && s.sd > floor ? s.sd : floor;
+          const sd = Math.max(scale(optimizer, metric), s.n >= 2 ? s.sd : 0) * Math.sqrt(1 + 1 / s.n);
           sum += ((REPORT_EPOCH_LOGS[optimizer][e - 1][metric] - s.mean) / sd) ** 2;
           terms++;
         }
@@ -264,22 +266,36 @@ export function rankCandidates(
 }
 
 /**
- * The seed-to-seed sd of each (optimizer, metric, epoch) over a reference group's histories: the scale a
- * one-seed candidate is measured in. NaN where fewer than two seeds reached the epoch.
+ * The seed-to-seed sd of each (optimizer, metric) over a reference group's histories, pooled over epochs `fromEpoch`–10
+ * (the root of the mean variance: three seeds give a noisy sd at any one epoch, nine epochs of them a steadier one).
  */
-export function seedScale(groups: {
-  RMSprop: ReadonlyArray<readonly EpochLogs[]>;
-  Adam: ReadonlyArray<readonly EpochLogs[]>;
-}): (optimizer: "RMSprop" | "Adam", metric: MatchedMetric, epoch: number) => number {
-  return (optimizer, metric, epoch) => spread(groups[optimizer].filter((h) => h.length >= epoch).map((h) => h[epoch - 1][metric])).sd;
+export function seedScale(
+  groups: { RMSprop: ReadonlyArray<readonly EpochLogs[]>; Adam: ReadonlyArray<readonly EpochLogs[]> },
+  fromEpoch = 2,
+): (optimizer: "RMSprop" | "Adam", metric: MatchedMetric) => number {
+  return (optimizer, metric) => {
+    const variances: number[] = [];
+    for (let e = fromEpoch; e <= REPORT_EPOCH_LOGS[optimizer].length; e++) {
+      const s = spread(groups[optimizer].filter((h) => h.length >= e).map((h) => h[e - 1][metric]));
+      if (s.n >= 2) variances.push(s.sd ** 2);
+    }
+    return variances.length === 0 ? NaN : Math.sqrt(variances.reduce((a, b) => a + b, 0) / variances.length);
+  };
 }
 
-/** How strongly the best candidate beats the runner-up: the gap in total z² and the likelihood ratio it implies. */
-export function rankingStrength(scores: readonly CandidateScore[]): { gap: number; likelihoodRatio: number } | undefined {
+/**
+ * How strongly the best candidate beats the runner-up: the gap in total z², and the likelihood ratio it implies once
+ * divided by the best candidate's mean z² when that exceeds 1 (quasi-likelihood: when even the best fits worse than
+ * seed noise, the misfit is not all noise, and a raw ratio would overstate the evidence).
+ */
+export function rankingStrength(
+  scores: readonly CandidateScore[],
+): { gap: number; overdispersion: number; likelihoodRatio: number } | undefined {
   if (scores.length < 2) return undefined;
   const [best, next] = scores;
   const gap = next.meanSquaredZ * next.terms - best.meanSquaredZ * best.terms;
-  return { gap, likelihoodRatio: Math.exp(gap / 2) };
+  const overdispersion = Math.max(1, best.meanSquaredZ);
+  return { gap, overdispersion, likelihoodRatio: Math.exp(gap / overdispersion / 2) };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -352,8 +368,11 @@ export function rankingVerdict(what: string, scores: readonly CandidateScore[], 
     `${what}: ${best.name} lies closest to the report's logged epochs ` +
       `(mean z² ${best.meanSquaredZ.toFixed(2)} over ${best.terms} figures)` +
       (strength
-        ? `, ahead of ${next.name} (${next.meanSquaredZ.toFixed(2)}) by ${strength.gap.toFixed(1)} in total z², a likelihood ratio of ` +
-          `${strength.likelihoodRatio < 1e6 ? strength.likelihoodRatio.toPrecision(3) : strength.likelihoodRatio.toExponential(1)}.`
+        ? `, ahead of ${next.name} (${next.meanSquaredZ.toFixed(2)}) by ${strength.gap.toFixed(1)} in total z²; ` +
+          `scaled by the best fit's misfit (${strength.overdispersion.toFixed(1)}), a likelihood ratio of ` +
+          `${strength.likelihoodRatio < 1e6 ? strength.likelihoodRatio.toPrecision(3) : strength.likelihoodRatio.toExponential(1)}` +
+          // Kass and Raftery's scale for a likelihood ratio: below 3 barely worth a mention, 3–20 positive, above strong.
+          `${strength.likelihoodRatio < 3 ? " (weak)" : strength.likelihoodRatio < 20 ? " (positive)" : " (strong)"}.`
         : "."),
     rank === 0 ? `The recipe's ${recipe} has no runs here.` : `The recipe's ${recipe} ranks ${rank} of ${scores.length}.`,
   ];
