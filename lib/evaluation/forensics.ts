@@ -321,12 +321,16 @@ export function headStartVerdict(fit: OffsetFit): string[] {
   return [
     `The report's Adam epoch 1 (loss ${f4(t1.loss)}, accuracy ${f4(t1.accuracy)}) and epoch 2 (${f4(t2.loss)}, ${f4(t2.accuracy)}) ` +
       `are best matched by a fit that began after ${fit.offset.mean.toFixed(0)}${sd} steps of earlier training ` +
-      `(n = ${fit.offset.n} seeds: ${fit.perSeed.map((p) => p.offset).join(", ")} steps; ${fit.stepsPerEpoch}-step epochs).`,
+      `(n = ${fit.offset.n} seed${fit.offset.n === 1 ? "" : "s"}: ${fit.perSeed.map((p) => p.offset).join(", ")} steps; ` +
+      `${fit.stepsPerEpoch}-step epochs). There our runs print epoch 1 at ` +
+      `${fit.perSeed.map((p) => `${f4(p.windows[0].loss)}/${f4(p.windows[0].accuracy)}`).join(", ")} and epoch 2 at ` +
+      `${fit.perSeed.map((p) => `${f4(p.windows[1].loss)}/${f4(p.windows[1].accuracy)}`).join(", ")} (loss/accuracy).`,
     `A fresh fit's epoch 1 prints accuracy ${f4(fresh1.min)}–${f4(fresh1.max)} and loss ${f4(freshLoss1.min)}–${f4(freshLoss1.max)} ` +
       `over our seeds: the report's ${f4(t1.accuracy)} is ${outside ? "outside" : "inside"} that range.`,
     outside && fit.offset.mean > 0
       ? `Verdict: the report's Adam log fits a model that had trained about ${fit.offset.mean.toFixed(0)} steps before its logged fit ` +
-        `(a re-run cell), not a fresh one; ${fit.offset.n} seeds${fit.offset.n < 3 ? ", fewer than the 3 this needs" : ""}.`
+        `(a re-run cell), not a fresh one` +
+        `${fit.offset.n < 3 ? `; ${fit.offset.n} seed${fit.offset.n === 1 ? "" : "s"} so far, fewer than the 3 this needs` : ""}.`
       : `Verdict: a fresh fit explains the report's Adam epoch 1 as well as a head start does; no head start is needed.`,
   ];
 }
