@@ -41,5 +41,6 @@ export * from "./evaluation/forensic_studies";
 export * from "./evaluation/forensics";
 export * from "./training/steps";
 export * from "./training/train";
+export * from "./training/batch_step";
 export * from "./backend";
 export * from "./training/bench";

@@ -4,11 +4,13 @@ import {
   FORENSIC_STUDIES,
   defaultForensicsDir,
   defaultResultsDir,
+  fittedHeadStart,
   forensicVerdicts,
   listRunResults,
   defaultRunsDir,
   exportRunResult,
   initBackend,
+  MnistLabError,
   loadMnist,
   studyRuns,
   trainRun,
@@ -36,7 +38,12 @@ export function registerForensicsCommand(program: Command): void {
       const study = choiceOption("study", studyName, FORENSIC_STUDIES);
       const runsDir = writableDirOption(opts.runsDir !== undefined ? "--runs-dir" : "the runs directory", opts.runsDir ?? defaultRunsDir());
       const out = writableDirOption(opts.out !== undefined ? "--out" : "the forensics directory", opts.out ?? defaultForensicsDir());
-      const runs = studyRuns(study).slice(0, opts.only === undefined ? undefined : integerOption("--only", opts.only, 1));
+      const runs = studyRuns(study, { headStartSteps: study === "reenact" ? fittedHeadStart(out) : undefined }).slice(
+        0,
+        opts.only === undefined ? undefined : integerOption("--only", opts.only, 1),
+      );
+      if (runs.length === 0)
+        throw new MnistLabError(`Expected the ${study} study to have runs but found none: run \`mnist-lab forensics head-start\` first`);
       const backend = await initBackend();
       process.stdout.write(`Backend: ${backend.active}; study ${study}: ${runs.length} runs\n`);
       const data = await loadMnist();

@@ -2,10 +2,15 @@
 // ordinary resumable run (trainRun) whose summary, per-step history included, is exported to
 // forensics/<study>/<run-id>/ by `mnist-lab forensics <study>`; 06_forensics reads them back.
 import type { Padding } from "../model/model";
-import type { TrainConfigInput } from "../training/runs";
+import { resolveTrainConfig, runIdFor, type TrainConfigInput } from "../training/runs";
 
-export type ForensicStudy = "padding" | "head-start" | "collapse";
-export const FORENSIC_STUDIES: readonly ForensicStudy[] = ["padding", "head-start", "collapse"];
+export type ForensicStudy = "padding" | "head-start" | "collapse" | "reenact" | "control";
+export const FORENSIC_STUDIES: readonly ForensicStudy[] = ["padding", "head-start", "collapse", "reenact", "control"];
+
+/** What a study's runs depend on from earlier studies: the head start the window fit found (reenact). */
+export interface StudyEvidence {
+  headStartSteps?: number;
+}
 
 /** The paddings of conv 3–5 (the report shows conv 1–2: 'valid'); the image must not vanish before the dense layer. */
 export type PaddingReading = [Padding, Padding, Padding];
@@ -36,8 +41,22 @@ export function paddingReadings(filters = 64): Array<{ reading: PaddingReading; 
 }
 
 /** The runs a study trains: full data, the report's augmentation and batch, the as-run recipe unless stated. */
-export function studyRuns(study: ForensicStudy): Array<{ label: string; config: TrainConfigInput }> {
+export function studyRuns(study: ForensicStudy, evidence: StudyEvidence = {}): Array<{ label: string; config: TrainConfigInput }> {
   switch (study) {
+    case "reenact": {
+      // The report's logged Adam fit re-enacted: the head start the window fit found, then ten logged epochs.
+      const headStartSteps = evidence.headStartSteps;
+      if (!headStartSteps) return [];
+      return [{ label: `adam s1 after ${headStartSteps} steps`, config: { optimizer: "adam", epochs: 10, seed: 1, headStartSteps } }];
+    }
+    case "control": {
+      // Adam from a model RMSprop trained for 10 epochs: its epoch 1 should print ≥ 0.99, not the report's 0.9658.
+      const rmsprop: TrainConfigInput = { optimizer: "rmsprop", epochs: 10, seed: 1 };
+      return [
+        { label: "rmsprop s1, 10 epochs", config: rmsprop },
+        { label: "adam s1 from it", config: { optimizer: "adam", epochs: 1, seed: 1, startFrom: runIdFor(resolveTrainConfig(rmsprop)) } },
+      ];
+    }
     case "padding":
       // Screen: every reading, one seed, 5 epochs per optimizer; the report logs epochs 1–10.
       return paddingReadings().flatMap(({ reading, name }) =>

@@ -436,15 +436,22 @@ export function forensicVerdicts(forensicsDir: string, results: readonly RunResu
         "from-logits",
       ),
     ],
-    headStart:
-      headStart.length === 0
+    headStart: [
+      ...(headStart.length === 0
         ? ["No head-start runs committed yet: `mnist-lab forensics head-start` trains them."]
         : headStartVerdict(
             fitHeadStart(
               headStart.map((r) => r.steps),
               reportTwoEpochs(REPORT_EPOCH_LOGS.Adam),
             ),
-          ),
+          )),
+      ...reenactVerdict(
+        loadStudy("reenact", forensicsDir).find((r) => r.config.optimizer === "adam"),
+        headStart.find((r) => r.config.seed === 1),
+        scale,
+      ),
+      ...controlVerdict(loadStudy("control", forensicsDir).find((r) => r.config.optimizer === "adam" && r.config.startFrom)),
+    ],
     collapse:
       collapse.length === 0
         ? ["No collapse runs committed yet: `mnist-lab forensics collapse` trains them."]
@@ -491,4 +498,61 @@ export function paddingFrame(padding: readonly RunResultSummary[], results: read
       pl.Int32,
     ),
   });
+}
+
+/** The head start the window fit finds over the committed head-start study, in whole steps (undefined without runs). */
+export function fittedHeadStart(forensicsDir: string): number | undefined {
+  const curves = loadStudy("head-start", forensicsDir).filter((r) => r.config.optimizer === "adam" && r.steps.length > 0);
+  if (curves.length === 0) return undefined;
+  return Math.round(
+    fitHeadStart(
+      curves.map((r) => r.steps),
+      reportTwoEpochs(REPORT_EPOCH_LOGS.Adam),
+    ).offset.mean,
+  );
+}
+
+/** The re-enacted Adam fit (head start, then logged epochs) beside the report's lines, and against a fresh fit. */
+export function reenactVerdict(
+  reenacted: RunResultSummary | undefined,
+  fresh: RunResultSummary | undefined,
+  scale: ReturnType<typeof seedScale>,
+): string[] {
+  if (!reenacted) return ["No re-enactment committed yet: `mnist-lab forensics reenact` trains it after the head-start study."];
+  const report = REPORT_EPOCH_LOGS.Adam;
+  const line = (h: EpochLogs | ReportEpochLog) => `${f4(h.loss)} / ${f4(h.accuracy)} / ${f4(h.val_loss)} / ${f4(h.val_accuracy)}`;
+  const lines = [
+    `Re-enacted: ${reenacted.config.headStartSteps} steps, then a logged fit ` +
+      "(loss / accuracy / val_loss / val_accuracy, ours vs the report's):",
+  ];
+  for (let e = 0; e < Math.min(3, reenacted.history.length); e++)
+    lines.push(`Epoch ${e + 1}: ${line(reenacted.history[e])} vs ${line(report[e])}`);
+  if (fresh) {
+    const epochs = Math.min(reenacted.history.length, fresh.history.length);
+    const cut = (r: RunResultSummary) => [r.history.slice(0, epochs)];
+    const scores = rankCandidates(
+      [
+        { name: "the re-enacted fit", runs: { RMSprop: [], Adam: cut(reenacted) } },
+        { name: "a fresh fit", runs: { RMSprop: [], Adam: cut(fresh) } },
+      ],
+      scale,
+      1,
+    );
+    lines.push(...rankingVerdict(`Adam, epochs 1–${epochs}, seed ${reenacted.config.seed}`, scores, "the re-enacted fit"));
+  }
+  return lines;
+}
+
+/** The control: Adam started from a model RMSprop trained for 10 epochs prints a first epoch far above the report's. */
+export function controlVerdict(control: RunResultSummary | undefined): string[] {
+  if (!control) return ["No control committed yet: `mnist-lab forensics control` trains it."];
+  const e1 = control.history[0];
+  const report = REPORT_EPOCH_LOGS.Adam[0];
+  return [
+    `Control: Adam from ${control.config.startFrom} prints epoch 1 at accuracy ${f4(e1.accuracy)}, val_accuracy ${f4(e1.val_accuracy)} ` +
+      `(the report: ${f4(report.accuracy)}, ${f4(report.val_accuracy)}): ` +
+      (e1.accuracy >= 0.99
+        ? "at 0.99 or more, so the report's Adam did not start from RMSprop's trained model."
+        : "below 0.99, so a start from RMSprop's trained model is not ruled out."),
+  ];
 }

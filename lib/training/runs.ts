@@ -42,6 +42,10 @@ export interface TrainConfig {
    * (tfjs's). Absent in runs made before it was a choice: those used `clipped`.
    */
   loss?: LossName;
+  /** Steps trained before the logged epochs and not logged (epoch 0 of the per-step history): a re-run cell's head start. */
+  headStartSteps?: number;
+  /** A finished run, in the same runs directory, whose final weights this run starts from (optimizer state fresh). */
+  startFrom?: string;
   /** SHA-256 of the training and validation data when it is not the verified MNIST (absent for MNIST). */
   dataSha256?: string;
   /**
@@ -86,6 +90,13 @@ export const REPORT_TRAIN_DEFAULTS: Omit<TrainConfig, "optimizer"> = {
 
 function positiveInteger(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw invalidParameterError(name, "an integer > 0", value);
+  return value;
+}
+
+/** A run id as runIdFor makes it: a folder name, never a path. */
+function runIdOption(name: string, value: unknown): string {
+  if (typeof value !== "string" || !/^[a-z0-9][a-z0-9.-]*-[0-9a-f]{8}$/.test(value))
+    throw invalidParameterError(name, "a run id such as rmsprop-e10-b86-aug-asrun-s1-1a2b3c4d", value);
   return value;
 }
 
@@ -147,6 +158,8 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     model,
     architecture: model ? undefined : (input.architecture as TrainConfig["architecture"]),
     loss,
+    headStartSteps: input.headStartSteps === undefined ? undefined : positiveInteger("headStartSteps", input.headStartSteps),
+    startFrom: input.startFrom === undefined ? undefined : runIdOption("startFrom", input.startFrom),
     dataSha256: input.dataSha256,
     schedule,
     reduceLr,

@@ -5,7 +5,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { removeStaleTemps, writeFileAtomic } from "../shared/atomic_file";
 import { DamagedFileError, readCheckedDir, writeCheckedDir } from "../shared/checked_dir";
-import { augmentBatch } from "./augment";
+import { BatchStepper } from "./batch_step";
+import { warmStart } from "./warm_start";
 import { initBackend } from "../backend";
 import {
   BestModelCheckpoint,
@@ -32,8 +33,8 @@ import {
 } from "../model/model_io";
 import { evaluateModel } from "../model/predict";
 import type { LossName } from "../model/loss";
-import { MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES } from "../data/data";
-import { gatherBatch, selectImages, splitTrainValidation, type LabelledImages } from "../data/preprocess";
+import { MNIST_IMAGE_BYTES } from "../data/data";
+import { selectImages, splitTrainValidation, type LabelledImages } from "../data/preprocess";
 import { machineInfo, type MachineInfo } from "../shared/machine";
 import { defaultRunsDir } from "../shared/paths";
 import { Rng, permutation } from "../shared/random";
@@ -131,11 +132,6 @@ class SplitReader {
     this.count = limit === null ? split.count : Math.min(limit, split.count);
     if (this.count === 0) throw new MnistLabError(`Expected at least one image in ${what} but found none`);
   }
-
-  /** Copies images `indices[from … from+n)` into x (NHWC) and their one-hot labels into y. */
-  gather(indices: ArrayLike<number> | null, from: number, n: number, x: Float32Array, y: Float32Array): void {
-    gatherBatch(this.split, indices, from, n, x, y);
-  }
 }
 
 /**
@@ -176,21 +172,6 @@ class TerminalProgressBar {
   }
   clear(): void {
     this.stream.write("\r\x1b[K");
-  }
-}
-
-interface DropoutWithSeed {
-  seed?: number;
-}
-
-/**
- * tfjs dropout draws its mask from `seed` when set — the same mask every call — or from Math.random.
- * Giving each dropout layer a fresh seed from the run's Rng before every batch makes the masks
- * vary per batch yet repeat exactly for the same run seed (and after a resume).
- */
-export function reseedDropout(model: tfl.LayersModel, rng: Rng): void {
-  for (const layer of model.layers) {
-    if (layer.getClassName() === "Dropout") (layer as unknown as DropoutWithSeed).seed = rng.nextUint32() || 1;
   }
 }
 
@@ -524,7 +505,9 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
     let stopTraining = false;
     let callbackStates: CheckpointState["callbacks"] = {};
     let steps: StepLog[] = [];
+    const stepper = new BatchStepper(train.split, train.count, config);
     const checkpoint = await restoreNewestCheckpoint(runDir, model, log);
+    if (!checkpoint) steps = await warmStart(model, config, { runsDir: path.dirname(runDir), stepper, rng, log });
     if (checkpoint) {
       const state = checkpoint.state;
       rng = new Rng(state.rngState);
@@ -551,7 +534,7 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
     callbacks.push(new BestModelCheckpoint({ dir: path.join(runDir, RUN_FILES.best), monitor: "val_accuracy", log }));
     callbacks.push(new CsvLogger({ file: path.join(runDir, RUN_FILES.history) }));
     callbacks.push(...(options.callbacks ?? []));
-    const batchesPerEpoch = Math.ceil(train.count / config.batchSize);
+    const batchesPerEpoch = stepper.batchesPerEpoch;
     for (const cb of callbacks) {
       cb.setModel(model);
       cb.setParams({
@@ -569,9 +552,6 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
 
     const resumedFromEpoch = startEpoch;
     const bar = (options.progressBar ?? (process.stdout.isTTY && !options.log)) ? new TerminalProgressBar(process.stdout) : undefined;
-    const x = new Float32Array(config.batchSize * MNIST_IMAGE_BYTES);
-    const augmented = new Float32Array(config.batchSize * MNIST_IMAGE_BYTES);
-    const y = new Float32Array(config.batchSize * MNIST_NUM_CLASSES);
     model.stopTraining = stopTraining;
 
     // tslab answers Kernel › Interrupt by ending the cell, not the work; these listeners stop the loop itself.
@@ -607,19 +587,7 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
           await new Promise((resolve) => setImmediate(resolve));
           if (entry.stopping) throw interrupted(epoch);
           const from = b * config.batchSize;
-          const n = Math.min(config.batchSize, train.count - from);
-          train.gather(order, from, n, x, y);
-          const input = config.augment ? augmentBatch(x, n, rng, config.augmentation, augmented) : x;
-          reseedDropout(model, rng);
-          const xs = tf.tensor4d(input.subarray(0, n * MNIST_IMAGE_BYTES), [n, 28, 28, 1]);
-          const ys = tf.tensor2d(y.subarray(0, n * MNIST_NUM_CLASSES), [n, MNIST_NUM_CLASSES]);
-          let result: number | number[];
-          try {
-            result = await model.trainOnBatch(xs, ys);
-          } finally {
-            tf.dispose([xs, ys]);
-          }
-          const [loss, accuracy] = result as number[];
+          const { n, loss, accuracy } = await stepper.step(model, order, b, rng);
           lossSum += loss * n;
           correctSum += accuracy * n;
           epochSteps.push({ epoch: epoch + 1, step: b + 1, size: n, loss, correct: Math.round(accuracy * n) });
