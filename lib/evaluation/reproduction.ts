@@ -6,7 +6,7 @@ import { mostConfusedUnorderedPairs, pairConfusion } from "./confusion";
 import type { ReportOptimizer } from "../training/optimizers";
 import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, REPORT_FINAL_ACCURACY } from "../training/report_log";
 import type { RunResultSummary } from "./results";
-import type { Schedule } from "../training/runs";
+import { configLoss, type Schedule, type TrainConfig } from "../training/runs";
 
 // The reproduction's statistics over seeds: every conclusion 04_reproduction states is computed here.
 
@@ -35,17 +35,24 @@ export function formatSpread(s: Spread): string {
   return `${(100 * s.mean).toFixed(2)}%${sd} (n = ${s.n})`;
 }
 
-/** Finished full-profile runs of one optimizer and schedule. */
+/** Finished full-profile runs of one optimizer and recipe. */
 export interface SeedGroup {
   optimizer: ReportOptimizer;
   schedule: Schedule;
+  /** The schedule, and the loss when it is not the recipe's (runs made before the loss came from the logits). */
+  recipe: string;
   runs: RunResultSummary[];
   final: Spread;
   best: Spread;
   test: Spread;
 }
 
-/** Groups results by optimizer and schedule (only runs of the report's 40 epochs on all 60,000 images). */
+/** The recipe a run followed, as groups name it: `as-run`, or `as-run, clipped loss` for runs of the earlier recipe. */
+export function recipeOf(config: TrainConfig): string {
+  return configLoss(config) === "from-logits" ? config.schedule : `${config.schedule}, clipped loss`;
+}
+
+/** Groups results by optimizer and recipe (only runs of the report's 40 epochs on all 60,000 images). */
 export function seedGroups(results: readonly RunResultSummary[]): SeedGroup[] {
   const groups = new Map<string, RunResultSummary[]>();
   for (const r of results) {
@@ -57,17 +64,18 @@ export function seedGroups(results: readonly RunResultSummary[]): SeedGroup[] {
       r.metrics.epochsCompleted !== 40
     )
       continue;
-    const key = `${r.config.optimizer}|${r.config.schedule}`;
+    const key = `${r.config.optimizer}|${recipeOf(r.config)}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.entries()]
     .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
     .map(([key, runs]) => {
-      const [optimizer, schedule] = key.split("|") as [ReportOptimizer, Schedule];
+      const [optimizer, recipe] = key.split("|") as [ReportOptimizer, string];
       runs.sort((a, b) => a.config.seed - b.config.seed);
       return {
         optimizer,
-        schedule,
+        schedule: runs[0].config.schedule,
+        recipe,
         runs,
         final: spread(runs.map((r) => r.metrics.valAccuracy)),
         best: spread(runs.map((r) => r.metrics.bestValAccuracy)),
@@ -80,7 +88,7 @@ export function seedGroups(results: readonly RunResultSummary[]): SeedGroup[] {
 export function seedGroupFrame(groups: readonly SeedGroup[]): pl.DataFrame {
   return pl.DataFrame({
     optimizer: groups.map((g) => OPTIMIZER_LABELS[g.optimizer]),
-    schedule: groups.map((g) => g.schedule),
+    recipe: groups.map((g) => g.recipe),
     seeds: groups.map((g) => g.runs.map((r) => r.config.seed).join(", ")),
     "final val_accuracy": groups.map((g) => formatSpread(g.final)),
     "best val_accuracy": groups.map((g) => formatSpread(g.best)),
@@ -225,7 +233,7 @@ export function reproductionVerdicts(groups: readonly SeedGroup[]): string[] {
     const reported = REPORT_FINAL_ACCURACY[label];
     const finals = g.runs.map((r) => r.metrics.valAccuracy);
     const test = singleValueTest(reported, finals);
-    const head = `${label} ${g.schedule}: the report's ${pts(reported)}% against ours ${formatSpread(g.final)}`;
+    const head = `${label} ${g.recipe}: the report's ${pts(reported)}% against ours ${formatSpread(g.final)}`;
     if ("unavailable" in test) return `${head}; no test (${test.unavailable}).`;
     const verdict = test.pValue >= 0.05 ? "consistent with our seeds" : "unlikely under our seeds";
     return (
@@ -235,22 +243,22 @@ export function reproductionVerdicts(groups: readonly SeedGroup[]): string[] {
   });
 }
 
-/** Per schedule: does RMSprop's final accuracy beat Adam's over seeds (Welch, one-sided)? */
+/** Per recipe: does RMSprop's final accuracy beat Adam's over seeds (Welch, one-sided)? */
 export function optimizerComparison(groups: readonly SeedGroup[]): string[] {
-  const schedules = [...new Set(groups.map((g) => g.schedule))];
+  const recipes = [...new Set(groups.map((g) => g.recipe))];
   const lines: string[] = [];
-  for (const schedule of schedules) {
-    const r = groups.find((g) => g.schedule === schedule && g.optimizer === "rmsprop");
-    const a = groups.find((g) => g.schedule === schedule && g.optimizer === "adam");
+  for (const recipe of recipes) {
+    const r = groups.find((g) => g.recipe === recipe && g.optimizer === "rmsprop");
+    const a = groups.find((g) => g.recipe === recipe && g.optimizer === "adam");
     if (!r || !a) {
-      lines.push(`${schedule}: needs runs of both optimizers (found ${r ? "RMSprop" : a ? "Adam" : "neither"} only).`);
+      lines.push(`${recipe}: needs runs of both optimizers (found ${r ? "RMSprop" : a ? "Adam" : "neither"} only).`);
       continue;
     }
     const result = welchGreater(
       r.runs.map((x) => x.metrics.valAccuracy),
       a.runs.map((x) => x.metrics.valAccuracy),
     );
-    const head = `${schedule}: RMSprop ${formatSpread(r.final)} vs Adam ${formatSpread(a.final)}`;
+    const head = `${recipe}: RMSprop ${formatSpread(r.final)} vs Adam ${formatSpread(a.final)}`;
     if ("unavailable" in result) {
       lines.push(`${head}; no test (${result.unavailable}).`);
       continue;
@@ -267,9 +275,9 @@ export function optimizerComparison(groups: readonly SeedGroup[]): string[] {
 /** The report's "RMSprop's first ten epochs are less accurate than Adam's", checked on the seeds' mean curves. */
 export function earlyEpochComparison(groups: readonly SeedGroup[], epochs = 10): string[] {
   const lines: string[] = [];
-  for (const schedule of [...new Set(groups.map((g) => g.schedule))]) {
-    const r = groups.find((g) => g.schedule === schedule && g.optimizer === "rmsprop");
-    const a = groups.find((g) => g.schedule === schedule && g.optimizer === "adam");
+  for (const recipe of [...new Set(groups.map((g) => g.recipe))]) {
+    const r = groups.find((g) => g.recipe === recipe && g.optimizer === "rmsprop");
+    const a = groups.find((g) => g.recipe === recipe && g.optimizer === "adam");
     if (!r || !a) continue;
     const rb = epochBand(r.runs, "val_accuracy");
     const ab = epochBand(a.runs, "val_accuracy");
@@ -279,7 +287,7 @@ export function earlyEpochComparison(groups: readonly SeedGroup[], epochs = 10):
       (l, e) => l.val_accuracy < REPORT_EPOCH_LOGS.Adam[e].val_accuracy,
     ).length;
     lines.push(
-      `${schedule}: over the first ${n} epochs RMSprop's mean val_accuracy is below Adam's in ${behind} of ${n} epochs ` +
+      `${recipe}: over the first ${n} epochs RMSprop's mean val_accuracy is below Adam's in ${behind} of ${n} epochs ` +
         `(the report's single runs: ${reportBehind} of ${n}).`,
     );
   }
@@ -297,18 +305,18 @@ export function confusedPairVerdicts(groups: readonly SeedGroup[]): string[] {
       .map((t) => `${t.pair} on top in ${t.runsOnTop}, ${t.meanCount.toFixed(1)} images on average`)
       .join("; ");
     return (
-      `${OPTIMIZER_LABELS[g.optimizer]} ${g.schedule}: ` +
+      `${OPTIMIZER_LABELS[g.optimizer]} ${g.recipe}: ` +
       `(4,9) is the most confused pair in ${fourNine} of ${g.runs.length} seeds — ${list}.`
     );
   });
-  for (const schedule of [...new Set(groups.map((g) => g.schedule))]) {
-    const r = groups.find((g) => g.schedule === schedule && g.optimizer === "rmsprop");
-    const a = groups.find((g) => g.schedule === schedule && g.optimizer === "adam");
+  for (const recipe of [...new Set(groups.map((g) => g.recipe))]) {
+    const r = groups.find((g) => g.recipe === recipe && g.optimizer === "rmsprop");
+    const a = groups.find((g) => g.recipe === recipe && g.optimizer === "adam");
     if (!r || !a) continue;
     const c = pairMoreOften(r.runs, a.runs, [0, 6]);
     const holds = c.aMean > c.bMean ? "holds on average" : "does not hold on average";
     lines.push(
-      `${schedule}: (0,6) confused ${c.aMean.toFixed(1)} times under RMSprop (range ${c.aSpread.min}–${c.aSpread.max}) ` +
+      `${recipe}: (0,6) confused ${c.aMean.toFixed(1)} times under RMSprop (range ${c.aSpread.min}–${c.aSpread.max}) ` +
         `vs ${c.bMean.toFixed(1)} under Adam (range ${c.bSpread.min}–${c.bSpread.max}): the report's remark ${holds}.`,
     );
   }
