@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import type { Command } from "commander";
 import {
   PROFILES,
@@ -53,6 +54,13 @@ export function registerSweepCommand(program: Command): void {
           opts.resultsDir !== undefined ? "--results-dir" : "the results directory",
           opts.resultsDir ?? defaultResultsDir(),
         );
+        // Exporting result <id> replaces results/<id>: were that the runs directory, it would replace the run itself.
+        if (fs.realpathSync(runsDir) === fs.realpathSync(resultsDir)) {
+          throw new UsageError(
+            `Expected the results directory to be apart from the runs directory but both are ${fs.realpathSync(runsDir)}; ` +
+              "pass --results-dir or --runs-dir elsewhere",
+          );
+        }
         const backend = await initBackend();
         process.stdout.write(`Backend: ${backend.active}; ${seeds.length * optimizers.length} runs (${profile}, ${schedule})\n`);
         const data = await loadMnist();

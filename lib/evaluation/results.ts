@@ -56,6 +56,13 @@ export async function exportRunResult(
   resultsDir = defaultResultsDir(),
 ): Promise<string> {
   if (!run.metrics) throw new MnistLabError(`Expected a finished run at ${run.runDir} but found no ${RUN_FILES.metrics}`);
+  const target = path.join(resultsDir, run.runId);
+  if (realPath(target) === realPath(run.runDir)) {
+    throw new MnistLabError(
+      `Expected a results directory apart from the runs directory but ${target} is the run itself: ` +
+        "exporting would replace its model and checkpoints; pass another results directory",
+    );
+  }
   const evaluation = await evaluateModel(model, test, { loss: configLoss(run.config) });
   const stored: StoredEvaluation = {
     accuracy: evaluation.accuracy,
@@ -63,7 +70,7 @@ export async function exportRunResult(
     confusion: evaluation.confusion,
     count: evaluation.count,
   };
-  const dir = path.join(resultsDir, run.runId);
+  const dir = target;
   const stepsFile = path.join(run.runDir, RUN_FILES.steps);
   const steps: Record<string, Buffer> = {};
   if (fs.existsSync(stepsFile)) steps[RESULT_FILES.steps] = gzipSteps(parseStepsCsv(fs.readFileSync(stepsFile, "utf8"), stepsFile));
@@ -81,14 +88,23 @@ export async function exportRunResult(
   return dir;
 }
 
+/** A path with its symlinks resolved, as far as it exists. */
+function realPath(p: string): string {
+  const resolved = path.resolve(p);
+  return fs.existsSync(resolved) ? fs.realpathSync(resolved) : path.join(realPath(path.dirname(resolved)), path.basename(resolved));
+}
+
 /** Every committed result under `resultsDir`, verified by its checksums, sorted by run id. */
 export function listRunResults(resultsDir = defaultResultsDir()): RunResultSummary[] {
   if (!fs.existsSync(resultsDir)) return [];
-  return fs
-    .readdirSync(resultsDir)
-    .filter((name) => fs.existsSync(path.join(resultsDir, name, RESULT_FILES.metrics)))
-    .sort()
-    .map((name) => readRunResult(path.join(resultsDir, name)));
+  return (
+    fs
+      .readdirSync(resultsDir)
+      // A hidden folder is one being written or replaced (atomic_file's temp siblings), never a result.
+      .filter((name) => !name.startsWith(".") && fs.existsSync(path.join(resultsDir, name, RESULT_FILES.metrics)))
+      .sort()
+      .map((name) => readRunResult(path.join(resultsDir, name)))
+  );
 }
 
 /** One committed result; throws naming the file when one is damaged. */

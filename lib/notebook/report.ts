@@ -353,6 +353,28 @@ const STAGING_PREFIX = ".staging-";
  * writes `<outDir>/mnist-report.log` (the kernels' stderr, a failing cell's whole output), which a failure's
  * message names. Staging folders of runs that were killed are removed by the next run.
  */
+/** A path with its symlinks resolved, as far as it exists. */
+function realPath(p: string): string {
+  const resolved = path.resolve(p);
+  return fs.existsSync(resolved) ? fs.realpathSync(resolved) : path.join(realPath(path.dirname(resolved)), path.basename(resolved));
+}
+
+/**
+ * The report writes `<outDir>/notebooks/*.ipynb`: were that, or `outDir` itself, the source notebooks' folder or inside
+ * it, executed copies with an injected parameters cell would replace the notebooks (`--out .` from the project root).
+ */
+function checkOutsideSources(outDir: string, sourcesDir: string): void {
+  const sources = realPath(sourcesDir);
+  for (const written of [outDir, path.join(outDir, "notebooks")]) {
+    const real = realPath(written);
+    if (real === sources || real.startsWith(`${sources}${path.sep}`)) {
+      throw new MnistLabError(
+        `Expected a report folder outside the source notebooks ${sources} (the report writes <out>/notebooks/) but found ${outDir}`,
+      );
+    }
+  }
+}
+
 export async function buildReport(options: ReportOptions): Promise<ReportResult> {
   if (!PROFILES.includes(options.profile)) {
     throw new MnistLabError(`Expected profile ${PROFILES.join(", ")} but found ${JSON.stringify(options.profile)}`);
@@ -362,6 +384,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   }
   const started = performance.now();
   const outDir = path.resolve(options.outDir ?? defaultReportsDir());
+  checkOutsideSources(outDir, options.notebooksDir ?? path.join(projectRoot(), "notebooks"));
   const notebooks = selectNotebooks(listNotebooks(options.notebooksDir), options.only);
   const combined = !options.only?.length;
   fs.mkdirSync(outDir, { recursive: true });

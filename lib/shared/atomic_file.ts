@@ -88,6 +88,27 @@ export async function writeDirAtomic(target: string, files: Record<string, strin
 }
 
 /**
+ * Replaces directory `target` (or creates it) with `files`, keeping the old one until the new one is complete: the
+ * new directory is written aside, then the old one moves aside and the new one takes its name, then the old goes.
+ * A failure while writing (a full disk) leaves the old directory as it was.
+ */
+export async function replaceDirAtomic(target: string, files: Record<string, string | Uint8Array>): Promise<void> {
+  const fresh = tempSibling(target);
+  await writeDirAtomic(fresh, files);
+  const old = fs.existsSync(target) ? tempSibling(target) : undefined;
+  try {
+    if (old) await fs.promises.rename(target, old);
+    await fs.promises.rename(fresh, target);
+  } catch (err) {
+    if (old && !fs.existsSync(target)) await fs.promises.rename(old, target).catch(() => undefined);
+    await fs.promises.rm(fresh, { recursive: true, force: true }).catch(() => undefined);
+    throw diskWriteError(err, target);
+  }
+  await fsyncDir(path.dirname(target));
+  if (old) await fs.promises.rm(old, { recursive: true, force: true });
+}
+
+/**
  * mkdir -p, one level at a time: Node 20's `mkdirSync(dir, { recursive: true })` loops forever where mkdir fails
  * with ENOENT under an existing parent (e.g. under /proc). Throws the first mkdir error but EEXIST.
  */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeDirAtomic } from "./atomic_file";
+import { replaceDirAtomic, writeDirAtomic } from "./atomic_file";
 import { MnistLabError } from "./errors";
 
 /** The manifest every checked directory carries: `{ "<file>": "<sha256 hex>" }`. */
@@ -13,8 +13,8 @@ function sha256(data: string | Uint8Array): string {
 
 /**
  * Writes `files` into a new directory `target` together with their SHA-256s (as TensorFlow's checkpoint
- * bundles carry a CRC per tensor), all at once by rename. `replace: true` first removes an existing `target`:
- * a kill in between leaves no directory, never a mixed one.
+ * bundles carry a CRC per tensor), all at once by rename. `replace: true` replaces an existing `target` only once
+ * the new one is complete (replaceDirAtomic): a full disk or a kill leaves the old one, never a mixed one.
  */
 export async function writeCheckedDir(
   target: string,
@@ -23,8 +23,8 @@ export async function writeCheckedDir(
 ): Promise<void> {
   const sums: Record<string, string> = {};
   for (const [name, data] of Object.entries(files)) sums[name] = sha256(data);
-  if (options.replace) await fs.promises.rm(target, { recursive: true, force: true });
-  await writeDirAtomic(target, { ...files, [CHECKSUMS_FILE]: JSON.stringify(sums, null, 1) });
+  const all = { ...files, [CHECKSUMS_FILE]: JSON.stringify(sums, null, 1) };
+  await (options.replace ? replaceDirAtomic(target, all) : writeDirAtomic(target, all));
 }
 
 /** Thrown when a checked directory's file is missing or its bytes differ from the checksum written with it. */

@@ -1,0 +1,76 @@
+// What a careless user must not lose: a run exported onto itself, a result replaced on a full disk, source notebooks
+// overwritten by a report (issue: sweep with --runs-dir = --results-dir; export deleting first; report --out .).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildReport, exportRunResult, projectRoot, replaceDirAtomic, trainRun, type TrainConfigInput } from "mnist-lab";
+import { TINY_MODEL, syntheticDigits, tempDir, useCpuBackend } from "./helpers/train_fixtures";
+
+test.before(useCpuBackend);
+
+const data = { train: syntheticDigits(40, 1), test: syntheticDigits(20, 2) };
+const config: TrainConfigInput = { optimizer: "adam", epochs: 1, batchSize: 20, model: TINY_MODEL, seed: 5 };
+
+test("exportRunResult refuses a results directory that is the runs directory, even via a symlink; the run stays whole", async () => {
+  const runsDir = tempDir();
+  const link = path.join(tempDir(), "results-link");
+  fs.symlinkSync(runsDir, link);
+  const run = await trainRun(config, { data, runsDir, log: () => undefined });
+  const before = fs.readdirSync(run.runDir).sort();
+  for (const resultsDir of [runsDir, link]) {
+    await assert.rejects(
+      exportRunResult(run, run.model!, data.test, resultsDir),
+      /Expected a results directory apart from the runs directory but .* is the run itself/,
+    );
+  }
+  run.model!.dispose();
+  assert.deepEqual(fs.readdirSync(run.runDir).sort(), before, "the run keeps its model and checkpoints");
+});
+
+test("replaceDirAtomic keeps the old directory when the new one cannot be written, and replaces it when it can", async () => {
+  const target = path.join(tempDir(), "result");
+  await replaceDirAtomic(target, { "a.json": "old" });
+  // A name the file system refuses stands for a full disk: the write fails after the old directory was there.
+  await assert.rejects(replaceDirAtomic(target, { "a.json": "new", "missing/b.json": "x" }));
+  assert.deepEqual(fs.readdirSync(target), ["a.json"]);
+  assert.equal(fs.readFileSync(path.join(target, "a.json"), "utf8"), "old");
+  assert.deepEqual(fs.readdirSync(path.dirname(target)), ["result"], "no temp folder is left beside it");
+  await replaceDirAtomic(target, { "a.json": "new" });
+  assert.equal(fs.readFileSync(path.join(target, "a.json"), "utf8"), "new");
+  assert.deepEqual(fs.readdirSync(path.dirname(target)), ["result"]);
+});
+
+test("mnist-lab sweep refuses a results directory that is the runs directory (via a symlink) before training", () => {
+  const runsDir = tempDir();
+  const link = path.join(tempDir(), "link");
+  fs.symlinkSync(runsDir, link);
+  const r = spawnSync(
+    process.execPath,
+    [path.join(projectRoot(), "bin", "mnist-lab"), "sweep", "--profile", "smoke", "--runs-dir", runsDir, "--results-dir", link],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^error: Expected the results directory to be apart from the runs directory but both are /);
+  assert.deepEqual(fs.readdirSync(runsDir), [], "nothing was trained");
+});
+
+test("buildReport refuses an out folder whose notebooks/ is the source notebooks' folder, or inside it, and writes nothing", async () => {
+  const project = tempDir();
+  const sources = path.join(project, "notebooks");
+  fs.mkdirSync(sources);
+  const notebook = path.join(sources, "00_x.ipynb");
+  fs.writeFileSync(notebook, '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n');
+  for (const outDir of [project, sources, path.join(sources, "sub")]) {
+    await assert.rejects(
+      buildReport({ profile: "smoke", outDir, notebooksDir: sources }),
+      /^MnistLabError: Expected a report folder outside the source notebooks .* \(the report writes <out>\/notebooks\/\) but found /,
+    );
+  }
+  assert.deepEqual(fs.readdirSync(sources), ["00_x.ipynb"]);
+  assert.deepEqual(fs.readdirSync(project), ["notebooks"]);
+});
