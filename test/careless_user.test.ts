@@ -5,7 +5,21 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildReport, exportRunResult, projectRoot, replaceDirAtomic, trainRun, type TrainConfigInput } from "mnist-lab";
+import * as tfl from "@tensorflow/tfjs-layers";
+import {
+  buildReport,
+  experimentVerdict,
+  exportRunResult,
+  projectRoot,
+  readRunResult,
+  replaceDirAtomic,
+  resolveTrainConfig,
+  trainModel,
+  trainRun,
+  writeCheckedDir,
+  type RunResult,
+  type TrainConfigInput,
+} from "mnist-lab";
 import { TINY_MODEL, syntheticDigits, tempDir, useCpuBackend } from "./helpers/train_fixtures";
 
 test.before(useCpuBackend);
@@ -48,7 +62,7 @@ test("mnist-lab sweep refuses a results directory that is the runs directory (vi
   fs.symlinkSync(runsDir, link);
   const r = spawnSync(
     process.execPath,
-    [path.join(projectRoot(), "bin", "mnist-lab"), "sweep", "--profile", "smoke", "--runs-dir", runsDir, "--results-dir", link],
+    [path.join(projectRoot(), "bin", "mnist-lab"), "sweep", "--profile", "full", "--runs-dir", runsDir, "--results-dir", link],
     {
       encoding: "utf8",
       timeout: 60_000,
@@ -73,4 +87,50 @@ test("buildReport refuses an out folder whose notebooks/ is the source notebooks
   }
   assert.deepEqual(fs.readdirSync(sources), ["00_x.ipynb"]);
   assert.deepEqual(fs.readdirSync(project), ["notebooks"]);
+});
+
+test("resolveTrainConfig refuses a seed of 2^32 or more, which would fold onto a small one", () => {
+  assert.throws(
+    () => resolveTrainConfig({ optimizer: "adam", seed: 2 ** 32 }),
+    /Expected an integer in \[0, 2\^32\) for seed but found number 4294967296/,
+  );
+  assert.equal(resolveTrainConfig({ optimizer: "adam", seed: 2 ** 32 - 1 }).seed, 2 ** 32 - 1);
+});
+
+test("trainModel refuses a model whose output is not a softmax, before training", async () => {
+  const model = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 10 })] });
+  await assert.rejects(
+    trainModel(model, { optimizer: "adam", epochs: 1 }, { data, runsDir: tempDir(), log: () => undefined }),
+    /Expected the model's last layer to end in a softmax \(class probabilities\) but found activation linear/,
+  );
+  model.dispose();
+});
+
+test("readRunResult refuses a result whose history is empty, naming the file", async () => {
+  const resultsDir = tempDir();
+  const run = await trainRun(config, { data, runsDir: tempDir(), log: () => undefined });
+  const dir = await exportRunResult(run, run.model!, data.test, resultsDir);
+  run.model!.dispose();
+  const history = path.join(dir, "history.csv");
+  const header = fs.readFileSync(history, "utf8").split("\n")[0] + "\n";
+  // Rewritten with its checksum, as a hand edit that also fixed checksums.json would be.
+  await writeCheckedDir(
+    dir,
+    {
+      ...Object.fromEntries(
+        fs
+          .readdirSync(dir)
+          .filter((f) => f !== "checksums.json")
+          .map((f) => [f, fs.readFileSync(path.join(dir, f))]),
+      ),
+      "history.csv": header,
+    },
+    { replace: true },
+  );
+  assert.throws(() => readRunResult(dir), new RegExp(`Expected ${history} to hold at least one epoch but found none`));
+});
+
+test("experimentVerdict calls a tie a tie, not a win", () => {
+  const arm = (valAccuracy: number) => ({ metrics: { valAccuracy }, config: { epochs: 40, trainLimit: null } }) as unknown as RunResult;
+  assert.match(experimentVerdict({ a: arm(0.99), b: arm(0.99), c: arm(0.98) }, undefined), /^a and b tie at 99\.00%: no winner/);
 });

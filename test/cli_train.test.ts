@@ -139,8 +139,9 @@ test("mnist-lab sweep checks --runs-dir and --results-dir before it trains, and 
   fs.writeFileSync(file, "x");
   const cases: Array<[string[], string]> = [
     [["--runs-dir", file], `error: Expected --runs-dir ${file} to be a writable directory but it is a file\n`],
+    // Only a full sweep writes results (a later --profile wins over the smoke one below).
     [
-      ["--runs-dir", tempDir(), "--results-dir", file],
+      ["--runs-dir", tempDir(), "--results-dir", file, "--profile", "full"],
       `error: Expected --results-dir ${file} to be a writable directory but it is a file\n`,
     ],
     [["--optimizer", "rmsprop,sgd"], 'error: Expected --optimizer to be a comma-separated list of "rmsprop" and "adam" but found "sgd"\n'],

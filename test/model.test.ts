@@ -31,7 +31,7 @@ test("makeOptimizer builds the report's RMSprop and Adam, SGD for experiments, a
   assert.equal(adam.getClassName(), "KerasAdam");
   assert.deepEqual(adam.getConfig(), { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   assert.equal(makeOptimizer("sgd", 0.01, { momentum: 0.9 }).getClassName(), "KerasSGD");
-  assert.throws(() => makeOptimizer("nadam" as never), /Expected optimizer "rmsprop", "adam" or "sgd" but found "nadam"/);
+  assert.throws(() => makeOptimizer("nadam" as never), /Expected "rmsprop", "adam", "sgd" for optimizer but found "nadam"/);
   rmsprop.dispose();
   adam.dispose();
 });

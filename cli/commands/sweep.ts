@@ -50,12 +50,16 @@ export function registerSweepCommand(program: Command): void {
           opts.runsDir !== undefined ? "--runs-dir" : "the runs directory",
           opts.runsDir ?? defaultRunsDir(),
         );
-        const resultsDir = writableDirOption(
-          opts.resultsDir !== undefined ? "--results-dir" : "the results directory",
-          opts.resultsDir ?? defaultResultsDir(),
-        );
+        // Only the full profile's runs become results: smaller sweeps neither need nor create the folder.
+        const resultsDir =
+          profile === "full"
+            ? writableDirOption(
+                opts.resultsDir !== undefined ? "--results-dir" : "the results directory",
+                opts.resultsDir ?? defaultResultsDir(),
+              )
+            : undefined;
         // Exporting result <id> replaces results/<id>: were that the runs directory, it would replace the run itself.
-        if (fs.realpathSync(runsDir) === fs.realpathSync(resultsDir)) {
+        if (resultsDir !== undefined && fs.realpathSync(runsDir) === fs.realpathSync(resultsDir)) {
           throw new UsageError(
             `Expected the results directory to be apart from the runs directory but both are ${fs.realpathSync(runsDir)}; ` +
               "pass --results-dir or --runs-dir elsewhere",
@@ -69,7 +73,7 @@ export function registerSweepCommand(program: Command): void {
           for (const optimizer of optimizers) {
             const config = profileTrainConfig(profile, optimizer, { seed, schedule });
             const run = await trainRun(config, { data, runsDir, loadModel: profile === "full" });
-            if (run.model) {
+            if (run.model && resultsDir !== undefined) {
               try {
                 const dir = await exportRunResult(run, run.model, data.test, resultsDir);
                 process.stdout.write(`Result written to ${dir}\n`);

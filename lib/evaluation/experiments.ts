@@ -93,7 +93,12 @@ export function experimentVerdict(runs: Record<string, RunResult>, reference = s
   if (ranked.length < 2) return "Needs at least two experiments to compare.";
   const [[winner, w], [second, s]] = ranked;
   const gap = w.metrics.valAccuracy - s.metrics.valAccuracy;
-  const head = `${winner} wins with ${(100 * w.metrics.valAccuracy).toFixed(2)}%, ${(100 * gap).toFixed(2)} points ahead of ${second}`;
+  // A tie is no win: every arm at the top accuracy is named.
+  const tied = ranked.filter(([, r]) => r.metrics.valAccuracy === w.metrics.valAccuracy).map(([label]) => label);
+  const head =
+    tied.length > 1
+      ? `${tied.join(" and ")} tie at ${(100 * w.metrics.valAccuracy).toFixed(2)}%: no winner`
+      : `${winner} wins with ${(100 * w.metrics.valAccuracy).toFixed(2)}%, ${(100 * gap).toFixed(2)} points ahead of ${second}`;
   const quickSteps = PROFILE_SETTINGS.quick.trainLimit ?? Infinity;
   if (ranked.some(([, r]) => (r.config.trainLimit ?? Infinity) < quickSteps)) {
     return (

@@ -115,11 +115,14 @@ export function readRunResult(dir: string): RunResultSummary {
     if (!data) throw new MnistLabError(`Expected ${path.join(dir, name)} in the result's checksums.json but it is not listed`);
     return data.toString("utf8");
   };
+  const history = parseHistoryCsv(text(RESULT_FILES.history)).map(({ epoch: _epoch, ...rest }) => rest as EpochLogs);
+  if (history.length === 0)
+    throw new MnistLabError(`Expected ${path.join(dir, RESULT_FILES.history)} to hold at least one epoch but found none`);
   return {
     runId: path.basename(dir),
     dir,
     config: JSON.parse(text(RESULT_FILES.config)) as TrainConfig,
-    history: parseHistoryCsv(text(RESULT_FILES.history)).map(({ epoch: _epoch, ...rest }) => rest as EpochLogs),
+    history,
     metrics: JSON.parse(text(RESULT_FILES.metrics)) as RunMetrics,
     evaluation: JSON.parse(text(RESULT_FILES.evaluation)) as StoredEvaluation,
     steps: files.has(RESULT_FILES.steps) ? gunzipSteps(files.get(RESULT_FILES.steps)!, path.join(dir, RESULT_FILES.steps)) : [],

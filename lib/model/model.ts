@@ -164,6 +164,12 @@ export function checkMnistModel(model: tfl.LayersModel): void {
         `input ${JSON.stringify(input ?? null)} and output ${JSON.stringify(output ?? null)}`,
     );
   }
+  // Accuracy, the loss and every figure read the output as probabilities: a softmax must make it.
+  const last = model.layers[model.layers.length - 1] as unknown as { activation?: { getClassName(): string } };
+  const activation = last.activation?.getClassName() ?? "none";
+  if (activation !== "softmax") {
+    throw new MnistLabError(`Expected the model's last layer to end in a softmax (class probabilities) but found activation ${activation}`);
+  }
 }
 
 /**

@@ -73,12 +73,8 @@ export async function writeFileAtomic(
  * directory that is renamed to `target` only when complete. `target` must not exist yet.
  */
 export async function writeDirAtomic(target: string, files: Record<string, string | Uint8Array>): Promise<void> {
-  const temp = tempSibling(target);
+  const temp = await writeTempDir(target, files);
   try {
-    await fs.promises.mkdir(path.dirname(target), { recursive: true });
-    await fs.promises.mkdir(temp);
-    for (const [name, data] of Object.entries(files)) await writeAndSync(path.join(temp, name), data);
-    await fsyncDir(temp);
     await fs.promises.rename(temp, target);
   } catch (err) {
     await fs.promises.rm(temp, { recursive: true, force: true }).catch(() => undefined);
@@ -87,14 +83,28 @@ export async function writeDirAtomic(target: string, files: Record<string, strin
   await fsyncDir(path.dirname(target));
 }
 
+/** Writes `files` into a complete, synced temp sibling of `target` and returns it; errors name `target`. */
+async function writeTempDir(target: string, files: Record<string, string | Uint8Array>): Promise<string> {
+  const temp = tempSibling(target);
+  try {
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    await fs.promises.mkdir(temp);
+    for (const [name, data] of Object.entries(files)) await writeAndSync(path.join(temp, name), data);
+    await fsyncDir(temp);
+    return temp;
+  } catch (err) {
+    await fs.promises.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw diskWriteError(err, target);
+  }
+}
+
 /**
  * Replaces directory `target` (or creates it) with `files`, keeping the old one until the new one is complete: the
  * new directory is written aside, then the old one moves aside and the new one takes its name, then the old goes.
  * A failure while writing (a full disk) leaves the old directory as it was.
  */
 export async function replaceDirAtomic(target: string, files: Record<string, string | Uint8Array>): Promise<void> {
-  const fresh = tempSibling(target);
-  await writeDirAtomic(fresh, files);
+  const fresh = await writeTempDir(target, files);
   const old = fs.existsSync(target) ? tempSibling(target) : undefined;
   try {
     if (old) await fs.promises.rename(target, old);

@@ -15,21 +15,27 @@ export function projectRoot(): string {
 
 // The one rule for where things live, used by the library, the CLI and the notebooks alike: under the project
 // root, never the current directory, so `train` in one folder and `report` in another find the same runs.
-// Tests point MNIST_LAB_RUNS_DIR at a temporary folder.
+// Tests point MNIST_LAB_RUNS_DIR at a temporary folder. A relative value is taken from the project root too: each
+// process has its own working directory (the CLI's is where it was started, a notebook kernel's is notebooks/).
 
-/** Where training runs live: `$MNIST_LAB_RUNS_DIR` when set, else `runs/` at the project root (not in git). */
+/** `$name` resolved against the project root when set, else `fallback` under it. */
+function projectPath(name: string, fallback: string): string {
+  return path.resolve(projectRoot(), process.env[name] || fallback);
+}
+
+/** Where training runs live: `$MNIST_LAB_RUNS_DIR` (relative to the project root) when set, else `runs/` there (not in git). */
 export function defaultRunsDir(): string {
-  return path.resolve(process.env.MNIST_LAB_RUNS_DIR || path.join(projectRoot(), "runs"));
+  return projectPath("MNIST_LAB_RUNS_DIR", "runs");
 }
 
 /** Where finished full-profile runs are summarised: `$MNIST_LAB_RESULTS_DIR` when set, else `results/` at the project root (committed). */
 export function defaultResultsDir(): string {
-  return path.resolve(process.env.MNIST_LAB_RESULTS_DIR || path.join(projectRoot(), "results"));
+  return projectPath("MNIST_LAB_RESULTS_DIR", "results");
 }
 
 /** Where the forensic studies' summaries are committed: `forensics/<study>/<run-id>/` at the project root. */
 export function defaultForensicsDir(): string {
-  return path.resolve(process.env.MNIST_LAB_FORENSICS_DIR || path.join(projectRoot(), "forensics"));
+  return projectPath("MNIST_LAB_FORENSICS_DIR", "forensics");
 }
 
 /** Where `report` writes the HTML report: `reports/` at the project root (not in git). */

@@ -285,7 +285,8 @@ export const REPORT_OPTIMIZERS: readonly ReportOptimizer[] = ["rmsprop", "adam"]
  * `Adam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08)`; and Keras's `SGD(lr, momentum, nesterov)` for experiments.
  */
 export function makeOptimizer(
-  name: OptimizerName,
+  // Spelled out so a type error lists the names: makeOptimizer("Adam") says what it takes.
+  name: "rmsprop" | "adam" | "sgd",
   learningRate = 0.001,
   sgd: { momentum?: number; nesterov?: boolean } = {},
 ): tf.Optimizer {
@@ -297,6 +298,6 @@ export function makeOptimizer(
     case "adam":
       return new KerasAdam(learningRate, 0.9, 0.999, 1e-8);
     default:
-      throw new Error(`Expected optimizer "rmsprop", "adam" or "sgd" but found ${JSON.stringify(name)}`);
+      throw invalidParameterError("optimizer", OPTIMIZERS.map((o) => `"${o}"`).join(", "), name);
   }
 }

@@ -119,7 +119,9 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     throw invalidParameterError("learningRate", "a finite number > 0", learningRate);
   }
   const seed = input.seed ?? d.seed;
-  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw invalidParameterError("seed", "an integer ≥ 0", seed);
+  // The run's Rng takes 32 bits: a larger seed would fold onto a small one (2^32 shuffles like 0).
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32)
+    throw invalidParameterError("seed", "an integer in [0, 2^32)", seed);
   const validation = input.validation ?? d.validation;
   if (validation !== "test" && validation !== "split") throw invalidParameterError("validation", '"test" or "split"', validation);
   const validationFraction = input.validationFraction ?? d.validationFraction;
