@@ -10,6 +10,8 @@ import {
   buildReport,
   experimentVerdict,
   exportRunResult,
+  listRunResults,
+  partitionResults,
   projectRoot,
   readRunResult,
   replaceDirAtomic,
@@ -133,4 +135,36 @@ test("readRunResult refuses a result whose history is empty, naming the file", a
 test("experimentVerdict calls a tie a tie, not a win", () => {
   const arm = (valAccuracy: number) => ({ metrics: { valAccuracy }, config: { epochs: 40, trainLimit: null } }) as unknown as RunResult;
   assert.match(experimentVerdict({ a: arm(0.99), b: arm(0.99), c: arm(0.98) }, undefined), /^a and b tie at 99\.00%: no winner/);
+});
+
+test("results: a backup copy, another recipe and a lost file are named, never counted as seeds", () => {
+  const dir = tempDir();
+  const id = "adam-e40-b86-aug-asrun-s1-94e84a0e";
+  fs.cpSync(path.join(projectRoot(), "results", id), path.join(dir, id), { recursive: true });
+  fs.cpSync(path.join(projectRoot(), "results", id), path.join(dir, `${id}-backup`), { recursive: true });
+  const { included, excluded } = partitionResults(listRunResults(dir));
+  assert.deepEqual(
+    included.map((r) => r.runId),
+    [id],
+  );
+  assert.deepEqual(excluded, [
+    { runId: `${id}-backup`, dir: path.join(dir, `${id}-backup`), reason: `a second result of seed 1 (${id} is counted)` },
+  ]);
+
+  const other = readRunResult(path.join(dir, id));
+  const changed = { ...other.config, batchSize: 64, learningRate: 0.01 };
+  const files = Object.fromEntries(
+    fs
+      .readdirSync(other.dir)
+      .filter((f) => f !== "checksums.json")
+      .map((f) => [f, fs.readFileSync(path.join(other.dir, f))]),
+  );
+  const otherDir = path.join(tempDir(), "other");
+  return writeCheckedDir(otherDir, { ...files, "config.json": JSON.stringify(changed) }).then(() => {
+    const r = partitionResults([readRunResult(otherDir)]);
+    assert.equal(r.included.length, 0);
+    assert.match(r.excluded[0].reason, /^another recipe than the report's: batchSize, learningRate differ$/);
+    fs.rmSync(path.join(dir, `${id}-backup`, "metrics.json"));
+    assert.throws(() => listRunResults(dir), /metrics\.json/);
+  });
 });

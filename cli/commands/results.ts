@@ -9,6 +9,7 @@ import {
   reproductionVerdicts,
   runResultsFrame,
   seedGroupFrame,
+  partitionResults,
   seedGroups,
 } from "../../lib";
 import { existingDirOption } from "../main";
@@ -25,7 +26,9 @@ export function registerResultsCommand(program: Command): void {
     .option("--json", "print one JSON object")
     .action((opts: { resultsDir?: string; json?: boolean }) => {
       const resultsDir = existingDirOption("--results-dir", opts.resultsDir) ?? defaultResultsDir();
-      const groups = seedGroups(listRunResults(resultsDir));
+      const results = listRunResults(resultsDir);
+      const groups = seedGroups(results);
+      const { excluded } = partitionResults(results);
       const runs = groups.flatMap((g) => g.runs);
       const verdicts = {
         reproduction: reproductionVerdicts(groups),
@@ -35,13 +38,14 @@ export function registerResultsCommand(program: Command): void {
       };
       if (opts.json) {
         const summary = groups.map(({ runs: groupRuns, ...g }) => ({ ...g, runs: groupRuns.map((r) => r.runId) }));
-        process.stdout.write(`${JSON.stringify({ resultsDir, groups: summary, verdicts })}\n`);
+        process.stdout.write(`${JSON.stringify({ resultsDir, groups: summary, excluded, verdicts })}\n`);
         return;
       }
       const lines = [`${runs.length} full-profile run(s) in ${resultsDir}`];
       if (runs.length > 0) {
         lines.push("", frameMarkdown(seedGroupFrame(groups)), "", frameMarkdown(runResultsFrame(runs)));
       }
+      if (excluded.length > 0) lines.push("", `Left out (${excluded.length}):`, ...excluded.map((e) => `- ${e.dir}: ${e.reason}`));
       for (const verdict of Object.values(verdicts)) lines.push("", ...verdict.map((v) => `- ${v}`));
       process.stdout.write(`${lines.join("\n")}\n`);
     });

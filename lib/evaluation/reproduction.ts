@@ -6,7 +6,7 @@ import { mostConfusedUnorderedPairs, pairConfusion } from "./confusion";
 import type { ReportOptimizer } from "../training/optimizers";
 import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, REPORT_FINAL_ACCURACY } from "../training/report_log";
 import type { RunResultSummary } from "./results";
-import { configLoss, type Schedule, type TrainConfig } from "../training/runs";
+import { canonicalJson, configLoss, resolveTrainConfig, type Schedule, type TrainConfig } from "../training/runs";
 
 // The reproduction's statistics over seeds: every conclusion 04_reproduction states is computed here.
 
@@ -52,18 +52,62 @@ export function recipeOf(config: TrainConfig): string {
   return configLoss(config) === "from-logits" ? config.schedule : `${config.schedule}, clipped loss`;
 }
 
-/** Groups results by optimizer and recipe (only runs of the report's 40 epochs on all 60,000 images). */
+/** A result left out of the reproduction's groups, and why. */
+export interface ExcludedResult {
+  runId: string;
+  dir: string;
+  reason: string;
+}
+
+/** The report's recipe for a run's optimizer, schedule, loss and seed: what a result must equal to join a group. */
+function reportRecipe(config: TrainConfig): TrainConfig {
+  return resolveTrainConfig({ optimizer: config.optimizer, seed: config.seed, schedule: config.schedule, loss: configLoss(config) });
+}
+
+/**
+ * Splits results into those of the report's recipe, one per (optimizer, recipe, seed), and the rest, each named with its
+ * reason: another recipe (the fields that differ), an unfinished run, or a second result of one seed (a copy).
+ */
+export function partitionResults(results: readonly RunResultSummary[]): { included: RunResultSummary[]; excluded: ExcludedResult[] } {
+  const included: RunResultSummary[] = [];
+  const excluded: ExcludedResult[] = [];
+  const bySeed = new Map<string, RunResultSummary>();
+  // A folder named for its own run id comes first, so a renamed copy is the one left out.
+  const ordered = [...results].sort((a, b) => Number(b.runId === b.metrics.runId) - Number(a.runId === a.metrics.runId));
+  for (const r of ordered) {
+    const out = (reason: string) => excluded.push({ runId: r.runId, dir: r.dir, reason });
+    if (r.config.optimizer === "sgd" || r.config.model === null) {
+      out("not the report's CNN with RMSprop or Adam");
+      continue;
+    }
+    const recipe = reportRecipe(r.config);
+    const differs = (Object.keys({ ...recipe, ...r.config }) as Array<keyof TrainConfig>).filter(
+      (k) => k !== "loss" && canonicalJson(recipe[k]) !== canonicalJson(r.config[k]),
+    );
+    if (differs.length > 0) {
+      out(`another recipe than the report's: ${differs.join(", ")} differ`);
+      continue;
+    }
+    if (r.metrics.epochsCompleted !== r.config.epochs || r.history.length !== r.config.epochs) {
+      out(`unfinished: ${r.history.length} of ${r.config.epochs} epochs`);
+      continue;
+    }
+    const key = `${r.config.optimizer}|${recipeOf(r.config)}|${r.config.seed}`;
+    const first = bySeed.get(key);
+    if (first) {
+      out(`a second result of seed ${r.config.seed} (${first.runId} is counted)`);
+      continue;
+    }
+    bySeed.set(key, r);
+    included.push(r);
+  }
+  return { included, excluded };
+}
+
+/** Groups the report-recipe results by optimizer and recipe, one run per seed (see partitionResults for the rest). */
 export function seedGroups(results: readonly RunResultSummary[]): SeedGroup[] {
   const groups = new Map<string, RunResultSummary[]>();
-  for (const r of results) {
-    if (
-      r.config.optimizer === "sgd" ||
-      r.config.model === null ||
-      r.config.trainLimit !== null ||
-      r.config.epochs !== 40 ||
-      r.metrics.epochsCompleted !== 40
-    )
-      continue;
+  for (const r of partitionResults(results).included) {
     const key = `${r.config.optimizer}|${recipeOf(r.config)}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }

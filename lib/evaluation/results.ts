@@ -101,7 +101,13 @@ export function listRunResults(resultsDir = defaultResultsDir()): RunResultSumma
     fs
       .readdirSync(resultsDir)
       // A hidden folder is one being written or replaced (atomic_file's temp siblings), never a result.
-      .filter((name) => !name.startsWith(".") && fs.existsSync(path.join(resultsDir, name, RESULT_FILES.metrics)))
+      // A result that lost a file it lists is read, and refused naming the file, rather than silently skipped.
+      .filter(
+        (name) =>
+          !name.startsWith(".") &&
+          (fs.existsSync(path.join(resultsDir, name, RESULT_FILES.metrics)) ||
+            fs.existsSync(path.join(resultsDir, name, "checksums.json"))),
+      )
       .sort()
       .map((name) => readRunResult(path.join(resultsDir, name)))
   );
