@@ -11,11 +11,13 @@ import {
   experimentVerdict,
   exportRunResult,
   listRunResults,
+  loadRun,
   partitionResults,
   projectRoot,
   readRunResult,
   replaceDirAtomic,
   resolveTrainConfig,
+  runExperiments,
   trainModel,
   trainRun,
   writeCheckedDir,
@@ -167,4 +169,43 @@ test("results: a backup copy, another recipe and a lost file are named, never co
     fs.rmSync(path.join(dir, `${id}-backup`, "metrics.json"));
     assert.throws(() => listRunResults(dir), /metrics\.json/);
   });
+});
+
+test("exportRunResult refuses a run whose metrics.json disagrees with its history (a hand edit), naming the figure", async () => {
+  const runsDir = tempDir();
+  const run = await trainRun(config, { data, runsDir, log: () => undefined });
+  const file = path.join(run.runDir, "metrics.json");
+  fs.writeFileSync(file, JSON.stringify({ ...run.metrics, valAccuracy: 0.9999 }));
+  await assert.rejects(
+    exportRunResult(loadRun(run.runDir), run.model!, data.test, tempDir()),
+    new RegExp(`Expected valAccuracy in ${file} to be ${run.history[0].val_accuracy} as its history says but found 0.9999`),
+  );
+  run.model!.dispose();
+});
+
+test("readRunResult names the file whose JSON is broken", async () => {
+  const dir = path.join(tempDir(), "r");
+  const source = path.join(projectRoot(), "results", "adam-e40-b86-aug-asrun-s1-94e84a0e");
+  const files = Object.fromEntries(
+    fs
+      .readdirSync(source)
+      .filter((f) => f !== "checksums.json")
+      .map((f) => [f, fs.readFileSync(path.join(source, f))]),
+  );
+  await writeCheckedDir(dir, { ...files, "evaluation.json": "{" });
+  assert.throws(
+    () => readRunResult(dir),
+    new RegExp(`^MnistLabError: Expected ${path.join(dir, "evaluation.json")} to be JSON but it is not`),
+  );
+});
+
+test("runExperiments names an arm whose builder forgot to return its model", async () => {
+  await assert.rejects(
+    runExperiments(
+      { forgot: (() => undefined) as never },
+      { optimizer: "adam", epochs: 1 },
+      { data, runsDir: tempDir(), log: () => undefined },
+    ),
+    /^MnistLabError: Expected experiment "forgot"'s builder to return a tfjs model but found undefined \(a missing return\?\)/,
+  );
 });

@@ -1,6 +1,6 @@
-import type * as tfl from "@tensorflow/tfjs-layers";
+import * as tfl from "@tensorflow/tfjs-layers";
 import pl from "nodejs-polars";
-import { MnistLabError } from "../shared/errors";
+import { MnistLabError, describeValue } from "../shared/errors";
 import { PROFILE_SETTINGS, type Profile } from "../training/profiles";
 import { seedGroups } from "./reproduction";
 import { listRunResults } from "./results";
@@ -53,6 +53,11 @@ export async function runExperiments(
     const { build, config } = typeof arm === "function" ? { build: arm, config: {} } : arm;
     options.onStart?.(label);
     const model = await build({ ...base, ...config }.seed ?? REPORT_TRAIN_DEFAULTS.seed);
+    if (!(model instanceof tfl.LayersModel)) {
+      throw new MnistLabError(
+        `Expected experiment "${label}"'s builder to return a tfjs model but found ${describeValue(model)} (a missing return?)`,
+      );
+    }
     try {
       const { model: _trained, ...run } = await trainModel(model, { ...base, ...config }, { ...options, name: label });
       runs[label] = run;

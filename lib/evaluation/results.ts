@@ -63,6 +63,7 @@ export async function exportRunResult(
         "exporting would replace its model and checkpoints; pass another results directory",
     );
   }
+  checkMetricsAgainstHistory(run);
   const evaluation = await evaluateModel(model, test, { loss: configLoss(run.config) });
   const stored: StoredEvaluation = {
     accuracy: evaluation.accuracy,
@@ -86,6 +87,34 @@ export async function exportRunResult(
     { replace: true },
   );
   return dir;
+}
+
+/**
+ * A result's figures must be the run's own: metrics.json's accuracies are checked against the history they summarise
+ * (a hand-edited metrics.json is refused, never laundered into a checksummed result).
+ */
+function checkMetricsAgainstHistory(run: StoredRun): void {
+  const m = run.metrics!;
+  const h = run.history;
+  const file = path.join(run.runDir, RUN_FILES.metrics);
+  if (h.length === 0 || h.length !== m.epochsCompleted) {
+    throw new MnistLabError(`Expected ${file} to summarise the ${h.length} epochs of its history but it says ${m.epochsCompleted}`);
+  }
+  const best = Math.max(...h.map((e) => e.val_accuracy));
+  const last = h[h.length - 1];
+  const checks: Array<[string, number, number]> = [
+    ["valAccuracy", m.valAccuracy, last.val_accuracy],
+    ["valLoss", m.valLoss, last.val_loss],
+    ["trainAccuracy", m.trainAccuracy, last.accuracy],
+    ["bestValAccuracy", m.bestValAccuracy, best],
+    ["bestEpoch's val_accuracy", h[m.bestEpoch - 1]?.val_accuracy ?? NaN, best],
+  ];
+  for (const [name, stated, fromHistory] of checks) {
+    // history.csv keeps the figures as printed: a few digits less than metrics.json.
+    if (!(Math.abs(stated - fromHistory) <= 1e-6 * Math.max(1, Math.abs(fromHistory)))) {
+      throw new MnistLabError(`Expected ${name} in ${file} to be ${fromHistory} as its history says but found ${stated}`);
+    }
+  }
 }
 
 /** A path with its symlinks resolved, as far as it exists. */
@@ -121,16 +150,24 @@ export function readRunResult(dir: string): RunResultSummary {
     if (!data) throw new MnistLabError(`Expected ${path.join(dir, name)} in the result's checksums.json but it is not listed`);
     return data.toString("utf8");
   };
+  const json = <T>(name: string): T => {
+    try {
+      return JSON.parse(text(name)) as T;
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+      throw new MnistLabError(`Expected ${path.join(dir, name)} to be JSON but it is not (${err.message})`);
+    }
+  };
   const history = parseHistoryCsv(text(RESULT_FILES.history)).map(({ epoch: _epoch, ...rest }) => rest as EpochLogs);
   if (history.length === 0)
     throw new MnistLabError(`Expected ${path.join(dir, RESULT_FILES.history)} to hold at least one epoch but found none`);
   return {
     runId: path.basename(dir),
     dir,
-    config: JSON.parse(text(RESULT_FILES.config)) as TrainConfig,
+    config: json<TrainConfig>(RESULT_FILES.config),
     history,
-    metrics: JSON.parse(text(RESULT_FILES.metrics)) as RunMetrics,
-    evaluation: JSON.parse(text(RESULT_FILES.evaluation)) as StoredEvaluation,
+    metrics: json<RunMetrics>(RESULT_FILES.metrics),
+    evaluation: json<StoredEvaluation>(RESULT_FILES.evaluation),
     steps: files.has(RESULT_FILES.steps) ? gunzipSteps(files.get(RESULT_FILES.steps)!, path.join(dir, RESULT_FILES.steps)) : [],
   };
 }
