@@ -13,11 +13,13 @@ import {
   listRunResults,
   loadRun,
   partitionResults,
+  profileTrainConfig,
   projectRoot,
   readRunResult,
   replaceDirAtomic,
   resolveTrainConfig,
   runExperiments,
+  runIdFor,
   trainModel,
   trainRun,
   writeCheckedDir,
@@ -208,4 +210,21 @@ test("runExperiments names an arm whose builder forgot to return its model", asy
     ),
     /^MnistLabError: Expected experiment "forgot"'s builder to return a tfjs model but found undefined \(a missing return\?\)/,
   );
+});
+
+test("mnist-lab sweep moves on past a run another live process holds, trains the free ones and names what it left", () => {
+  const runsDir = tempDir();
+  const held = runIdFor(resolveTrainConfig(profileTrainConfig("smoke", "rmsprop", { seed: 1, schedule: "as-run" })));
+  fs.mkdirSync(path.join(runsDir, held));
+  // The test runner is alive: its pid in the lock stands for another sweep training that run.
+  fs.writeFileSync(path.join(runsDir, held, ".lock"), `${process.pid} ${"0123456789abcdef".repeat(2)}\n`);
+  const r = spawnSync(
+    process.execPath,
+    [path.join(projectRoot(), "bin", "mnist-lab"), "sweep", "--profile", "smoke", "--seeds", "1", "--runs-dir", runsDir],
+    { encoding: "utf8", timeout: 300_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`Expected run .*${held} to be free but process ${process.pid} is training it .*: moving on`));
+  assert.match(r.stdout, /\nadam\t1\t.*\ttrained\t/);
+  assert.match(r.stdout, /Held by other processes, not trained here: rmsprop seed 1\n/);
 });

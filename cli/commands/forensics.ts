@@ -11,9 +11,11 @@ import {
   exportRunResult,
   initBackend,
   MnistLabError,
+  RunBusyError,
   loadMnist,
   studyRuns,
   trainRun,
+  type RunResult,
 } from "../../lib";
 import { choiceOption, integerOption, writableDirOption } from "../main";
 
@@ -49,7 +51,15 @@ export function registerForensicsCommand(program: Command): void {
       const data = await loadMnist();
       for (const { label, config } of runs) {
         process.stdout.write(`${study} · ${label}\n`);
-        const run = await trainRun(config, { data, runsDir, loadModel: true });
+        let run: RunResult;
+        try {
+          run = await trainRun(config, { data, runsDir, loadModel: true });
+        } catch (err) {
+          // Another process trains this one: go on with the runs nobody holds.
+          if (!(err instanceof RunBusyError)) throw err;
+          process.stdout.write(`${err.message}: moving on\n`);
+          continue;
+        }
         try {
           const dir = await exportRunResult(run, run.model!, data.test, path.join(out, study));
           process.stdout.write(`Summary written to ${dir}\n`);

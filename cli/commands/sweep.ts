@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import type { Command } from "commander";
 import {
   PROFILES,
+  RunBusyError,
   REPORT_OPTIMIZERS,
   SCHEDULES,
   defaultResultsDir,
@@ -12,6 +13,7 @@ import {
   profileTrainConfig,
   trainRun,
   type ReportOptimizer,
+  type RunResult,
 } from "../../lib";
 import { UsageError, choiceOption, writableDirOption } from "../main";
 
@@ -69,10 +71,20 @@ export function registerSweepCommand(program: Command): void {
         process.stdout.write(`Backend: ${backend.active}; ${seeds.length * optimizers.length} runs (${profile}, ${schedule})\n`);
         const data = await loadMnist();
         const rows: string[] = [];
+        const busy: string[] = [];
         for (const seed of seeds) {
           for (const optimizer of optimizers) {
             const config = profileTrainConfig(profile, optimizer, { seed, schedule });
-            const run = await trainRun(config, { data, runsDir, loadModel: profile === "full" });
+            let run: RunResult;
+            try {
+              run = await trainRun(config, { data, runsDir, loadModel: profile === "full" });
+            } catch (err) {
+              // Another sweep (or a notebook) holds this run: leave it to that process and go on with the free ones.
+              if (!(err instanceof RunBusyError)) throw err;
+              process.stdout.write(`${err.message}: moving on\n`);
+              busy.push(`${optimizer} seed ${seed}`);
+              continue;
+            }
             if (run.model && resultsDir !== undefined) {
               try {
                 const dir = await exportRunResult(run, run.model, data.test, resultsDir);
@@ -99,6 +111,7 @@ export function registerSweepCommand(program: Command): void {
         process.stdout.write(
           `\n${["optimizer", "seed", "val_acc", "best", "best_epoch", "s/epoch", "status", "run"].join("\t")}\n${rows.join("\n")}\n`,
         );
+        if (busy.length > 0) process.stdout.write(`Held by other processes, not trained here: ${busy.join(", ")}\n`);
       },
     );
 }

@@ -246,6 +246,14 @@ export function configLoss(config: Pick<TrainConfig, "loss">): LossName {
   return config.loss ?? "clipped";
 }
 
+/** Thrown when another live process holds a run: a sweep moves on to the runs nobody holds. */
+export class RunBusyError extends MnistLabError {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunBusyError";
+  }
+}
+
 /** Files of a run directory. */
 export const RUN_FILES = {
   config: "config.json",
@@ -491,10 +499,10 @@ export function lockRun(runDir: string): () => void {
       if (!holder) continue; // released meanwhile
       if (lockHolderMayBeAlive(holder)) {
         const who = holder.pid === null ? "another process is taking it" : `process ${holder.pid} is training it`;
-        throw new MnistLabError(`Expected run ${runDir} to be free but ${who} (lock ${lock})`);
+        throw new RunBusyError(`Expected run ${runDir} to be free but ${who} (lock ${lock})`);
       }
       if (!claimTakeover(lock, holder.id, token)) {
-        throw new MnistLabError(`Expected run ${runDir} to be free but another process is taking over its stale lock ${lock}`);
+        throw new RunBusyError(`Expected run ${runDir} to be free but another process is taking over its stale lock ${lock}`);
       }
       if (readLockHolder(lock)?.id === holder.id) fs.rmSync(lock, { force: true });
     }
