@@ -11,6 +11,7 @@ import {
   experimentVerdict,
   exportRunResult,
   listRunResults,
+  loadFinishedRun,
   loadRun,
   partitionResults,
   profileTrainConfig,
@@ -26,7 +27,7 @@ import {
   type RunResult,
   type TrainConfigInput,
 } from "mnist-lab";
-import { TINY_MODEL, syntheticDigits, tempDir, useCpuBackend } from "./helpers/train_fixtures";
+import { TINY_MODEL, syntheticDigits, tempDir, trainStoppedAfterEpoch, useCpuBackend } from "./helpers/train_fixtures";
 
 test.before(useCpuBackend);
 
@@ -227,4 +228,15 @@ test("mnist-lab sweep moves on past a run another live process holds, trains the
   assert.match(r.stdout, new RegExp(`Expected run .*${held} to be free but process ${process.pid} is training it .*: moving on`));
   assert.match(r.stdout, /\nadam\t1\t.*\ttrained\t/);
   assert.match(r.stdout, /Held by other processes, not trained here: rmsprop seed 1\n/);
+});
+
+test("loadFinishedRun says a half-trained run is unfinished, how many epochs are saved, and that the same training resumes it", async () => {
+  const runsDir = tempDir();
+  await trainStoppedAfterEpoch(1, { ...config, epochs: 3 }, { data, runsDir, log: () => undefined, loadModel: false });
+  // The stored config carries the synthetic data's fingerprint, which names the run.
+  const stored = loadRun(path.join(runsDir, fs.readdirSync(runsDir)[0])).config;
+  assert.throws(
+    () => loadFinishedRun(stored, runsDir, tempDir()),
+    /but found it unfinished \(1 of 3 epochs saved\); the same training resumes it after epoch 1: /,
+  );
 });

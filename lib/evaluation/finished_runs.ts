@@ -12,6 +12,7 @@ import { PROFILES, PROFILE_SETTINGS, runDirFor } from "../training/profiles";
 import {
   RUN_FILES,
   configLoss,
+  listCheckpoints,
   loadRun,
   resolveTrainConfig,
   type RunMetrics,
@@ -60,6 +61,14 @@ export function loadFinishedRun(config: TrainConfigInput, runsDir = defaultRunsD
       `or mnist-lab report --profile ${profile} --seed ${resolved.seed} --schedule ${resolved.schedule}`
     : `train it first with the same settings (mnist-lab train --optimizer ${resolved.optimizer} ` +
       `--epochs ${resolved.epochs} --seed ${resolved.seed} --schedule ${resolved.schedule})`;
+  if (fs.existsSync(path.join(dir, RUN_FILES.config))) {
+    // Half a run is there: say so, and that the same training resumes it, rather than "none".
+    const saved = listCheckpoints(dir)[0]?.epochsCompleted ?? 0;
+    throw new MnistLabError(
+      `Expected a finished ${resolved.optimizer} run at ${dir} but found it unfinished (${saved} of ${resolved.epochs} epochs saved); ` +
+        `the same training resumes it after epoch ${saved}: ${how}`,
+    );
+  }
   throw new MnistLabError(`Expected a finished ${resolved.optimizer} run at ${dir} but found none; ${how}`);
 }
 
