@@ -230,7 +230,7 @@ test("mnist-lab sweep moves on past a run another live process holds, trains the
   assert.match(r.stdout, /Held by other processes, not trained here: rmsprop seed 1\n/);
 });
 
-test("loadFinishedRun says a half-trained run is unfinished, how many epochs are saved, and that the same training resumes it", async () => {
+test("loadFinishedRun names a half-trained run unfinished, with its saved epochs, and says the same training resumes it", async () => {
   const runsDir = tempDir();
   await trainStoppedAfterEpoch(1, { ...config, epochs: 3 }, { data, runsDir, log: () => undefined, loadModel: false });
   // The stored config carries the synthetic data's fingerprint, which names the run.
