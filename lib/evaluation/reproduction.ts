@@ -279,12 +279,33 @@ export function reproductionVerdicts(groups: readonly SeedGroup[]): string[] {
     const test = singleValueTest(reported, finals);
     const head = `${label} ${g.recipe}: the report's ${pts(reported)}% against ours ${formatSpread(g.final)}`;
     if ("unavailable" in test) return `${head}; no test (${test.unavailable}).`;
-    const verdict = test.pValue >= 0.05 ? "consistent with our seeds" : "unlikely under our seeds";
+    const n = finals.length;
+    const verdict = test.pValue >= 0.05 ? "a plausible draw from our seeds' distribution" : "an unlikely draw from our seeds' distribution";
+    // What n seeds can say: a new seed falls outside the range of n others with probability 2/(n + 1), and the test
+    // needs |t| above the t distribution's 97.5% point with n − 1 degrees of freedom.
+    const range = test.withinRange
+      ? `it lies within our range ${pts(g.final.min)}–${pts(g.final.max)}%`
+      : `it lies outside our range ${pts(g.final.min)}–${pts(g.final.max)}%, as a new seed would ${pct0(2 / (n + 1))} of the time`;
     return (
-      `${head}: ${verdict} (t = ${test.t.toFixed(2)}, df ${test.df}, two-sided p ${p3(test.pValue)}; ` +
-      `${test.withinRange ? "inside" : "outside"} our range ${pts(g.final.min)}–${pts(g.final.max)}%).`
+      `${head}: ${verdict} (t = ${test.t.toFixed(2)}, df ${test.df}, two-sided p ${p3(test.pValue)}); ${range}. ` +
+      `With n = ${n} seeds the test needs |t| > ${tCritical(test.df).toFixed(2)} to call a figure unlikely at 5%: ` +
+      `${n < 5 ? "more seeds would sharpen this" : "enough to tell a difference of about two seed sds"}.`
     );
   });
+}
+
+const pct0 = (x: number) => `${Math.round(100 * x)}%`;
+
+/** The two-sided 5% critical value of Student's t with `df` degrees of freedom (bisection on the cdf). */
+export function tCritical(df: number, alpha = 0.05): number {
+  let low = 0;
+  let high = 1000;
+  for (let i = 0; i < 100; i++) {
+    const mid = (low + high) / 2;
+    if (1 - tCdf(mid, df) > alpha / 2) low = mid;
+    else high = mid;
+  }
+  return (low + high) / 2;
 }
 
 /** Per recipe: does RMSprop's final accuracy beat Adam's over seeds (Welch, one-sided)? */
