@@ -104,6 +104,9 @@ test("seedGroups keeps only full runs, groups by optimizer and schedule, and the
   assert.equal(band.max[0], 0.9902);
   const figure = seedBandFigure(groups);
   assert.equal(figure.data.filter((t) => String(t.name).includes("the report's log")).length, 2);
+  // Every logged epoch is in view: the report's RMSprop epoch 1 (0.8721) lies inside the y-axis range.
+  const [low, high] = (figure.layout!.yaxis as { range: [number, number] }).range;
+  assert.ok(low <= 0.8721 && high >= 0.9947, `y-axis ${low}–${high}`);
 });
 
 test("REPORT_EPOCH_LOGS holds the report's first ten epochs per optimizer, as printed", () => {
