@@ -311,6 +311,31 @@ export function lossNumericsVerdict(fromLogits: { loss: number; gradient: number
   ];
 }
 
+/**
+ * The loss section: the source's case computed both ways, how each loss's runs sit against the report's epochs 2–5,
+ * and the verdict — the source decides what Keras computed; the fit says whether the report's lines could tell.
+ */
+export function lossVerdict(scores: readonly CandidateScore[]): string[] {
+  const seedsEach = (all: readonly CandidateScore[]) => {
+    const n = Math.min(...all.map((c) => Math.min(c.seeds.RMSprop, c.seeds.Adam)));
+    return `${n} seed${n === 1 ? "" : "s"} per loss and optimizer`;
+  };
+  const strength = rankingStrength(scores);
+  const firm = strength !== undefined && strength.likelihoodRatio >= 20;
+  return [
+    ...lossNumericsVerdict(confidentlyWrongSample("from-logits"), confidentlyWrongSample("clipped")),
+    ...rankingVerdict("Loss (seed 1, the recipe's padding, epochs 2–5)", scores, "from-logits"),
+    `Verdict: Keras 2.3.1 on TensorFlow computed the loss from the logits (its source), so the recipe does; ` +
+      (strength === undefined
+        ? "no runs of both losses yet to see whether the report's lines could tell them apart."
+        : firm
+          ? `the report's lines favour ${scores[0].name} strongly (likelihood ratio ${strength.likelihoodRatio.toPrecision(3)}), ` +
+            `${scores[0].name === "from-logits" ? "as the source says" : "against the source: a question for more seeds"}.`
+          : `the report's lines cannot tell the two losses apart firmly (likelihood ratio ${strength.likelihoodRatio.toPrecision(3)} ` +
+            `for ${scores[0].name}, ${seedsEach(scores)}).`),
+  ];
+}
+
 /** The head-start section's verdict from a window fit over fresh Adam curves. */
 export function headStartVerdict(fit: OffsetFit): string[] {
   const [t1, t2] = fit.target;
@@ -422,20 +447,15 @@ export function forensicVerdicts(forensicsDir: string, results: readonly RunResu
     ...results.filter((r) => r.config.seed === 1 && readingName(r) === "sss"),
   ];
   const verdicts: Record<string, string[]> = {
-    loss: [
-      ...lossNumericsVerdict(confidentlyWrongSample("from-logits"), confidentlyWrongSample("clipped")),
-      ...rankingVerdict(
-        "Loss (seed 1, the recipe's padding, epochs 2–5)",
-        rankCandidates(
-          candidatesBy(sameReading, (r) => configLoss(r.config)).map((c) => ({
-            ...c,
-            runs: { RMSprop: c.runs.RMSprop.map((h) => h.slice(0, 5)), Adam: c.runs.Adam.map((h) => h.slice(0, 5)) },
-          })),
-          scale,
-        ),
-        "from-logits",
+    loss: lossVerdict(
+      rankCandidates(
+        candidatesBy(sameReading, (r) => configLoss(r.config)).map((c) => ({
+          ...c,
+          runs: { RMSprop: c.runs.RMSprop.map((h) => h.slice(0, 5)), Adam: c.runs.Adam.map((h) => h.slice(0, 5)) },
+        })),
+        scale,
       ),
-    ],
+    ),
     headStart: [
       ...(headStart.length === 0
         ? ["No head-start runs committed yet: `mnist-lab forensics head-start` trains them."]
