@@ -240,3 +240,14 @@ test("loadFinishedRun names a half-trained run unfinished, with its saved epochs
     /but found it unfinished \(1 of 3 epochs saved\); the same training resumes it after epoch 1: /,
   );
 });
+
+test("Keras's val_acc warning is said once per log sink, as Python shows a warning once, not once per run", async () => {
+  const lines: string[] = [];
+  const log = (l: string) => lines.push(l);
+  await trainRun(config, { data, runsDir: tempDir(), log, loadModel: false });
+  await trainRun({ ...config, seed: 6 }, { data, runsDir: tempDir(), log, loadModel: false });
+  assert.equal(lines.filter((l) => l.startsWith("RuntimeWarning: Reduce LR on plateau")).length, 1, lines.join("\n"));
+  const other: string[] = [];
+  await trainRun({ ...config, seed: 7 }, { data, runsDir: tempDir(), log: (l) => other.push(l), loadModel: false });
+  assert.equal(other.filter((l) => l.startsWith("RuntimeWarning: Reduce LR on plateau")).length, 1, "another sink hears it too");
+});

@@ -140,6 +140,9 @@ export const REPORT_REDUCE_LR: Required<Omit<ReduceLROnPlateauArgs, "log">> = {
   minLr: 1e-5,
 };
 
+/** Log sinks that have shown ReduceLROnPlateau's missing-metric warning. */
+const warnedSinks = new WeakSet<LogSink>();
+
 /**
  * Keras's `ReduceLROnPlateau`: when the monitored metric has not improved by `minDelta` for `patience`
  * epochs, multiply the optimizer's learning rate by `factor` (not below `minLr`), then wait `cooldown` epochs.
@@ -195,7 +198,9 @@ export class ReduceLROnPlateau extends tfl.Callback implements StatefulCallback 
     values.lr = Math.fround(getLearningRate(optimizer));
     const current = monitorValue(values, this.monitor);
     if (current === undefined) {
-      if (!this.warned) {
+      // Python shows a warning once per place it is raised: one line per log sink (once per process on stdout).
+      if (!this.warned && !warnedSinks.has(this.log)) {
+        warnedSinks.add(this.log);
         this.log(
           `RuntimeWarning: Reduce LR on plateau conditioned on metric \`${this.monitor}\` which is not available. ` +
             `Available metrics are: ${kerasLogKeys(values).join(",")}`,

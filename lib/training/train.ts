@@ -92,6 +92,9 @@ export interface TrainRunOptions {
   signal?: AbortSignal;
 }
 
+/** The default log: one sink for the whole process, so a warning said once is not said again by the next run. */
+const stdoutLog: LogSink = (line) => process.stdout.write(`${line}\n`);
+
 /** Thrown by trainRun when it was interrupted: the epochs already checkpointed stay, and the same call resumes. */
 export class TrainingInterrupted extends MnistLabError {
   /** The signal that stopped it (SIGINT, SIGTERM), or undefined for an AbortSignal. */
@@ -363,10 +366,7 @@ export async function trainModel(
   checkMnistModel(model);
   // The label is for the log only: the same model under two labels is one run.
   const architecture = { sha256: topologySha256(model), parameters: model.countParams() };
-  if (options.name)
-    (options.log ?? ((line: string) => process.stdout.write(`${line}\n`)))(
-      `${options.name}: ${architecture.parameters.toLocaleString("en")} parameters`,
-    );
+  if (options.name) (options.log ?? stdoutLog)(`${options.name}: ${architecture.parameters.toLocaleString("en")} parameters`);
   const config = withDataFingerprint(resolveTrainConfig({ ...input, model: null, architecture }), options.data);
   return runTraining(config, { ...options, loadModel: true }, { model });
 }
@@ -413,7 +413,7 @@ async function runTraining(config: TrainConfig, options: TrainRunOptions, given?
   const runId = runIdFor(config);
   const runsDir = path.resolve(options.runsDir ?? defaultRunsDir());
   const runDir = path.join(runsDir, runId);
-  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const log = options.log ?? stdoutLog;
   const wantModel = options.loadModel ?? true;
   const backend = await switchBackend(options.backend);
 
