@@ -93,3 +93,18 @@ test("evaluateModel scores like training: from-logits ≈ 30.0, clipped 16.118, 
 test("the loss names are checked at run time", () => {
   assert.throws(() => kerasCategoricalCrossentropy("logits" as never), /Expected "from-logits" or "clipped" for loss but found "logits"/);
 });
+
+test("recorded logits nobody takes (a plain predict) are disposed at the next turn of the event loop", async () => {
+  const model = confidentlyWrongModel();
+  recordSoftmaxLogits(model);
+  // Earlier tests' untaken logits go first, at this turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
+  const before = tf.memory().numTensors;
+  const x = tf.zeros([2, 28, 28, 1]);
+  (model.predict(x) as tf.Tensor).dispose();
+  x.dispose();
+  assert.equal(tf.memory().numTensors, before + 1, "the untaken logits live until the event loop turns");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});

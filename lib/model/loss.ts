@@ -26,6 +26,8 @@ export function checkLossName(name: unknown): LossName {
 
 /** The logits behind each recorded softmax output (graph introspection, as tf.keras does with `output.op.inputs[0]`). */
 const logitsOfOutput = new WeakMap<tf.Tensor, tf.Tensor>();
+/** Recorded logits nobody has taken yet; each goes at the next turn of the event loop if still here. */
+const untakenLogits = new Set<tf.Tensor>();
 const RECORDING = Symbol("mnist-lab.recordsSoftmaxLogits");
 
 interface ActivationLike {
@@ -40,7 +42,8 @@ interface ActivationLike {
  * do not change: only the loss and evaluation can now find the logits behind a softmax output.
  *
  * tfjs-layers computes a layer inside `tidy`, which would dispose the logits, so a differentiable clone is kept
- * outside it until {@link takeSoftmaxLogits} hands it over; one nobody took goes at the activation's next call.
+ * outside it. The loss and evaluation take it in the same synchronous step that made it; one nobody took (a plain
+ * `model.predict`) is disposed at the next turn of the event loop, so nothing leaks.
  */
 export function recordSoftmaxLogits(model: tfl.LayersModel): void {
   for (const layer of model.layers) {
@@ -49,12 +52,14 @@ export function recordSoftmaxLogits(model: tfl.LayersModel): void {
     const activation = (layer as unknown as { activation?: ActivationLike }).activation;
     if (!activation || activation.getClassName() !== "softmax" || activation[RECORDING]) continue;
     const apply = activation.apply.bind(activation);
-    let untaken: tf.Tensor | undefined;
     activation.apply = (x: tf.Tensor, axis?: number) => {
-      untaken?.dispose();
       const probabilities = apply(x, axis);
-      untaken = tf.keep(tf.clone(x));
-      logitsOfOutput.set(probabilities, untaken);
+      const logits = tf.keep(tf.clone(x));
+      logitsOfOutput.set(probabilities, logits);
+      untakenLogits.add(logits);
+      setImmediate(() => {
+        if (untakenLogits.delete(logits)) logits.dispose();
+      });
       return probabilities;
     };
     activation[RECORDING] = true;
@@ -68,7 +73,7 @@ export function recordSoftmaxLogits(model: tfl.LayersModel): void {
 export function takeSoftmaxLogits(output: tf.Tensor): tf.Tensor | undefined {
   const logits = logitsOfOutput.get(output);
   logitsOfOutput.delete(output);
-  return logits && !logits.isDisposed ? logits : undefined;
+  return logits && untakenLogits.delete(logits) ? logits : undefined;
 }
 
 /** Per-sample cross-entropy of clipped probabilities: tfjs's categoricalCrossentropy. */
