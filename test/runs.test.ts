@@ -134,7 +134,7 @@ test("lockRun refuses a run a live process holds and takes over a dead process's
     fs.writeFileSync(lock, content);
     assert.throws(
       () => lockRun(runDir),
-      new RegExp(`^MnistLabError: Expected run .* to be free but process ${process.ppid} is training it`),
+      new RegExp(`^RunBusyError: Expected run .* to be free but process ${process.ppid} is training it`),
     );
   }
   // A finished process held it (as after SIGKILL), in the token format or the one before it: taken over.
