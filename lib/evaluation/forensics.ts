@@ -12,7 +12,7 @@ import type { EpochLogs } from "../training/callbacks";
 import type { StepLog } from "../training/steps";
 import { listRunResults, type RunResultSummary } from "./results";
 import { spread } from "./reproduction";
-import { paddingReadings, type ForensicStudy } from "./forensic_studies";
+import { paddingReadings, studyRuns, type ForensicStudy } from "./forensic_studies";
 
 /** Steps per epoch in the Kaggle kernel the report follows: `steps_per_epoch = len(X_train) // 86`. */
 export const KAGGLE_STEPS_PER_EPOCH = 697;
@@ -381,6 +381,16 @@ export function collapseVerdict(study: CollapseStudy): string[] {
   lines.push(
     `The report's signature (epoch 1's val_accuracy 0.8721 below its training mean 0.8847) appears in ${signature} of ${n} seeds ` +
       `(95% Wilson interval ${pct(wilsonInterval(signature, n).low)}–${pct(wilsonInterval(signature, n).high)}).`,
+  );
+  const withSignature = study.seeds.filter((s) => s.collapse && s.valBelowTrain).length;
+  const planned = studyRuns("collapse").length;
+  lines.push(
+    study.collapsed === 0
+      ? `Verdict: none of ${n} seeds collapses, so a collapse is rarer than ${pct(study.interval.high)} of first epochs (95%): ` +
+          "it does not explain the report's RMSprop epoch 1 as a common event; " +
+          `${n < planned ? `${planned - n} of the study's ${planned} seeds are still to train. ` : ""}A rare one stays possible.`
+      : `Verdict: ${study.collapsed} of ${n} seeds collapse and ${withSignature} of those print the report's signature: ` +
+          (withSignature > 0 ? "a collapse can produce the report's epoch-1 line." : "a collapse here does not produce the report's line."),
   );
   return lines;
 }
