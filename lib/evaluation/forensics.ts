@@ -388,7 +388,7 @@ export function collapseVerdict(study: CollapseStudy): string[] {
     study.collapsed === 0
       ? `Verdict: none of ${n} seeds collapses, so a collapse is rarer than ${pct(study.interval.high)} of first epochs (95%): ` +
           "it does not explain the report's RMSprop epoch 1 as a common event; " +
-          `${n < planned ? `${planned - n} of the study's ${planned} seeds are still to train. ` : ""}A rare one stays possible.`
+          `${n < planned ? `${planned - n} of the study's ${planned} seeds are still to train; ` : ""}a rare one stays possible.`
       : `Verdict: ${study.collapsed} of ${n} seeds collapse and ${withSignature} of those print the report's signature: ` +
           (withSignature > 0 ? "a collapse can produce the report's epoch-1 line." : "a collapse here does not produce the report's line."),
   );
