@@ -29,7 +29,7 @@ export * from "./notebook/training_views";
 export * from "./evaluation/report_observations";
 export * from "./notebook/report";
 export * from "./shared/atomic_file";
-export { writeCheckedDir } from "./shared/checked_dir";
+export { CHECKSUMS_FILE, writeCheckedDir } from "./shared/checked_dir";
 export * from "./training/augment";
 export * from "./training/callbacks";
 export * from "./model/model_io";

@@ -1,6 +1,8 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import {
+  CHECKSUMS_FILE,
   FORENSIC_STUDIES,
   defaultForensicsDir,
   defaultResultsDir,
@@ -13,6 +15,8 @@ import {
   MnistLabError,
   RunBusyError,
   loadMnist,
+  resolveTrainConfig,
+  runIdFor,
   studyRuns,
   trainRun,
   type RunResult,
@@ -50,6 +54,12 @@ export function registerForensicsCommand(program: Command): void {
       process.stdout.write(`Backend: ${backend.active}; study ${study}: ${runs.length} runs\n`);
       const data = await loadMnist();
       for (const { label, config } of runs) {
+        // A summary already exported (committed, or by an earlier invocation) needs no run: a clone rebuilds nothing.
+        const exported = path.join(out, study, runIdFor(resolveTrainConfig(config)));
+        if (fs.existsSync(path.join(exported, CHECKSUMS_FILE))) {
+          process.stdout.write(`${study} · ${label}: summary already in ${exported}\n`);
+          continue;
+        }
         process.stdout.write(`${study} · ${label}\n`);
         let run: RunResult;
         try {
