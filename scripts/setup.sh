@@ -9,7 +9,7 @@ cd "$root"
 # Debian packages: Jupyter (tslab runs inside it), nbconvert/nbclient for headless runs, the C++ toolchain
 # and oneDNN for the native backend; Chromium for the browser tests of the exported report, and CJK fonts
 # so the report's Chinese headings do not render as boxes.
-APT_PACKAGES=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel build-essential python3 libdnnl-dev chromium fonts-noto-cjk)
+APT_PACKAGES=(jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel build-essential python3 libdnnl-dev chromium fonts-noto-cjk slurm-wlm munge)
 
 stamp="$root/.setup-stamp"
 fingerprint() {

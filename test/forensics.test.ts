@@ -7,6 +7,7 @@ import {
   REPORT_EPOCH_LOGS,
   Rng,
   buildReportCnn,
+  controlVerdict,
   detectCollapse,
   fitHeadStart,
   logsAfterOffset,
@@ -15,6 +16,7 @@ import {
   rankingStrength,
   wilsonInterval,
   type EpochLogs,
+  type RunResultSummary,
   type StepLog,
 } from "mnist-lab";
 
@@ -116,4 +118,18 @@ test("paddingReadings lists the seven readings whose image does not vanish, with
     assert.equal((flatten.outputShape as number[])[1], features);
     model.dispose();
   }
+});
+
+test("the control's verdict weighs its gap to the report's epoch 1 by the seed-to-seed scale", () => {
+  const control = (accuracy: number) =>
+    ({
+      config: { optimizer: "adam", startFrom: "rmsprop-e10-x" },
+      history: [{ loss: 0.04, accuracy, val_loss: 0.02, val_accuracy: 0.99 }],
+    }) as unknown as RunResultSummary;
+  const scale = () => 0.0005;
+  const report = REPORT_EPOCH_LOGS.Adam[0].accuracy;
+  assert.match(controlVerdict(control(0.987), scale)[0], /above it, 30\.0 times .*did not start from RMSprop's trained model/);
+  assert.match(controlVerdict(control(report + 0.0005), scale)[0], /above it, 0\.7 times .*not ruled out/);
+  assert.match(controlVerdict(control(0.987), () => NaN)[0], /no seed-to-seed scale yet/);
+  assert.match(controlVerdict(undefined, scale)[0], /^No control committed yet/);
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import {
@@ -12,6 +13,7 @@ import {
   latestCheckpoint,
   listRuns,
   loadRun,
+  LOCK_FOREIGN_STALE_MS,
   lockRun,
   parseHistoryCsv,
   resolveTrainConfig,
@@ -126,7 +128,7 @@ test("lockRun refuses a run a live process holds and takes over a dead process's
   const runDir = tempDir();
   const lock = path.join(runDir, ".lock");
   const release = lockRun(runDir);
-  assert.match(fs.readFileSync(lock, "utf8"), new RegExp(`^${process.pid} [0-9a-f]{32}\n$`));
+  assert.match(fs.readFileSync(lock, "utf8"), new RegExp(`^${process.pid} [0-9a-f]{32} ${os.hostname()}\n$`));
   release();
   assert.ok(!fs.existsSync(lock));
   // A live other process (our parent) holds it, in either format: refused.
@@ -144,6 +146,19 @@ test("lockRun refuses a run a live process holds and takes over a dead process's
     lockRun(runDir)();
     assert.ok(!fs.existsSync(lock));
   }
+});
+
+test("lockRun judges another host's lock by its heartbeat, not by a pid that means nothing here", () => {
+  const runDir = tempDir();
+  const lock = path.join(runDir, ".lock");
+  // A dead pid here, but on another node of a cluster: its lock is fresh, so its holder counts as alive.
+  fs.writeFileSync(lock, `${deadPid()} ${"ab".repeat(16)} node-elsewhere\n`);
+  assert.throws(() => lockRun(runDir), /^RunBusyError: Expected run .* to be free but process \d+ on node-elsewhere is training it/);
+  // Its heartbeat (the mtime) stopped longer ago than LOCK_FOREIGN_STALE_MS: the node died, the lock is taken over.
+  const stale = new Date(Date.now() - LOCK_FOREIGN_STALE_MS - 60_000);
+  fs.utimesSync(lock, stale, stale);
+  lockRun(runDir)();
+  assert.ok(!fs.existsSync(lock));
 });
 
 test("lockRun refuses a second lock of the same run in this process, however the path is spelled", () => {

@@ -39,13 +39,13 @@ import { machineInfo, type MachineInfo } from "../shared/machine";
 import { defaultRunsDir } from "../shared/paths";
 import { Rng, permutation } from "../shared/random";
 import { formatStepsCsv, parseStepsCsv, type StepLog } from "./steps";
+import { lockRun } from "../shared/run_lock";
 import {
   RUN_FILES,
   checkpointDirName,
   configLoss,
   listCheckpoints,
   loadRun,
-  lockRun,
   resolveTrainConfig,
   runIdFor,
   type CheckpointState,

@@ -1,0 +1,91 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CHECKSUMS_FILE } from "../shared/checked_dir";
+import type { LabelledImages } from "../data/preprocess";
+import type { ReportOptimizer } from "../training/optimizers";
+import { profileTrainConfig, type Profile } from "../training/profiles";
+import { RUN_FILES, resolveTrainConfig, runIdFor, type Schedule, type TrainConfigInput } from "../training/runs";
+import { trainRun, type RunResult } from "../training/train";
+import { exportRunResult } from "./results";
+
+// A sweep is optimizers × seeds under one profile and schedule. Run on this machine (`sweep`) or as a cluster's
+// job array (`sweep --slurm`), each of its runs goes through runSweepEntry: the same resumable training into the
+// runs directory, then, for the full profile, its result. Either way a run has one writer (its lock).
+
+/** What a sweep trains. */
+export interface SweepSpec {
+  optimizers: ReportOptimizer[];
+  seeds: number[];
+  schedule: Schedule;
+  profile: Profile;
+}
+
+/** One run of a sweep. */
+export interface SweepEntry {
+  optimizer: ReportOptimizer;
+  seed: number;
+  config: TrainConfigInput;
+  /** The run's directory name under the runs directory (and its result's under the results directory). */
+  runId: string;
+}
+
+/** A sweep's runs, seed by seed, each seed's optimizers together (the order a partial sweep is most useful in). */
+export function sweepEntries(spec: SweepSpec): SweepEntry[] {
+  return spec.seeds.flatMap((seed) =>
+    spec.optimizers.map((optimizer) => {
+      const config = profileTrainConfig(spec.profile, optimizer, { seed, schedule: spec.schedule });
+      return { optimizer, seed, config, runId: runIdFor(resolveTrainConfig(config)) };
+    }),
+  );
+}
+
+/** Only the full profile's runs become results (smaller ones cannot say anything about the report's figures). */
+export function sweepExportsResults(profile: Profile): boolean {
+  return profile === "full";
+}
+
+/** Where a sweep entry stands on disk: finished (and, when results are kept, exported), started, or not begun. */
+export function sweepEntryProgress(entry: SweepEntry, runsDir: string, resultsDir: string | undefined): "done" | "started" | "absent" {
+  const runDir = path.join(runsDir, entry.runId);
+  const finished = fs.existsSync(path.join(runDir, RUN_FILES.metrics));
+  const exported = resultsDir === undefined || fs.existsSync(path.join(resultsDir, entry.runId, CHECKSUMS_FILE));
+  if (finished && exported) return "done";
+  return fs.existsSync(path.join(runDir, RUN_FILES.config)) ? "started" : "absent";
+}
+
+/** The epochs a run directory has completed (its history's rows). */
+export function epochsCompleted(runDir: string): number {
+  const file = path.join(runDir, RUN_FILES.history);
+  if (!fs.existsSync(file)) return 0;
+  return Math.max(0, fs.readFileSync(file, "utf8").trim().split("\n").length - 1);
+}
+
+/**
+ * Trains one entry (resuming whatever is on disk) and, when `resultsDir` is given, exports its result (which refuses
+ * a results directory that is the runs directory). Throws RunBusyError when another process holds the run, and
+ * TrainingInterrupted when `signal` stops it.
+ */
+export async function runSweepEntry(
+  entry: SweepEntry,
+  options: {
+    data: { train: LabelledImages; test: LabelledImages };
+    runsDir: string;
+    resultsDir?: string;
+    signal?: AbortSignal;
+    log?: (line: string) => void;
+  },
+): Promise<{ run: RunResult; resultDir?: string }> {
+  const run = await trainRun(entry.config, {
+    data: options.data,
+    runsDir: options.runsDir,
+    loadModel: options.resultsDir !== undefined,
+    signal: options.signal,
+    log: options.log,
+  });
+  if (options.resultsDir === undefined || !run.model) return { run };
+  try {
+    return { run, resultDir: await exportRunResult(run, run.model, options.data.test, options.resultsDir) };
+  } finally {
+    run.model.dispose();
+  }
+}
