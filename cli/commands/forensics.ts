@@ -22,6 +22,7 @@ import {
   type RunResult,
 } from "../../lib";
 import { choiceOption, integerOption, writableDirOption } from "../main";
+import { terminalTraining } from "../terminal_output";
 
 /** `mnist-lab forensics <study>`: trains a forensic study's runs (each resumable) and exports their summaries. */
 export function registerForensicsCommand(program: Command): void {
@@ -63,7 +64,7 @@ export function registerForensicsCommand(program: Command): void {
         process.stdout.write(`${study} · ${label}\n`);
         let run: RunResult;
         try {
-          run = await trainRun(config, { data, runsDir, loadModel: true });
+          run = await trainRun(config, { data, runsDir, loadModel: true, ...terminalTraining });
         } catch (err) {
           // Another process trains this one: go on with the runs nobody holds.
           if (!(err instanceof RunBusyError)) throw err;

@@ -30,6 +30,7 @@ import {
   type SweepSpec,
 } from "../../lib";
 import { UsageError, choiceOption, integerOption, writableDirOption } from "../main";
+import { terminalTraining } from "../terminal_output";
 
 function parseList(flag: string, value: string, ok: (item: string) => boolean, expected: string): string[] {
   const items = value.split(",").map((s) => s.trim());
@@ -94,7 +95,7 @@ async function sweepHere(spec: SweepSpec, runsDir: string, resultsDir: string | 
   for (const entry of entries) {
     let run: RunResult;
     try {
-      const done = await runSweepEntry(entry, { data, runsDir, resultsDir });
+      const done = await runSweepEntry(entry, { data, runsDir, resultsDir, ...terminalTraining });
       run = done.run;
       if (done.resultDir !== undefined) process.stdout.write(`Result written to ${done.resultDir}\n`);
     } catch (err) {
@@ -176,7 +177,13 @@ async function sweepTask(planFile: string, opts: { index?: string }): Promise<vo
   const giveUpAt = Date.now() + LOCK_FOREIGN_STALE_MS + 120_000;
   for (;;) {
     try {
-      const done = await runSweepEntry(entry, { data, runsDir: plan.runsDir, resultsDir: plan.resultsDir, signal: stop.signal });
+      const done = await runSweepEntry(entry, {
+        data,
+        runsDir: plan.runsDir,
+        resultsDir: plan.resultsDir,
+        signal: stop.signal,
+        ...terminalTraining,
+      });
       process.stdout.write(
         `Run ${done.run.status}: ${done.run.runDir}${done.resultDir !== undefined ? `; result ${done.resultDir}` : ""}\n`,
       );

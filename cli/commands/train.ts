@@ -24,6 +24,7 @@ import {
   integerOption,
   writableDirOption,
 } from "../main";
+import { terminalTraining } from "../terminal_output";
 
 interface TrainCliOptions {
   optimizer: string;
@@ -152,7 +153,7 @@ export function registerTrainCommand(program: Command): void {
       if (!opts.verify) checkAgainstImages(config, { train: data.train.count, test: data.test.count }, data.sourceDir);
       let run: RunResult;
       try {
-        run = await trainRun(config, { data, runsDir, retrain: opts.retrain, loadModel: false });
+        run = await trainRun(config, { data, runsDir, retrain: opts.retrain, loadModel: false, ...terminalTraining });
       } catch (err) {
         const code = err instanceof MnistLabError ? fsErrorCode(err.cause) : undefined;
         if (code !== "ENOSPC" && code !== "EDQUOT") throw err;

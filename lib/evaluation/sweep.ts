@@ -1,11 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHECKSUMS_FILE } from "../shared/checked_dir";
-import type { LabelledImages } from "../data/preprocess";
 import type { ReportOptimizer } from "../training/optimizers";
 import { profileTrainConfig, type Profile } from "../training/profiles";
 import { RUN_FILES, resolveTrainConfig, runIdFor, type Schedule, type TrainConfigInput } from "../training/runs";
-import { trainRun, type RunResult } from "../training/train";
+import { trainRun, type RunResult, type TrainRunOptions } from "../training/train";
 import { exportRunResult } from "./results";
 
 // A sweep is optimizers × seeds under one profile and schedule. Run on this machine (`sweep`) or as a cluster's
@@ -67,13 +66,7 @@ export function epochsCompleted(runDir: string): number {
  */
 export async function runSweepEntry(
   entry: SweepEntry,
-  options: {
-    data: { train: LabelledImages; test: LabelledImages };
-    runsDir: string;
-    resultsDir?: string;
-    signal?: AbortSignal;
-    log?: (line: string) => void;
-  },
+  options: Pick<TrainRunOptions, "data" | "signal" | "log" | "onProgress"> & { runsDir: string; resultsDir?: string },
 ): Promise<{ run: RunResult; resultDir?: string }> {
   const run = await trainRun(entry.config, {
     data: options.data,
@@ -81,6 +74,7 @@ export async function runSweepEntry(
     loadModel: options.resultsDir !== undefined,
     signal: options.signal,
     log: options.log,
+    onProgress: options.onProgress,
   });
   if (options.resultsDir === undefined || !run.model) return { run };
   try {

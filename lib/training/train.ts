@@ -1,12 +1,10 @@
 import { createHash } from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { removeStaleTemps, writeFileAtomic } from "../shared/atomic_file";
-import { DamagedFileError, readCheckedDir, writeCheckedDir } from "../shared/checked_dir";
 import { BatchStepper } from "./batch_step";
 import { warmStart } from "./warm_start";
+import { OpenRun } from "./open_run";
 import { initBackend } from "../backend";
 import {
   BestModelCheckpoint,
@@ -23,14 +21,6 @@ import {
 import { MnistLabError, invalidParameterError } from "../shared/errors";
 import { buildReportCnn, checkMnistModel, compileReportCnn, topologySha256 } from "../model/model";
 import { makeOptimizer } from "./optimizers";
-import {
-  loadModelDir,
-  loadWeightsIntoModel,
-  modelToFiles,
-  optimizerStateToFiles,
-  restoreOptimizerState,
-  saveModelDir,
-} from "../model/model_io";
 import { evaluateModel } from "../model/predict";
 import type { LossName } from "../model/loss";
 import { MNIST_IMAGE_BYTES } from "../data/data";
@@ -38,14 +28,10 @@ import { selectImages, splitTrainValidation, type LabelledImages } from "../data
 import { machineInfo, type MachineInfo } from "../shared/machine";
 import { defaultRunsDir } from "../shared/paths";
 import { Rng, permutation } from "../shared/random";
-import { formatStepsCsv, parseStepsCsv, type StepLog } from "./steps";
-import { lockRun } from "../shared/run_lock";
+import type { StepLog } from "./steps";
 import {
   RUN_FILES,
-  checkpointDirName,
   configLoss,
-  listCheckpoints,
-  loadRun,
   resolveTrainConfig,
   runIdFor,
   type CheckpointState,
@@ -82,8 +68,6 @@ export interface TrainRunOptions {
   /** Called after every completed (and checkpointed) epoch. */
   onEpoch?: (info: { epoch: number; epochs: number; logs: EpochLogs; runDir: string }) => void;
   onProgress?: (progress: TrainProgress) => void;
-  /** Draw a progress bar on stdout (default: when stdout is a TTY and no custom log sink is given). */
-  progressBar?: boolean;
   /** Extra tfjs callbacks, called after ours. */
   callbacks?: tfl.Callback[];
   /** Return the trained (or stored) model in the result (default true); the caller disposes it. */
@@ -158,26 +142,6 @@ export async function evaluateSplit(
   return { loss: evaluation.loss, accuracy: evaluation.accuracy, count: evaluation.count };
 }
 
-/** A one-line terminal progress bar in Keras's shape, redrawn in place. */
-class TerminalProgressBar {
-  private lastDraw = 0;
-  constructor(private readonly stream: NodeJS.WriteStream) {}
-  update(p: TrainProgress): void {
-    const now = performance.now();
-    if (p.batch < p.batches && now - this.lastDraw < 100) return;
-    this.lastDraw = now;
-    const width = 30;
-    const done = Math.round((width * p.batch) / p.batches);
-    const bar = "=".repeat(Math.max(0, done - 1)) + (done > 0 ? (p.batch < p.batches ? ">" : "=") : "") + ".".repeat(width - done);
-    const eta = p.batch > 0 ? (p.seconds / p.batch) * (p.batches - p.batch) : 0;
-    const metrics = p.phase === "train" ? ` - loss: ${p.loss.toFixed(4)} - accuracy: ${p.accuracy.toFixed(4)}` : " - validating";
-    this.stream.write(`\r\x1b[K${p.batch}/${p.batches} [${bar}] - ETA: ${Math.round(eta)}s${metrics}`);
-  }
-  clear(): void {
-    this.stream.write("\r\x1b[K");
-  }
-}
-
 /** Compiles `model` as the report does (the config's cross-entropy, accuracy) with the config's Keras-exact optimizer. */
 function compileForRun(model: tfl.LayersModel, config: TrainConfig): tfl.LayersModel {
   const optimizer = makeOptimizer(config.optimizer, config.learningRate, { momentum: config.momentum, nesterov: config.nesterov });
@@ -195,120 +159,6 @@ function modelForRun(config: TrainConfig, given?: GivenModel): tfl.LayersModel {
   if (given) return compileForRun(given.model, config);
   if (!config.model) throw new MnistLabError("Expected the report's CNN knobs or a given model but found neither");
   return compileForRun(buildReportCnn({ ...config.model, seed: config.seed }), config);
-}
-
-function mean(values: number[]): number {
-  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-function metricsFor(
-  config: TrainConfig,
-  runId: string,
-  history: EpochLogs[],
-  stoppedEarly: boolean,
-  backends: string[],
-  machines: Array<MachineInfo & { fromEpoch: number }>,
-  counts: { train: number; validation: number },
-): RunMetrics {
-  const last = history[history.length - 1];
-  let bestIndex = 0;
-  history.forEach((h, i) => {
-    if (h.val_accuracy > history[bestIndex].val_accuracy) bestIndex = i;
-  });
-  const seconds = history.map((h) => h.epoch_seconds);
-  return {
-    runId,
-    optimizer: config.optimizer,
-    epochs: config.epochs,
-    epochsCompleted: history.length,
-    stoppedEarly,
-    valAccuracy: last.val_accuracy,
-    valLoss: last.val_loss,
-    trainAccuracy: last.accuracy,
-    trainLoss: last.loss,
-    bestValAccuracy: history[bestIndex].val_accuracy,
-    bestEpoch: bestIndex + 1,
-    finalLearningRate: last.lr,
-    secondsPerEpoch: mean(seconds),
-    totalSeconds: seconds.reduce((a, b) => a + b, 0),
-    backends,
-    machines,
-    trainCount: counts.train,
-    validationCount: counts.validation,
-    machine: machineInfo(),
-    finishedAt: new Date().toISOString(),
-  };
-}
-
-/** Checkpoints kept on disk: the newest may be damaged (a disk error, a stray write), so one more stays. */
-const CHECKPOINTS_KEPT = 2;
-
-async function writeCheckpoint(runDir: string, model: tfl.LayersModel, state: CheckpointState, steps: readonly StepLog[]): Promise<void> {
-  const root = path.join(runDir, RUN_FILES.checkpoints);
-  const modelFiles = await modelToFiles(model);
-  const optimizerFiles = await optimizerStateToFiles(model.optimizer);
-  // A leftover directory of the same epoch is one that was not resumed from (damaged or newer): replace it.
-  await writeCheckedDir(
-    path.join(root, checkpointDirName(state.epochsCompleted)),
-    {
-      ...modelFiles,
-      "optimizer.json": optimizerFiles.json,
-      "optimizer.bin": optimizerFiles.bin,
-      "state.json": JSON.stringify(state),
-      [RUN_FILES.steps]: formatStepsCsv(steps),
-    },
-    { replace: true },
-  );
-  // Older checkpoints go only once the new one is in place.
-  for (const old of listCheckpoints(runDir).slice(CHECKPOINTS_KEPT)) await fs.promises.rm(old.dir, { recursive: true, force: true });
-}
-
-/** Restores weights, optimizer state, run state and per-step history from a checkpoint, after checking every file's checksum. */
-async function readCheckpoint(dir: string, model: tfl.LayersModel): Promise<CheckpointState & { steps: StepLog[] }> {
-  const files = readCheckedDir(dir)!;
-  const need = (name: string): Buffer => {
-    const data = files.get(name);
-    if (!data) throw new DamagedFileError(path.join(dir, name), "to be part of the checkpoint but checksums.json does not list it");
-    return data;
-  };
-  const state = parseJsonFile<CheckpointState>(path.join(dir, "state.json"), need("state.json"));
-  // Checkpoints written before per-step history was kept have none: the resumed run's steps start later.
-  const stepsFile = files.get(RUN_FILES.steps);
-  const steps = stepsFile ? parseStepsCsv(stepsFile.toString("utf8"), path.join(dir, RUN_FILES.steps)) : [];
-  loadWeightsIntoModel(model, dir);
-  await restoreOptimizerState(model.optimizer, need("optimizer.json").toString("utf8"), need("optimizer.bin"));
-  return { ...state, steps };
-}
-
-function parseJsonFile<T>(file: string, data: Buffer): T {
-  try {
-    return JSON.parse(data.toString("utf8")) as T;
-  } catch (err) {
-    throw new DamagedFileError(file, `to be JSON but it is not (${(err as Error).message})`);
-  }
-}
-
-/**
- * Restores the newest intact checkpoint. A damaged one is named in the log and renamed `<dir>.damaged` (kept
- * for inspection, never read again) before the next older one is tried. Returns undefined when none is intact.
- */
-async function restoreNewestCheckpoint(
-  runDir: string,
-  model: tfl.LayersModel,
-  log: LogSink,
-): Promise<{ dir: string; state: CheckpointState & { steps: StepLog[] } } | undefined> {
-  for (const checkpoint of listCheckpoints(runDir)) {
-    try {
-      return { dir: checkpoint.dir, state: await readCheckpoint(checkpoint.dir, model) };
-    } catch (err) {
-      if (!(err instanceof DamagedFileError)) throw err;
-      const aside = `${checkpoint.dir}.damaged`;
-      await fs.promises.rm(aside, { recursive: true, force: true });
-      await fs.promises.rename(checkpoint.dir, aside);
-      log(`Checkpoint ${checkpoint.dir} is damaged: ${err.message}; moved it to ${aside} and trying an older one`);
-    }
-  }
-  return undefined;
 }
 
 async function switchBackend(name: string | undefined): Promise<string> {
@@ -395,11 +245,6 @@ interface RunContext {
   given: GivenModel | undefined;
 }
 
-function loadStoredInto(model: tfl.LayersModel, runDir: string): tfl.LayersModel {
-  loadWeightsIntoModel(model, path.join(runDir, RUN_FILES.model));
-  return model;
-}
-
 async function runTraining(config: TrainConfig, options: TrainRunOptions, given?: GivenModel): Promise<RunResult> {
   // A limit past the data would be cut silently, yet name the run by it.
   const trainImages = options.data.train.count;
@@ -441,46 +286,30 @@ async function runTraining(config: TrainConfig, options: TrainRunOptions, given?
 
 async function trainLocked(run: RunContext): Promise<RunResult> {
   const { runId, runDir, log, options, wantModel, given } = run;
-  const release = lockRun(runDir);
+  const home = await OpenRun.open(run.config, runId, runDir, { retrain: options.retrain });
   try {
-    if (options.retrain) {
-      for (const name of fs.readdirSync(runDir))
-        if (name !== RUN_FILES.lock) fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
-    }
-    await removeStaleTemps(runDir);
-    await removeStaleTemps(path.join(runDir, RUN_FILES.checkpoints));
-    const configFile = path.join(runDir, RUN_FILES.config);
-    if (fs.existsSync(configFile)) {
-      const stored = fs.readFileSync(configFile, "utf8");
-      if (stored !== JSON.stringify(run.config, null, 2)) {
-        throw new MnistLabError(`Expected ${configFile} to hold this run's config but it differs; pass retrain to start over`);
-      }
-    } else {
-      await writeFileAtomic(configFile, JSON.stringify(run.config, null, 2));
-    }
-
-    const stored = loadRun(runDir);
-    if (stored.metrics) {
-      log(`Run ${runId} is finished (${stored.metrics.epochsCompleted} epochs): loaded from ${runDir}`);
-      return {
-        ...stored,
-        metrics: stored.metrics,
-        status: "loaded",
-        resumedFromEpoch: stored.metrics.epochsCompleted,
-        model: given ? loadStoredInto(given.model, runDir) : wantModel ? await loadModelDir(path.join(runDir, RUN_FILES.model)) : undefined,
-      };
-    }
-    return await trainFromCheckpoint(run);
+    const stored = home.stored();
+    if (!stored.metrics) return await trainFromCheckpoint(run, home);
+    log(`Run ${runId} is finished (${stored.metrics.epochsCompleted} epochs): loaded from ${runDir}`);
+    return {
+      ...stored,
+      metrics: stored.metrics,
+      status: "loaded",
+      resumedFromEpoch: stored.metrics.epochsCompleted,
+      model: given || wantModel ? await home.finishedModel(given?.model) : undefined,
+    };
   } finally {
-    release();
+    home.close();
   }
 }
 
-async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
-  const { config, runId, runDir, backend, log, options, wantModel, entry, given } = run;
-  // Data: the first trainLimit training images, then optionally a stratified held-out part of them.
-  let trainSplit: LabelledImages = options.data.train;
-  let validationSplit: LabelledImages = options.data.test;
+/** The training split (the first trainLimit images, less a stratified held-out part) and the validation split. */
+function runSplits(
+  config: TrainConfig,
+  data: TrainRunOptions["data"],
+): { train: SplitReader; validation: LabelledImages; validationCount: number } {
+  let trainSplit: LabelledImages = data.train;
+  let validationSplit: LabelledImages = data.test;
   if (config.trainLimit !== null && config.trainLimit < trainSplit.count) trainSplit = selectImages(trainSplit, null, config.trainLimit);
   if (config.validation === "split") {
     const { trainIndices, validationIndices } = splitTrainValidation(trainSplit.count, {
@@ -491,188 +320,218 @@ async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
     validationSplit = selectImages(trainSplit, validationIndices);
     trainSplit = selectImages(trainSplit, trainIndices);
   }
-  const train = new SplitReader(trainSplit, null, "training data");
-  const validationCount = new SplitReader(validationSplit, config.validationLimit, "validation data").count;
+  return {
+    train: new SplitReader(trainSplit, null, "training data"),
+    validation: validationSplit,
+    validationCount: new SplitReader(validationSplit, config.validationLimit, "validation data").count,
+  };
+}
 
+/** Where a fit stands between epochs: what a checkpoint saves, with the per-step log so far. */
+interface FitState {
+  rng: Rng;
+  history: EpochLogs[];
+  steps: StepLog[];
+  backends: string[];
+  machines: Array<MachineInfo & { fromEpoch: number }>;
+  /** Epochs completed before this call. */
+  startEpoch: number;
+  stopTraining: boolean;
+  callbackStates: CheckpointState["callbacks"];
+}
+
+/** The state to go on from: the newest intact checkpoint, else a fresh start (after the config's warm start, if any). */
+async function resumeOrStart(run: RunContext, home: OpenRun, model: tfl.LayersModel, stepper: BatchStepper): Promise<FitState> {
+  const { config, log } = run;
+  const checkpoint = await home.restoreNewest(model, log);
+  let state: FitState;
+  if (checkpoint) {
+    const saved = checkpoint.state;
+    setLearningRate(model.optimizer, saved.learningRate);
+    log(`Resuming run ${run.runId} after epoch ${saved.epochsCompleted}/${config.epochs} from ${checkpoint.dir}`);
+    state = {
+      rng: new Rng(saved.rngState),
+      history: saved.history,
+      steps: saved.steps,
+      backends: saved.backends,
+      machines: saved.machines ?? [],
+      startEpoch: saved.epochsCompleted,
+      stopTraining: saved.stopTraining,
+      callbackStates: saved.callbacks,
+    };
+  } else {
+    const rng = new Rng(config.seed);
+    const steps = await warmStart(model, config, { runsDir: path.dirname(run.runDir), stepper, rng, log });
+    state = { rng, history: [], steps, backends: [], machines: [], startEpoch: 0, stopTraining: false, callbackStates: {} };
+  }
+  if (state.backends[state.backends.length - 1] !== run.backend) state.backends.push(run.backend);
+  // A run resumed on another CPU is no longer one ISA's result: each machine is kept with the first epoch it ran.
+  const machine = machineInfo();
+  const lastMachine = state.machines[state.machines.length - 1];
+  if (!lastMachine || lastMachine.cpu !== machine.cpu || lastMachine.isa !== machine.isa)
+    state.machines.push({ ...machine, fromEpoch: state.startEpoch + 1 });
+  return state;
+}
+
+/** Keras's callbacks of the recipe (and the caller's), begun as `fit` begins them, with a resumed run's saved state. */
+async function beginCallbacks(
+  run: RunContext,
+  model: tfl.LayersModel,
+  state: FitState,
+  shape: { samples: number; steps: number },
+): Promise<tfl.Callback[]> {
+  const { config, log, runDir } = run;
+  const callbacks: tfl.Callback[] = [new EpochLogger({ log, epochs: config.epochs })];
+  if (config.reduceLr) callbacks.push(new ReduceLROnPlateau({ ...config.reduceLr, verbose: 1, log }));
+  if (config.earlyStopping) callbacks.push(new EarlyStopping({ ...config.earlyStopping, verbose: 1, log }));
+  callbacks.push(new BestModelCheckpoint({ dir: path.join(runDir, RUN_FILES.best), monitor: "val_accuracy", log }));
+  callbacks.push(new CsvLogger({ file: path.join(runDir, RUN_FILES.history) }));
+  callbacks.push(...(run.options.callbacks ?? []));
+  for (const cb of callbacks) {
+    cb.setModel(model);
+    cb.setParams({ epochs: config.epochs, initialEpoch: state.startEpoch, ...shape, batchSize: config.batchSize, verbose: 2 });
+    await cb.onTrainBegin();
+    // Keras callbacks reset in on_train_begin; a resumed run then takes back its saved state.
+    if (isStatefulCallback(cb) && state.callbackStates[cb.stateKey]) cb.setState(state.callbackStates[cb.stateKey]);
+  }
+  return callbacks;
+}
+
+/**
+ * Listens for SIGINT/SIGTERM and the caller's AbortSignal while `work` runs: each asks the loop to stop after its
+ * current batch (tslab answers Kernel › Interrupt by ending the cell, not the work).
+ */
+async function whileStoppable<T>(run: RunContext, work: () => Promise<T>): Promise<T> {
+  const { entry, options } = run;
+  const requestStop = (signal?: NodeJS.Signals) => {
+    if (entry.stopping) return;
+    entry.stopping = true;
+    entry.signal = signal;
+    run.log(`Interrupted: training of ${run.runId} stops after the current batch; run the same cell or command again to resume.`);
+  };
+  const onAbort = () => requestStop();
+  for (const signal of STOP_SIGNALS) process.on(signal, requestStop);
+  options.signal?.addEventListener("abort", onAbort);
+  if (options.signal?.aborted) requestStop();
+  try {
+    return await work();
+  } finally {
+    for (const signal of STOP_SIGNALS) process.off(signal, requestStop);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Lets signal handlers run (they do only when the loop yields), then throws if one asked to stop before `epoch` ends. */
+async function checkStop(run: RunContext, epoch: number): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  if (!run.entry.stopping) return;
+  throw new TrainingInterrupted(
+    `Training of ${run.runId} was interrupted in epoch ${epoch + 1}/${run.config.epochs}; ${epoch} epoch(s) are saved in ` +
+      `${run.runDir}: the same call resumes after epoch ${epoch}`,
+    run.entry.signal,
+  );
+}
+
+/** One epoch as Keras's `fit` runs it: shuffled batches (augmented by the stepper), then validation. */
+async function fitEpoch(
+  run: RunContext,
+  model: tfl.LayersModel,
+  epoch: number,
+  parts: { stepper: BatchStepper; train: SplitReader; validation: LabelledImages; rng: Rng },
+): Promise<{ logs: EpochLogs; steps: StepLog[] }> {
+  const { config, options } = run;
+  const { stepper, train, rng } = parts;
+  const started = performance.now();
+  const learningRate = getLearningRate(model.optimizer);
+  const order = permutation(train.count, rng);
+  const batches = stepper.batchesPerEpoch;
+  let lossSum = 0;
+  let correctSum = 0;
+  const steps: StepLog[] = [];
+  const progress = (phase: TrainProgress["phase"], batch: number, of: number, seen: number): TrainProgress => ({
+    phase,
+    epoch: epoch + 1,
+    epochs: config.epochs,
+    batch,
+    batches: of,
+    loss: lossSum / seen,
+    accuracy: correctSum / seen,
+    seconds: (performance.now() - started) / 1000,
+  });
+  for (let b = 0; b < batches; b++) {
+    await checkStop(run, epoch);
+    const { n, loss, accuracy } = await stepper.step(model, order, b, rng);
+    lossSum += loss * n;
+    correctSum += accuracy * n;
+    steps.push({ epoch: epoch + 1, step: b + 1, size: n, loss, correct: Math.round(accuracy * n) });
+    options.onProgress?.(progress("train", b + 1, batches, b * config.batchSize + n));
+  }
+  const validation = await evaluateSplit(model, parts.validation, {
+    batchSize: Math.max(config.batchSize, 256),
+    limit: config.validationLimit,
+    loss: configLoss(config),
+    onBatch: (batch, of) => options.onProgress?.(progress("validate", batch, of, train.count)),
+  });
+  const logs: EpochLogs = {
+    loss: lossSum / train.count,
+    accuracy: correctSum / train.count,
+    val_loss: validation.loss,
+    val_accuracy: validation.accuracy,
+    lr: learningRate,
+    epoch_seconds: (performance.now() - started) / 1000,
+  };
+  return { logs, steps };
+}
+
+/** The fit: epochs from the restored state on, a checkpoint after each, then the run's ending. */
+async function trainFromCheckpoint(run: RunContext, home: OpenRun): Promise<RunResult> {
+  const { config, options, wantModel, given } = run;
+  const { train, validation, validationCount } = runSplits(config, options.data);
   const model = modelForRun(config, given);
   let keepModel = given !== undefined;
   try {
-    let rng = new Rng(config.seed);
-    let history: EpochLogs[] = [];
-    let backends: string[] = [];
-    let machines: Array<MachineInfo & { fromEpoch: number }> = [];
-    let startEpoch = 0;
-    let stopTraining = false;
-    let callbackStates: CheckpointState["callbacks"] = {};
-    let steps: StepLog[] = [];
     const stepper = new BatchStepper(train.split, train.count, config);
-    const checkpoint = await restoreNewestCheckpoint(runDir, model, log);
-    if (!checkpoint) steps = await warmStart(model, config, { runsDir: path.dirname(runDir), stepper, rng, log });
-    if (checkpoint) {
-      const state = checkpoint.state;
-      rng = new Rng(state.rngState);
-      history = state.history;
-      steps = state.steps;
-      backends = state.backends;
-      machines = state.machines ?? [];
-      startEpoch = state.epochsCompleted;
-      stopTraining = state.stopTraining;
-      callbackStates = state.callbacks;
-      setLearningRate(model.optimizer, state.learningRate);
-      log(`Resuming run ${runId} after epoch ${startEpoch}/${config.epochs} from ${checkpoint.dir}`);
-    }
-    if (backends[backends.length - 1] !== backend) backends.push(backend);
-    // A run resumed on another CPU is no longer one ISA's result: each machine is kept with the first epoch it ran.
-    const machine = machineInfo();
-    const lastMachine = machines[machines.length - 1];
-    if (!lastMachine || lastMachine.cpu !== machine.cpu || lastMachine.isa !== machine.isa)
-      machines.push({ ...machine, fromEpoch: startEpoch + 1 });
-
-    const callbacks: tfl.Callback[] = [new EpochLogger({ log, epochs: config.epochs })];
-    if (config.reduceLr) callbacks.push(new ReduceLROnPlateau({ ...config.reduceLr, verbose: 1, log }));
-    if (config.earlyStopping) callbacks.push(new EarlyStopping({ ...config.earlyStopping, verbose: 1, log }));
-    callbacks.push(new BestModelCheckpoint({ dir: path.join(runDir, RUN_FILES.best), monitor: "val_accuracy", log }));
-    callbacks.push(new CsvLogger({ file: path.join(runDir, RUN_FILES.history) }));
-    callbacks.push(...(options.callbacks ?? []));
-    const batchesPerEpoch = stepper.batchesPerEpoch;
-    for (const cb of callbacks) {
-      cb.setModel(model);
-      cb.setParams({
-        epochs: config.epochs,
-        initialEpoch: startEpoch,
-        samples: train.count,
-        steps: batchesPerEpoch,
-        batchSize: config.batchSize,
-        verbose: 2,
-      });
-      await cb.onTrainBegin();
-      // Keras callbacks reset in on_train_begin; a resumed run then takes back its saved state.
-      if (isStatefulCallback(cb) && callbackStates[cb.stateKey]) cb.setState(callbackStates[cb.stateKey]);
-    }
-
-    const resumedFromEpoch = startEpoch;
-    const bar = (options.progressBar ?? (process.stdout.isTTY && !options.log)) ? new TerminalProgressBar(process.stdout) : undefined;
-    model.stopTraining = stopTraining;
-
-    // tslab answers Kernel › Interrupt by ending the cell, not the work; these listeners stop the loop itself.
-    const requestStop = (signal?: NodeJS.Signals) => {
-      if (entry.stopping) return;
-      entry.stopping = true;
-      entry.signal = signal;
-      log(`Interrupted: training of ${runId} stops after the current batch; run the same cell or command again to resume.`);
-    };
-    const onAbort = () => requestStop();
-    for (const signal of STOP_SIGNALS) process.on(signal, requestStop);
-    options.signal?.addEventListener("abort", onAbort);
-    if (options.signal?.aborted) requestStop();
-    try {
-      const interrupted = (epoch: number) =>
-        new TrainingInterrupted(
-          `Training of ${runId} was interrupted in epoch ${epoch + 1}/${config.epochs}; ${epoch} epoch(s) are saved in ${runDir}: ` +
-            `the same call resumes after epoch ${epoch}`,
-          entry.signal,
-        );
-      for (let epoch = startEpoch; epoch < config.epochs && !model.stopTraining; epoch++) {
-        await new Promise((resolve) => setImmediate(resolve));
-        if (entry.stopping) throw interrupted(epoch);
-        const started = performance.now();
+    const state = await resumeOrStart(run, home, model, stepper);
+    const callbacks = await beginCallbacks(run, model, state, { samples: train.count, steps: stepper.batchesPerEpoch });
+    model.stopTraining = state.stopTraining;
+    await whileStoppable(run, async () => {
+      for (let epoch = state.startEpoch; epoch < config.epochs && !model.stopTraining; epoch++) {
+        await checkStop(run, epoch);
         for (const cb of callbacks) await cb.onEpochBegin(epoch);
-        const learningRate = getLearningRate(model.optimizer);
-        const order = permutation(train.count, rng);
-        let lossSum = 0;
-        let correctSum = 0;
-        const epochSteps: StepLog[] = [];
-        for (let b = 0; b < batchesPerEpoch; b++) {
-          // A signal's handler runs only when the loop yields to the event loop: once per batch, so a stop waits one batch.
-          await new Promise((resolve) => setImmediate(resolve));
-          if (entry.stopping) throw interrupted(epoch);
-          const from = b * config.batchSize;
-          const { n, loss, accuracy } = await stepper.step(model, order, b, rng);
-          lossSum += loss * n;
-          correctSum += accuracy * n;
-          epochSteps.push({ epoch: epoch + 1, step: b + 1, size: n, loss, correct: Math.round(accuracy * n) });
-          const progress: TrainProgress = {
-            phase: "train",
-            epoch: epoch + 1,
-            epochs: config.epochs,
-            batch: b + 1,
-            batches: batchesPerEpoch,
-            loss: lossSum / (from + n),
-            accuracy: correctSum / (from + n),
-            seconds: (performance.now() - started) / 1000,
-          };
-          bar?.update(progress);
-          options.onProgress?.(progress);
-        }
-        const validation = await evaluateSplit(model, validationSplit, {
-          batchSize: Math.max(config.batchSize, 256),
-          limit: config.validationLimit,
-          loss: configLoss(config),
-          onBatch: (batch, batches) =>
-            options.onProgress?.({
-              phase: "validate",
-              epoch: epoch + 1,
-              epochs: config.epochs,
-              batch,
-              batches,
-              loss: lossSum / train.count,
-              accuracy: correctSum / train.count,
-              seconds: (performance.now() - started) / 1000,
-            }),
-        });
-        bar?.clear();
-        const logs: EpochLogs = {
-          loss: lossSum / train.count,
-          accuracy: correctSum / train.count,
-          val_loss: validation.loss,
-          val_accuracy: validation.accuracy,
-          lr: learningRate,
-          epoch_seconds: (performance.now() - started) / 1000,
-        };
+        const { logs, steps } = await fitEpoch(run, model, epoch, { stepper, train, validation, rng: state.rng });
         for (const cb of callbacks) await cb.onEpochEnd(epoch, { ...logs });
-        history.push(logs);
-        steps = steps.concat(epochSteps);
-        const states: CheckpointState["callbacks"] = {};
-        for (const cb of callbacks) if (isStatefulCallback(cb)) states[cb.stateKey] = cb.getState();
-        await writeCheckpoint(
-          runDir,
+        state.history.push(logs);
+        state.steps = state.steps.concat(steps);
+        const callbackStates: CheckpointState["callbacks"] = {};
+        for (const cb of callbacks) if (isStatefulCallback(cb)) callbackStates[cb.stateKey] = cb.getState();
+        await home.checkpoint(
           model,
           {
             epochsCompleted: epoch + 1,
             learningRate: getLearningRate(model.optimizer),
-            rngState: rng.state(),
+            rngState: state.rng.state(),
             stopTraining: model.stopTraining,
-            history,
-            callbacks: states,
-            backends,
-            machines,
+            history: state.history,
+            callbacks: callbackStates,
+            backends: state.backends,
+            machines: state.machines,
           },
-          steps,
+          state.steps,
         );
-        options.onEpoch?.({ epoch: epoch + 1, epochs: config.epochs, logs, runDir });
+        options.onEpoch?.({ epoch: epoch + 1, epochs: config.epochs, logs, runDir: run.runDir });
       }
-    } finally {
-      for (const signal of STOP_SIGNALS) process.off(signal, requestStop);
-      options.signal?.removeEventListener("abort", onAbort);
-    }
-    for (const cb of callbacks) await cb.onTrainEnd();
-
-    await saveModelDir(model, path.join(runDir, RUN_FILES.model));
-    await writeFileAtomic(path.join(runDir, RUN_FILES.steps), formatStepsCsv(steps));
-    const metrics = metricsFor(config, runId, history, history.length < config.epochs, backends, machines, {
-      train: train.count,
-      validation: validationCount,
     });
-    await writeFileAtomic(path.join(runDir, RUN_FILES.metrics), JSON.stringify(metrics, null, 2));
+    for (const cb of callbacks) await cb.onTrainEnd();
+    const metrics = await home.finish(model, { ...state, counts: { train: train.count, validation: validationCount } });
     keepModel = wantModel;
     return {
-      runId,
-      runDir,
+      runId: run.runId,
+      runDir: run.runDir,
       config,
-      history,
+      history: state.history,
       metrics,
-      status: resumedFromEpoch > 0 ? "resumed" : "trained",
-      resumedFromEpoch,
+      status: state.startEpoch > 0 ? "resumed" : "trained",
+      resumedFromEpoch: state.startEpoch,
       model: keepModel ? model : undefined,
     };
   } finally {
