@@ -12,6 +12,8 @@ import {
   fitHeadStart,
   logsAfterOffset,
   paddingReadings,
+  paddingVerdict,
+  withinReach,
   rankCandidates,
   rankingStrength,
   wilsonInterval,
@@ -132,4 +134,43 @@ test("the control's verdict weighs its gap to the report's epoch 1 by the seed-t
   assert.match(controlVerdict(control(report + 0.0005), scale)[0], /above it, 0\.7 times .*not ruled out/);
   assert.match(controlVerdict(control(0.987), () => NaN)[0], /no seed-to-seed scale yet/);
   assert.match(controlVerdict(undefined, scale)[0], /^No control committed yet/);
+});
+
+test("the padding verdict: an incomplete screen says so; a complete one names its finalists; their confirmation ranks them", () => {
+  const rng = new Rng(11);
+  // Each reading's runs sit `bias` away from the report's lines; sss and svs nearly on them.
+  const bias: Record<string, number> = { sss: 0, svs: 0.001, ssv: 0.4, svv: 0.5, vss: 0.6, vsv: 0.7, vvs: 0.8 };
+  const history = (optimizer: "RMSprop" | "Adam", b: number, epochs: number): EpochLogs[] =>
+    REPORT_EPOCH_LOGS[optimizer].slice(0, epochs).map((l) => ({
+      loss: l.loss * (1 + b) + (rng.next() - 0.5) * 0.002,
+      accuracy: l.accuracy - b * 0.01 + (rng.next() - 0.5) * 0.0005,
+      val_loss: l.val_loss * (1 + b) + (rng.next() - 0.5) * 0.002,
+      val_accuracy: l.val_accuracy - b * 0.01 + (rng.next() - 0.5) * 0.0005,
+      lr: 0.001,
+      epoch_seconds: 1,
+    }));
+  const run = (name: string, optimizer: "rmsprop" | "adam", epochs: number, seed = 1) =>
+    ({
+      config: {
+        optimizer,
+        seed,
+        epochs,
+        model: { paddings: ["valid", "valid", ...name.split("").map((c) => (c === "s" ? "same" : "valid"))] },
+      },
+      history: history(optimizer === "rmsprop" ? "RMSprop" : "Adam", bias[name], epochs),
+    }) as unknown as RunResultSummary;
+  const screenOf = (names: string[]) => names.flatMap((n) => [run(n, "rmsprop", 5), run(n, "adam", 5)]);
+  const scale = (_o: string, metric: string) => (metric.includes("loss") ? 0.002 : 0.0005);
+  const names = paddingReadings().map((r) => r.name);
+  assert.match(paddingVerdict(screenOf(["sss", "svs"]), [], scale).at(-1)!, /^The screen is not complete: 2 of 7 readings have runs\.$/);
+  const complete = paddingVerdict(screenOf(names), [], scale);
+  assert.match(complete.join("\n"), /Within reach of (sss|svs) \(likelihood ratio below 20\): (svs|sss); the confirmation trains/);
+  assert.match(complete.at(-1)!, /^Confirmation: 0 of 8 runs committed/);
+  const confirm = ["sss", "svs"].flatMap((n) => [1, 2].flatMap((seed) => [run(n, "rmsprop", 10, seed), run(n, "adam", 10, seed)]));
+  const confirmed = paddingVerdict(screenOf(names), confirm, scale);
+  assert.match(
+    confirmed.join("\n"),
+    /Padding \(epochs 2–10, 2 seeds per finalist and optimizer\): (sss|svs) lies closest .* over 72 figures/,
+  );
+  assert.deepEqual(withinReach([{ name: "a", meanSquaredZ: 1, terms: 10, seeds: { RMSprop: 1, Adam: 1 } }]), ["a"]);
 });

@@ -7,6 +7,7 @@ import {
   defaultForensicsDir,
   defaultResultsDir,
   fittedHeadStart,
+  paddingFinalists,
   forensicVerdicts,
   listRunResults,
   defaultRunsDir,
@@ -45,12 +46,17 @@ export function registerForensicsCommand(program: Command): void {
       const study = choiceOption("study", studyName, FORENSIC_STUDIES);
       const runsDir = writableDirOption(opts.runsDir !== undefined ? "--runs-dir" : "the runs directory", opts.runsDir ?? defaultRunsDir());
       const out = writableDirOption(opts.out !== undefined ? "--out" : "the forensics directory", opts.out ?? defaultForensicsDir());
-      const runs = studyRuns(study, { headStartSteps: study === "reenact" ? fittedHeadStart(out) : undefined }).slice(
-        0,
-        opts.only === undefined ? undefined : integerOption("--only", opts.only, 1),
-      );
+      const evidence = {
+        headStartSteps: study === "reenact" ? fittedHeadStart(out) : undefined,
+        paddingFinalists:
+          study === "padding-confirm" ? paddingFinalists(out, listRunResults(opts.resultsDir ?? defaultResultsDir())) : undefined,
+      };
+      const runs = studyRuns(study, evidence).slice(0, opts.only === undefined ? undefined : integerOption("--only", opts.only, 1));
       if (runs.length === 0)
-        throw new MnistLabError(`Expected the ${study} study to have runs but found none: run \`mnist-lab forensics head-start\` first`);
+        throw new MnistLabError(
+          `Expected the ${study} study to have runs but found none: ` +
+            `run \`mnist-lab forensics ${study === "reenact" ? "head-start" : "padding"}\` to the end first`,
+        );
       const backend = await initBackend();
       process.stdout.write(`Backend: ${backend.active}; study ${study}: ${runs.length} runs\n`);
       const data = await loadMnist();

@@ -4,13 +4,20 @@
 import type { Padding } from "../model/model";
 import { resolveTrainConfig, runIdFor, type TrainConfigInput } from "../training/runs";
 
-export type ForensicStudy = "padding" | "head-start" | "collapse" | "reenact" | "control";
-export const FORENSIC_STUDIES: readonly ForensicStudy[] = ["padding", "head-start", "collapse", "reenact", "control"];
+export type ForensicStudy = "padding" | "padding-confirm" | "head-start" | "collapse" | "reenact" | "control";
+export const FORENSIC_STUDIES: readonly ForensicStudy[] = ["padding", "padding-confirm", "head-start", "collapse", "reenact", "control"];
 
-/** What a study's runs depend on from earlier studies: the head start the window fit found (reenact). */
+/**
+ * What a study's runs depend on from earlier studies: the head start the window fit found (reenact), and the
+ * padding readings the screen left within reach of its best (padding-confirm).
+ */
 export interface StudyEvidence {
   headStartSteps?: number;
+  paddingFinalists?: string[];
 }
+
+/** Seeds and epochs of the padding confirmation: ≥ 2 seeds, and the report's ten logged epochs. */
+export const PADDING_CONFIRM = { seeds: [1, 2], epochs: 10 } as const;
 
 /** The paddings of conv 3–5 (the report shows conv 1–2: 'valid'); the image must not vanish before the dense layer. */
 export type PaddingReading = [Padding, Padding, Padding];
@@ -65,6 +72,18 @@ export function studyRuns(study: ForensicStudy, evidence: StudyEvidence = {}): A
           config: { optimizer, epochs: 5, seed: 1, model: { paddings: ["valid", "valid", ...reading] } },
         })),
       );
+    case "padding-confirm": {
+      // The finalists of the screen, on two seeds over the report's ten logged epochs.
+      const finalists = paddingReadings().filter(({ name }) => evidence.paddingFinalists?.includes(name));
+      return finalists.flatMap(({ reading, name }) =>
+        PADDING_CONFIRM.seeds.flatMap((seed) =>
+          (["rmsprop", "adam"] as const).map((optimizer) => ({
+            label: `${optimizer} ${name} s${seed}`,
+            config: { optimizer, epochs: PADDING_CONFIRM.epochs, seed, model: { paddings: ["valid", "valid", ...reading] } },
+          })),
+        ),
+      );
+    }
     case "head-start":
       // Adam's per-step curve over 3 epochs: room to slide a 697-step window up to one epoch in.
       return [1, 2, 3].map((seed) => ({ label: `adam s${seed}`, config: { optimizer: "adam", epochs: 3, seed } }));

@@ -12,7 +12,7 @@ import type { EpochLogs } from "../training/callbacks";
 import type { StepLog } from "../training/steps";
 import { listRunResults, type RunResultSummary } from "./results";
 import { spread } from "./reproduction";
-import { paddingReadings, studyRuns, type ForensicStudy } from "./forensic_studies";
+import { PADDING_CONFIRM, paddingReadings, studyRuns, type ForensicStudy } from "./forensic_studies";
 
 /** Steps per epoch in the Kaggle kernel the report follows: `steps_per_epoch = len(X_train) // 86`. */
 export const KAGGLE_STEPS_PER_EPOCH = 697;
@@ -290,12 +290,26 @@ export function seedScale(
  */
 export function rankingStrength(
   scores: readonly CandidateScore[],
+  against = 1,
 ): { gap: number; overdispersion: number; likelihoodRatio: number } | undefined {
-  if (scores.length < 2) return undefined;
-  const [best, next] = scores;
+  if (scores.length <= against) return undefined;
+  const [best, next] = [scores[0], scores[against]];
   const gap = next.meanSquaredZ * next.terms - best.meanSquaredZ * best.terms;
   const overdispersion = Math.max(1, best.meanSquaredZ);
   return { gap, overdispersion, likelihoodRatio: Math.exp(gap / overdispersion / 2) };
+}
+
+/** Below this likelihood ratio against the best, a candidate is within reach (Kass and Raftery: not yet "strong"). */
+export const WITHIN_REACH_RATIO = 20;
+/** At most this many padding readings go on to the confirmation (each costs 4 runs of 10 epochs). */
+const MAX_PADDING_FINALISTS = 3;
+
+/** The best candidate and those within reach of it, best first, at most `max`. */
+export function withinReach(scores: readonly CandidateScore[], max = MAX_PADDING_FINALISTS): string[] {
+  return scores
+    .filter((_, i) => i === 0 || rankingStrength(scores, i)!.likelihoodRatio < WITHIN_REACH_RATIO)
+    .slice(0, max)
+    .map((s) => s.name);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -489,9 +503,62 @@ export function forensicVerdicts(forensicsDir: string, results: readonly RunResu
       collapse.length === 0
         ? ["No collapse runs committed yet: `mnist-lab forensics collapse` trains them."]
         : collapseVerdict(collapseStudy(collapse)),
-    padding: rankingVerdict("Padding (epochs 2–5 of the screen)", rankCandidates(candidatesBy(padding, readingName), scale), "sss"),
+    padding: paddingVerdict(padding, loadStudy("padding-confirm", forensicsDir), scale),
   };
   return verdicts;
+}
+
+/** The screen's ranking when every reading has its two runs (one per optimizer); undefined before. */
+function screenRanking(padding: readonly RunResultSummary[], scale: ReturnType<typeof seedScale>): CandidateScore[] | undefined {
+  const candidates = candidatesBy(padding, readingName);
+  const complete = paddingReadings().every(({ name }) =>
+    candidates.some((c) => c.name === name && c.runs.RMSprop.length > 0 && c.runs.Adam.length > 0),
+  );
+  return complete ? rankCandidates(candidates, scale) : undefined;
+}
+
+/** The padding readings the finished screen leaves within reach of its best: padding-confirm trains them. */
+export function paddingFinalists(forensicsDir: string, results: readonly RunResultSummary[]): string[] | undefined {
+  const ranking = screenRanking(loadStudy("padding", forensicsDir), reproductionScale(results));
+  return ranking && withinReach(ranking);
+}
+
+/**
+ * The padding verdict: the screen's ranking (epochs 2–5, one seed) and its finalists, then, once every finalist has
+ * its confirmation runs (two seeds of ten epochs per optimizer), their ranking over epochs 2–10.
+ */
+export function paddingVerdict(
+  screen: readonly RunResultSummary[],
+  confirm: readonly RunResultSummary[],
+  scale: ReturnType<typeof seedScale>,
+): string[] {
+  const ranking = screenRanking(screen, scale);
+  const screened = rankingVerdict("Padding (epochs 2–5 of the screen)", rankCandidates(candidatesBy(screen, readingName), scale), "sss");
+  if (!ranking) {
+    const have = new Set(screen.map(readingName));
+    return [...screened, `The screen is not complete: ${have.size} of ${paddingReadings().length} readings have runs.`];
+  }
+  const finalists = withinReach(ranking);
+  const lines = [
+    ...screened,
+    `Within reach of ${finalists[0]} (likelihood ratio below ${WITHIN_REACH_RATIO}): ` +
+      `${finalists.length === 1 ? "none" : finalists.slice(1).join(", ")}; ` +
+      `the confirmation trains ${finalists.join(", ")} ` +
+      `for ${PADDING_CONFIRM.seeds.length} seeds × ${PADDING_CONFIRM.epochs} epochs per optimizer.`,
+  ];
+  const confirmed = candidatesBy(
+    confirm.filter((r) => r.history.length >= PADDING_CONFIRM.epochs),
+    readingName,
+  ).filter((c) => finalists.includes(c.name));
+  const full = (c: Candidate) =>
+    c.runs.RMSprop.length >= PADDING_CONFIRM.seeds.length && c.runs.Adam.length >= PADDING_CONFIRM.seeds.length;
+  if (confirmed.length < finalists.length || !confirmed.every(full)) {
+    const done = confirm.filter((r) => finalists.includes(readingName(r)) && r.history.length >= PADDING_CONFIRM.epochs).length;
+    const planned = finalists.length * PADDING_CONFIRM.seeds.length * 2;
+    return [...lines, `Confirmation: ${done} of ${planned} runs committed; \`mnist-lab forensics padding-confirm\` trains the rest.`];
+  }
+  const what = `Padding (epochs 2–${PADDING_CONFIRM.epochs}, ${PADDING_CONFIRM.seeds.length} seeds per finalist and optimizer)`;
+  return [...lines, ...rankingVerdict(what, rankCandidates(confirmed, scale), "sss")];
 }
 
 /** Every padding reading: its layers, size, the screen's runs and its distance to the report, ranked (06's table). */
