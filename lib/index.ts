@@ -27,6 +27,7 @@ export * from "./training/profiles";
 export * from "./evaluation/finished_runs";
 export * from "./notebook/training_views";
 export * from "./evaluation/report_observations";
+export * from "./notebook/notebook_run";
 export * from "./notebook/report";
 export * from "./shared/atomic_file";
 export * from "./shared/run_lock";

@@ -334,6 +334,27 @@ def combine(args):
     write_atomic(args.out_html, export_html(report))
 
 
+PARAMETER_DECLARATION = re.compile(r"^\s*let\s+([A-Za-z_$][\w$]*)", re.M)
+
+
+def describe(args):
+    """Print, as JSON, what the TypeScript side needs of each notebook: the knobs its `parameters` cell declares
+    with `let` (null without such a cell) and its title (the first line of its first markdown cell)."""
+    import nbformat
+    facts = []
+    for path in args.notebooks:
+        nb = nbformat.read(path, as_version=4)
+        cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+        heading = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+        title = heading.source.split("\n")[0].lstrip("#").strip() if heading is not None else os.path.basename(path)
+        facts.append({
+            "notebook": path,
+            "parameters": None if cell is None else PARAMETER_DECLARATION.findall(cell.source),
+            "title": title,
+        })
+    print(json.dumps(facts))
+
+
 def serve(args):
     """Jupyter in this process (exec), dying with our parent; Download as HTML exports like the report does."""
     config = [
@@ -362,12 +383,14 @@ def main():
     co.add_argument("--intro", required=True)
     co.add_argument("--out-html", required=True)
     co.add_argument("notebooks", nargs="+")
+    de = sub.add_parser("describe")
+    de.add_argument("notebooks", nargs="+")
     se = sub.add_parser("serve")
     se.add_argument("jupyter")
     se.add_argument("args", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     die_with_parent(parent_pid())
-    {"execute": execute, "combine": combine, "serve": serve}[args.command](args)
+    {"execute": execute, "combine": combine, "describe": describe, "serve": serve}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,302 +1,25 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { constants as osConstants } from "node:os";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { initBackend } from "../backend";
+import { writeFileAtomicSync } from "../shared/atomic_file";
+import { cleanUpOnSignal, processAlive } from "../shared/child_process";
 import { MnistLabError } from "../shared/errors";
 import { defaultReportsDir, projectRoot } from "../shared/paths";
 import { PROFILES, type Profile } from "../training/profiles";
 import { SCHEDULES, type Schedule } from "../training/runs";
 import { profileScope } from "../evaluation/report_observations";
+import {
+  NotebookCellError,
+  combineNotebooks,
+  describeNotebooks,
+  executeNotebook,
+  listNotebooks,
+  selectNotebooks,
+  type NotebookRunResult,
+} from "./notebook_run";
 
-/** The name of this project's tslab kernelspec, installed by set-up under .jupyter/. */
-export const KERNEL_NAME = "mnist-lab";
-
-export interface NotebookRunResult {
-  notebook: string;
-  html: string;
-  executed: string;
-  seconds: number;
-  /** What nbclient and the kernel wrote to stderr (warnings, native code's messages). */
-  stderr: string;
-}
-
-/** How a notebook failed: a cell threw, the kernel died, or an error was thrown later from a timer or promise. */
-export type NotebookFailureKind = "cell" | "kernel" | "async";
-
-/** A notebook failed: names the notebook, the cell and the error; keeps the cell's whole output and the kernel's stderr. */
-export class NotebookCellError extends MnistLabError {
-  constructor(
-    readonly notebook: string,
-    readonly codeCell: number | null,
-    readonly ename: string,
-    readonly evalue: string,
-    readonly details: { kind?: NotebookFailureKind; text?: string; stderr?: string } = {},
-  ) {
-    super(describeNotebookFailure(notebook, codeCell, ename, evalue, details));
-    this.name = "NotebookCellError";
-  }
-
-  /** The same error, its message naming the log that keeps the whole text. */
-  withLog(logFile: string): NotebookCellError {
-    const err = new NotebookCellError(this.notebook, this.codeCell, this.ename, this.evalue, this.details);
-    err.message += ` (the cell's whole output and the kernel's stderr: ${logFile})`;
-    return err;
-  }
-}
-
-/** One line: where it failed and the first line of the error (the whole text goes to the report's log). */
-function describeNotebookFailure(
-  notebook: string,
-  codeCell: number | null,
-  ename: string,
-  evalue: string,
-  details: { kind?: NotebookFailureKind; stderr?: string },
-): string {
-  const firstLine = evalue.split("\n").find((l) => l.trim()) ?? "";
-  const lastStderr = lastStderrMessage(details.stderr ?? "");
-  const cell = `code cell ${codeCell ?? "?"}`;
-  if (details.kind === "kernel") {
-    return `${notebook}: ${cell} failed: ${firstLine}${lastStderr ? `; its last message on stderr: ${JSON.stringify(lastStderr)}` : ""}`;
-  }
-  if (details.kind === "async") {
-    const where = codeCell === null ? "outside any cell's own run" : `while ${cell} ran`;
-    return `${notebook}: an error was thrown from a timer or an unawaited promise ${where}: ${ename}: ${firstLine}`;
-  }
-  return `${notebook}: ${cell} failed: ${ename}: ${firstLine || "(no error text)"}`;
-}
-
-/**
- * The last line on stderr that says something: not Python's warnings, not the numbered frames or the banners
- * of a stack dump (Node prints one after `abort()`), which would hide the message before them.
- */
-function lastStderrMessage(stderr: string): string | undefined {
-  const noise = [/Warning\b/, /^\s*validate\(nb\)/, /^\s*\d+: /, /^-{3,}/, /^\s+at /, /^\s*$/];
-  return stderr
-    .split("\n")
-    .filter((l) => !noise.some((n) => n.test(l)))
-    .pop()
-    ?.trim();
-}
-
-/** The notebooks in run order (`notebooks/NN_*.ipynb`). */
-export function listNotebooks(dir = path.join(projectRoot(), "notebooks")): string[] {
-  return fs
-    .readdirSync(dir)
-    .filter((f) => /^\d\d_.*\.ipynb$/.test(f))
-    .sort()
-    .map((f) => path.join(dir, f));
-}
-
-/**
- * The notebooks `only` names (file names or their NN prefixes, e.g. `03` or `03_evaluate`), in run order;
- * all of them without `only`.
- */
-export function selectNotebooks(all: string[], only?: string[]): string[] {
-  if (!only?.length) return all;
-  const matches = (nb: string, name: string) => {
-    const base = path.basename(nb);
-    return base === name || base === `${name}.ipynb` || base.startsWith(`${name}_`);
-  };
-  const unknown = only.filter((name) => !all.some((nb) => matches(nb, name)));
-  if (unknown.length > 0) {
-    const names = all.map((n) => path.basename(n, ".ipynb")).join(", ");
-    throw new MnistLabError(
-      `Expected notebooks among ${names} (or their numbers) but found ${unknown.map((w) => JSON.stringify(w)).join(", ")}`,
-    );
-  }
-  return all.filter((nb) => only.some((name) => matches(nb, name)));
-}
-
-/**
- * TypeScript for the injected-parameters cell (papermill's convention): the `parameters` cell declares
- * each knob with `let` and the injected cell assigns the run's value; a notebook without a `parameters`
- * cell gets declarations instead (`declare: true`). Assignments go in a block because tslab shows the value
- * of a cell's last expression, which would print the last knob's value under the cell in the report.
- * @example
- * parameterAssignments({ profile: "smoke" }); // '{\n  profile = "smoke";\n}'
- */
-export function parameterAssignments(parameters: Record<string, unknown>, options: { declare?: boolean } = {}): string {
-  const statements = Object.entries(parameters)
-    .filter(([, v]) => v !== undefined)
-    .map(([name, value]) => {
-      if (!/^[A-Za-z_$][\w$]*$/.test(name))
-        throw new MnistLabError(`Expected a TypeScript identifier as parameter name but found ${JSON.stringify(name)}`);
-      return `${options.declare ? "let " : ""}${name} = ${JSON.stringify(value)};`;
-    });
-  if (options.declare || statements.length === 0) return statements.join("\n");
-  return `{\n${statements.map((s) => `  ${s}`).join("\n")}\n}`;
-}
-
-/** Environment for Jupyter: this project's kernelspec first, nothing global changed. */
-export function jupyterEnv(): NodeJS.ProcessEnv {
-  const own = path.join(projectRoot(), ".jupyter");
-  const kernel = path.join(own, "kernels", KERNEL_NAME, "kernel.json");
-  if (!fs.existsSync(kernel)) {
-    throw new MnistLabError(`Expected the project's Jupyter kernel at ${kernel} but it does not exist; run \`npm run setup\``);
-  }
-  const jupyterPath = [own, process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
-  return { ...process.env, JUPYTER_PATH: jupyterPath };
-}
-
-/**
- * Executes a notebook headless (nbclient, the project's tslab kernel, cwd = the notebook's folder) with
- * injected parameters, and writes the executed notebook and its HTML export atomically.
- * A failing cell, a dead kernel or an error thrown later from a timer or promise rejects with a
- * NotebookCellError and writes nothing. The tool and its kernel stop when this process exits, however it ends.
- * @param options.debug kernels print the stacks of MnistLabErrors too (MNIST_LAB_DEBUG=1)
- */
-export async function executeNotebook(
-  notebook: string,
-  options: { parameters?: Record<string, unknown>; outHtml: string; outIpynb: string; timeoutSeconds?: number; debug?: boolean },
-): Promise<NotebookRunResult> {
-  const started = performance.now();
-  const args = [
-    nbtool(),
-    "execute",
-    notebook,
-    "--cwd",
-    path.dirname(notebook),
-    "--kernel",
-    KERNEL_NAME,
-    "--params",
-    notebookParameterAssignments(notebook, options.parameters ?? {}),
-    "--out-ipynb",
-    options.outIpynb,
-    "--out-html",
-    options.outHtml,
-    "--timeout",
-    String(options.timeoutSeconds ?? 6 * 3600),
-  ];
-  const env = { ...jupyterEnv(), ...(options.debug ? { MNIST_LAB_DEBUG: "1" } : {}) };
-  const { code, stdout, stderr } = await runTied(debianPython(), args, env);
-  if (code !== 0) {
-    const line = stdout.trim().split("\n").pop() ?? "";
-    let parsed: {
-      error?: { notebook: string; codeCell: number | null; ename: string; evalue: string; kind?: NotebookFailureKind; text?: string };
-    } = {};
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      /* not our JSON: report stderr below */
-    }
-    const e = parsed.error;
-    if (e) throw new NotebookCellError(e.notebook, e.codeCell, e.ename, e.evalue, { kind: e.kind, text: e.text, stderr });
-    const tail = lastLine(stderr);
-    throw new NotebookCellError(path.basename(notebook), null, "nbclient", `nbclient failed (exit ${code}): ${tail}`, {
-      kind: "kernel",
-      stderr,
-    });
-  }
-  return { notebook, html: options.outHtml, executed: options.outIpynb, seconds: (performance.now() - started) / 1000, stderr };
-}
-
-/**
- * The injected cell for one notebook: assignments to the knobs its `parameters` cell declares (a knob it lacks,
- * such as `schedule` in 00_data, is not its concern and is left out), or declarations of all of them when it has
- * no `parameters` cell.
- */
-export function notebookParameterAssignments(notebook: string, parameters: Record<string, unknown>): string {
-  const declared = declaredParameters(notebook);
-  if (declared === null) return parameterAssignments(parameters, { declare: true });
-  return parameterAssignments(Object.fromEntries(Object.entries(parameters).filter(([name]) => declared.has(name))));
-}
-
-/** The names a notebook's `parameters` cell declares with `let`, or null when it has no such cell. */
-export function declaredParameters(notebook: string): Set<string> | null {
-  const cells = (
-    JSON.parse(fs.readFileSync(notebook, "utf8")) as { cells: { metadata?: { tags?: string[] }; source: string | string[] }[] }
-  ).cells;
-  const cell = cells.find((c) => c.metadata?.tags?.includes("parameters"));
-  if (!cell) return null;
-  const source = [cell.source].flat().join("");
-  return new Set([...source.matchAll(/^\s*let\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]));
-}
-
-function nbtool(): string {
-  return path.join(projectRoot(), "scripts", "nbtool.py");
-}
-
-/** Debian's Python, which has nbclient and nbconvert (a pyenv or venv python on PATH may not). */
-function debianPython(): string {
-  return fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-}
-
-/** Children that must stop with this process, and clean-ups to run if a signal ends it first. */
-const tiedChildren = new Set<ChildProcess>();
-const signalCleanups = new Set<() => void>();
-const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-
-function onStopSignal(signal: NodeJS.Signals): void {
-  for (const child of tiedChildren) child.kill("SIGTERM");
-  for (const cleanup of signalCleanups) {
-    try {
-      cleanup();
-    } catch {
-      /* best effort: the process is going down */
-    }
-  }
-  tiedChildren.clear();
-  signalCleanups.clear();
-  updateSignalHandlers();
-  // Listening replaced the default action (exit); take it again unless the host has handlers of its own.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-}
-
-function updateSignalHandlers(): void {
-  const wanted = tiedChildren.size + signalCleanups.size > 0;
-  for (const signal of STOP_SIGNALS) {
-    const has = process.listeners(signal).includes(onStopSignal);
-    if (wanted && !has) process.on(signal, onStopSignal);
-    if (!wanted && has) process.off(signal, onStopSignal);
-  }
-}
-
-/** Runs `cleanup` if SIGINT, SIGTERM or SIGHUP ends this process while `work` runs. */
-async function cleanUpOnSignal<T>(cleanup: () => void, work: () => Promise<T>): Promise<T> {
-  signalCleanups.add(cleanup);
-  updateSignalHandlers();
-  try {
-    return await work();
-  } finally {
-    signalCleanups.delete(cleanup);
-    updateSignalHandlers();
-  }
-}
-
-/**
- * Runs a child that stops with this process: on SIGINT/SIGTERM/SIGHUP here it gets SIGTERM, and when this
- * process dies any other way (SIGKILL too) Linux sends it SIGTERM (nbtool asks for PR_SET_PDEATHSIG,
- * checking it against MNIST_LAB_PARENT_PID).
- */
-function runTied(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...env, MNIST_LAB_PARENT_PID: String(process.pid) }, stdio: ["ignore", "pipe", "pipe"] });
-    tiedChildren.add(child);
-    updateSignalHandlers();
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const done = () => {
-      tiedChildren.delete(child);
-      updateSignalHandlers();
-    };
-    child.on("error", (err) => {
-      done();
-      reject(new MnistLabError(`Expected to run ${cmd} but could not: ${err.message}`, { cause: err }));
-    });
-    child.on("close", (code, signal) => {
-      done();
-      resolve({ code: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1), stdout, stderr });
-    });
-  });
-}
-
-/** The command that starts nbtool (Debian's Python and the script), for the notebook command too. */
-export function nbtoolCommand(): { python: string; script: string } {
-  return { python: debianPython(), script: nbtool() };
-}
+// Our HTML export of the notebooks: execute each (notebook_run.ts), join them into one report with a manifest and
+// a log, and move everything into place only when all succeeded.
 
 export interface ReportOptions {
   profile: Profile;
@@ -345,14 +68,6 @@ export const MANIFEST_FILE = "mnist-report.manifest.json";
 export const LOG_FILE = "mnist-report.log";
 const STAGING_PREFIX = ".staging-";
 
-/**
- * Executes the notebooks in order with the profile injected (papermill's convention) and writes one
- * offline HTML report, `<outDir>/mnist-report.html`, beside a run manifest; each notebook's own HTML and
- * executed copy go to `<outDir>/notebooks/`. Everything is built in a staging folder and moved into place
- * only when every notebook succeeded, so a failed run never overwrites the last good report. Every run
- * writes `<outDir>/mnist-report.log` (the kernels' stderr, a failing cell's whole output), which a failure's
- * message names. Staging folders of runs that were killed are removed by the next run.
- */
 /** A path with its symlinks resolved, as far as it exists. */
 function realPath(p: string): string {
   const resolved = path.resolve(p);
@@ -375,6 +90,14 @@ function checkOutsideSources(outDir: string, sourcesDir: string): void {
   }
 }
 
+/**
+ * Executes the notebooks in order with the profile injected (papermill's convention) and writes one
+ * offline HTML report, `<outDir>/mnist-report.html`, beside a run manifest; each notebook's own HTML and
+ * executed copy go to `<outDir>/notebooks/`. Everything is built in a staging folder and moved into place
+ * only when every notebook succeeded, so a failed run never overwrites the last good report. Every run
+ * writes `<outDir>/mnist-report.log` (the kernels' stderr, a failing cell's whole output), which a failure's
+ * message names. Staging folders of runs that were killed are removed by the next run.
+ */
 export async function buildReport(options: ReportOptions): Promise<ReportResult> {
   if (!PROFILES.includes(options.profile)) {
     throw new MnistLabError(`Expected profile ${PROFILES.join(", ")} but found ${JSON.stringify(options.profile)}`);
@@ -401,32 +124,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
     };
     return await cleanUpOnSignal(onSignal, async () => {
       const parameters = { profile: options.profile, seed: options.seed ?? 42, schedule: options.schedule ?? "as-run" };
-      const results: NotebookRunResult[] = [];
-      for (const notebook of notebooks) {
-        const name = path.basename(notebook, ".ipynb");
-        options.onProgress?.({ notebook: name, phase: "start" });
-        let result: NotebookRunResult;
-        try {
-          result = await executeNotebook(notebook, {
-            parameters,
-            debug: options.debug,
-            outHtml: path.join(staging, "notebooks", `${name}.html`),
-            outIpynb: path.join(staging, "notebooks", `${name}.ipynb`),
-          });
-        } catch (err) {
-          if (!(err instanceof NotebookCellError)) throw err;
-          log.push(`\n== ${path.basename(notebook)}: FAILED\n${err.message}`);
-          if (err.details.text?.trim()) log.push(`\n-- the output of the failing cell\n${err.details.text.trimEnd()}`);
-          log.push(`\n-- stderr of nbclient and the kernel\n${err.details.stderr?.trimEnd() || "(empty)"}`);
-          throw err.withLog(logFile);
-        }
-        log.push(
-          `\n== ${path.basename(notebook)}: ok in ${result.seconds.toFixed(1)} s\n` +
-            `-- stderr of nbclient and the kernel\n${result.stderr.trimEnd() || "(empty)"}`,
-        );
-        options.onProgress?.({ notebook: name, phase: "done", seconds: result.seconds });
-        results.push(result);
-      }
+      const results = await executeAll(notebooks, staging, parameters, options, { log, logFile });
       const manifest: ReportManifest = {
         profile: options.profile,
         createdAt: new Date().toISOString(),
@@ -446,21 +144,8 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
         manifest.seconds = round((performance.now() - started) / 1000);
         fs.writeFileSync(path.join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
       }
-      // Move into place: notebooks first, the report and its manifest last.
-      const finalNotebooks = path.join(outDir, "notebooks");
-      fs.mkdirSync(finalNotebooks, { recursive: true });
-      for (const f of fs.readdirSync(path.join(staging, "notebooks"))) {
-        fs.renameSync(path.join(staging, "notebooks", f), path.join(finalNotebooks, f));
-      }
-      if (combined) {
-        fs.renameSync(path.join(staging, MANIFEST_FILE), path.join(outDir, MANIFEST_FILE));
-        fs.renameSync(path.join(staging, REPORT_FILE), path.join(outDir, REPORT_FILE));
-      }
+      const notebookResults = moveIntoPlace(staging, outDir, combined, results);
       manifest.seconds = round((performance.now() - started) / 1000);
-      const notebookResults = results.map((r) => {
-        const name = path.basename(r.notebook, ".ipynb");
-        return { ...r, html: path.join(finalNotebooks, `${name}.html`), executed: path.join(finalNotebooks, `${name}.ipynb`) };
-      });
       return { ...manifest, outDir, combined, notebookResults, log: logFile };
     });
   } catch (err) {
@@ -472,12 +157,65 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   }
 }
 
+/** Executes each notebook into `staging/notebooks/`, in order, logging each one's stderr (and a failing cell's output). */
+async function executeAll(
+  notebooks: string[],
+  staging: string,
+  parameters: Record<string, unknown>,
+  options: Pick<ReportOptions, "debug" | "onProgress">,
+  logging: { log: string[]; logFile: string },
+): Promise<NotebookRunResult[]> {
+  const { log } = logging;
+  const results: NotebookRunResult[] = [];
+  for (const notebook of notebooks) {
+    const name = path.basename(notebook, ".ipynb");
+    options.onProgress?.({ notebook: name, phase: "start" });
+    let result: NotebookRunResult;
+    try {
+      result = await executeNotebook(notebook, {
+        parameters,
+        debug: options.debug,
+        outHtml: path.join(staging, "notebooks", `${name}.html`),
+        outIpynb: path.join(staging, "notebooks", `${name}.ipynb`),
+      });
+    } catch (err) {
+      if (!(err instanceof NotebookCellError)) throw err;
+      log.push(`\n== ${path.basename(notebook)}: FAILED\n${err.message}`);
+      if (err.details.text?.trim()) log.push(`\n-- the output of the failing cell\n${err.details.text.trimEnd()}`);
+      log.push(`\n-- stderr of nbclient and the kernel\n${err.details.stderr?.trimEnd() || "(empty)"}`);
+      throw err.withLog(logging.logFile);
+    }
+    log.push(
+      `\n== ${path.basename(notebook)}: ok in ${result.seconds.toFixed(1)} s\n` +
+        `-- stderr of nbclient and the kernel\n${result.stderr.trimEnd() || "(empty)"}`,
+    );
+    options.onProgress?.({ notebook: name, phase: "done", seconds: result.seconds });
+    results.push(result);
+  }
+  return results;
+}
+
+/** Moves the staged files into `outDir`: notebooks first, the report and its manifest last. */
+function moveIntoPlace(staging: string, outDir: string, combined: boolean, results: NotebookRunResult[]): NotebookRunResult[] {
+  const finalNotebooks = path.join(outDir, "notebooks");
+  fs.mkdirSync(finalNotebooks, { recursive: true });
+  for (const f of fs.readdirSync(path.join(staging, "notebooks"))) {
+    fs.renameSync(path.join(staging, "notebooks", f), path.join(finalNotebooks, f));
+  }
+  if (combined) {
+    fs.renameSync(path.join(staging, MANIFEST_FILE), path.join(outDir, MANIFEST_FILE));
+    fs.renameSync(path.join(staging, REPORT_FILE), path.join(outDir, REPORT_FILE));
+  }
+  return results.map((r) => {
+    const name = path.basename(r.notebook, ".ipynb");
+    return { ...r, html: path.join(finalNotebooks, `${name}.html`), executed: path.join(finalNotebooks, `${name}.ipynb`) };
+  });
+}
+
 /** Writes the run's log beside the report (atomically: a reader never sees half of it). */
 function writeLog(file: string, lines: string[]): void {
   try {
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${lines.join("\n")}\n`);
-    fs.renameSync(tmp, file);
+    writeFileAtomicSync(file, `${lines.join("\n")}\n`);
   } catch {
     /* the log must never hide the run's own result or error */
   }
@@ -493,15 +231,6 @@ export function removeStaleStaging(outDir: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** The backend the notebooks' kernels choose: the same selection (MNIST_BACKEND, then the chain) run here. */
 async function kernelBackend(): Promise<string> {
   try {
@@ -511,41 +240,9 @@ async function kernelBackend(): Promise<string> {
   }
 }
 
-/** Joins executed notebooks into one offline HTML file (plotly.js kept once). */
-/** The last non-empty line a tool printed to stderr: what a one-line error quotes of it. */
-function lastLine(stderr: string): string {
-  return (
-    stderr
-      .trim()
-      .split("\n")
-      .filter((l) => l.trim())
-      .pop() ?? "no output"
-  );
-}
-
-export async function combineNotebooks(executed: string[], outHtml: string, introMarkdown: string): Promise<void> {
-  const args = [nbtool(), "combine", "--title", "mnist-lab report", "--intro", introMarkdown, "--out-html", outHtml, ...executed];
-  const { code, stderr } = await runTied(debianPython(), args, process.env);
-  if (code !== 0) {
-    const tail = lastLine(stderr);
-    throw new MnistLabError(`Expected the notebooks to combine into ${outHtml} but nbconvert failed (exit ${code}): ${tail}`);
-  }
-}
-
 function reportIntro(manifest: ReportManifest, notebooks: string[]): string {
   const scope = profileScope(manifest.profile);
-  const titles = notebooks.map((nb) => {
-    const cells = JSON.parse(fs.readFileSync(nb, "utf8")).cells as { cell_type: string; source: string | string[] }[];
-    const heading = cells.find((c) => c.cell_type === "markdown");
-    const first = heading
-      ? [heading.source]
-          .flat()
-          .join("")
-          .split("\n")[0]
-          .replace(/^#+\s*/, "")
-      : path.basename(nb);
-    return `- ${first}`;
-  });
+  const titles = describeNotebooks(notebooks).map((facts) => `- ${facts.title}`);
   return [
     "# MNIST handwritten-digit recognition with a CNN — mnist-lab report",
     "",

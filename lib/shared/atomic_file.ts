@@ -69,6 +69,21 @@ export async function writeFileAtomic(
 }
 
 /**
+ * writeFileAtomic for the moments nothing may wait (a signal handler while the process goes down): the same temp
+ * file and rename, synchronously, without fsync.
+ */
+export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
+  const temp = tempSibling(target);
+  try {
+    fs.writeFileSync(temp, data);
+    fs.renameSync(temp, target);
+  } catch (err) {
+    fs.rmSync(temp, { force: true });
+    throw diskWriteError(err, target);
+  }
+}
+
+/**
  * Creates directory `target` holding `files` (name → contents) all at once: the files go into a temp
  * directory that is renamed to `target` only when complete. `target` must not exist yet.
  */

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { makeDirs } from "./atomic_file";
+import { processAlive } from "./child_process";
 import { MnistLabError, fsErrorCode, fsErrorReason } from "./errors";
 
 /** The lock file's name inside a run directory: one writer per run, on one machine or across a cluster. */
@@ -77,12 +78,7 @@ function lockHolderMayBeAlive(holder: LockHolder): boolean {
   // Our pid in a lock this process does not hold was left by an earlier process that had it (pids repeat, in
   // containers often). Worker threads of this process would look the same: train from one thread only.
   if (holder.pid === process.pid) return false;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (err) {
-    return fsErrorCode(err) === "EPERM";
-  }
+  return processAlive(holder.pid);
 }
 
 /** Creates `file` holding `content`, complete from its first moment; false when the name is taken. */
