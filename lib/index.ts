@@ -5,6 +5,7 @@ export * as tfl from "@tensorflow/tfjs-layers";
 export * from "./shared/errors";
 export * from "./model/model";
 export * from "./model/loss";
+export * from "./model/model_size";
 export * from "./model/notebook_model";
 export * from "./training/optimizers";
 export * from "./model/model_summary";

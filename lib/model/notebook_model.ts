@@ -5,6 +5,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { writeFileAtomic } from "../shared/atomic_file";
 import { DamagedFileError } from "../shared/checked_dir";
 import { MnistLabError, invalidParameterError } from "../shared/errors";
+import { checkModelSize, estimateParameters } from "./model_size";
 import { defaultRunsDir } from "../shared/paths";
 import { REPORT_CNN_PARAMS, buildReportCnn, checkMnistModel, compareArchitectures, topologySha256 } from "./model";
 
@@ -130,6 +131,12 @@ export function modelSpecFromTopology(topology: KerasTopology): ModelSpec {
   return {
     topology,
     build: async (seed: number) => {
+      // Before tfjs allocates anything: a saved topology may hold a million filters.
+      const estimate = estimateParameters(topology);
+      if (estimate) {
+        const { index, className, parameters } = estimate.largest;
+        checkModelSize(estimate.parameters, "the saved model", ` (layer ${index}, ${className}, has ${parameters.toLocaleString("en")})`);
+      }
       let model: tfl.LayersModel;
       try {
         const modelTopology = seedTopology(topology, seed) as unknown as tfl.ModelAndWeightsConfig["modelTopology"];
@@ -201,6 +208,8 @@ export async function loadNotebookModel(runsDir: string = defaultRunsDir()): Pro
   const spec = modelSpecFromTopology(saved.modelTopology);
   // Any seed shows the difference, as long as both models get the same one.
   const built = await spec.build(0);
+  // The count is the built model's: the file's figure is only what it was when 01_model saved it.
+  const parameters = built.countParams();
   const report = buildReportCnn({ seed: 0 });
   let differences: string[];
   try {
@@ -212,12 +221,12 @@ export async function loadNotebookModel(runsDir: string = defaultRunsDir()): Pro
     report.dispose();
   }
   const sameAsReport = differences.length === 0;
-  const what = `01_model's model (saved ${saved.savedAt}, ${saved.parameters.toLocaleString("en")} parameters)`;
+  const what = `01_model's model (saved ${saved.savedAt}, ${parameters.toLocaleString("en")} parameters)`;
   const summary = sameAsReport
     ? `${what} is the report's CNN: 02_train trains the report's runs (the CLI's too)`
     : `${what} differs from the report's CNN in ${differences.length} layer(s): 02_train trains it as runs of its own (model…); ` +
       `re-run 01_model's unchanged cell to go back\n${differences.map((d) => `  ${d}`).join("\n")}`;
-  return { ...spec, source: "01_model", file, savedAt: saved.savedAt, parameters: saved.parameters, sameAsReport, differences, summary };
+  return { ...spec, source: "01_model", file, savedAt: saved.savedAt, parameters, sameAsReport, differences, summary };
 }
 
 /** A change to a Sequential model's layer list: what 05_experiments' comparisons vary. */

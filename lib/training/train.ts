@@ -21,6 +21,7 @@ import {
 import { MnistLabError, invalidParameterError } from "../shared/errors";
 import { buildReportCnn, checkMnistModel, compileReportCnn, topologySha256 } from "../model/model";
 import { makeOptimizer } from "./optimizers";
+import { checkModelSize } from "../model/model_size";
 import { evaluateModel } from "../model/predict";
 import type { LossName } from "../model/loss";
 import { MNIST_IMAGE_BYTES } from "../data/data";
@@ -214,6 +215,8 @@ export async function trainModel(
   options: TrainRunOptions & { name?: string },
 ): Promise<RunResult> {
   checkMnistModel(model);
+  // Built already, but training holds about four times its weights: refuse before that.
+  checkModelSize(model.countParams(), "the model to train");
   // The label is for the log only: the same model under two labels is one run.
   const architecture = { sha256: topologySha256(model), parameters: model.countParams() };
   if (options.name) (options.log ?? stdoutLog)(`${options.name}: ${architecture.parameters.toLocaleString("en")} parameters`);
