@@ -2,7 +2,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { KerasAdam, KerasRMSprop, nativeKernelNames } from "mnist-lab";
+import {
+  KerasAdam,
+  KerasRMSprop,
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+  getKernelCallCounts,
+  nativeKernelNames,
+  softmaxCrossEntropyWithLogits,
+} from "mnist-lab";
 import { assertMatchesCpu, kernelsSeenNative, rand } from "./backend_helpers";
 
 const s = (shape: number[]) => `[${shape.join(",")}]`;
@@ -423,6 +431,23 @@ for (const shape of [
 }
 test("softmax large and -Infinity logits x=[2,3]", () =>
   assertMatchesCpu("softmax special", () => tf.softmax(tf.tensor2d([1000, 0, -1000, -Infinity, 1, 2], [2, 3]))));
+
+// The cross-entropy of a softmax from its logits: one native pass forward, one backward, equal to tfjs's
+// softmaxCrossEntropy (which runs on cpu here) in values and gradients, a confidently wrong row included.
+test("softmaxCrossEntropyWithLogits x=[86,10]: loss and gradient as tfjs's, each in one native kernel", async () => {
+  const oneHot = Array.from({ length: 86 * 10 }, (_, k) => (k % 10 === (Math.floor(k / 10) * 7) % 10 ? 1 : 0));
+  const labels = () => tf.tensor2d(oneHot, [86, 10]);
+  const logits = () => tf.concat([tf.mul(rand([85, 10], 3), 10), tf.tensor2d([[30, 0, 0, 0, 0, 0, 0, 0, 0, 0]])]);
+  await assertMatchesCpu("softmax cross-entropy", () => {
+    const y = labels();
+    const x = logits();
+    const grad = tf.grad((z: tf.Tensor) => tf.mean(softmaxCrossEntropyWithLogits(y, z)))(x);
+    return [softmaxCrossEntropyWithLogits(y, x), grad];
+  });
+  const { native } = getKernelCallCounts();
+  assert.ok((native[SOFTMAX_CROSS_ENTROPY] ?? 0) >= 2, "the forward ran natively (the loss, and inside the gradient)");
+  assert.ok((native[SOFTMAX_CROSS_ENTROPY_GRAD] ?? 0) >= 1, "the gradient ran natively");
+});
 
 // Casts, copies and layout changes.
 test("cast float32->int32->float32->bool x=[12]", () =>

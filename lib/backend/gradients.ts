@@ -1,11 +1,11 @@
 // Gradients that tfjs computes wastefully for this backend, replaced while the onednn backend is active
 // (other backends keep tfjs's own): Sum and Mean build a full-size ones tensor in a JS loop to broadcast dy,
 // FusedBatchNorm's gradient takes about fourteen full-size ops where one native kernel takes two passes,
-// and Relu's takes two (step, multiply) where one does.
+// and Relu's takes two (step, multiply) where one does. Our fused softmax cross-entropy gets its gradient here too.
 import * as tf from "@tensorflow/tfjs-core";
 import { FusedBatchNorm, Mean, Relu, Sum } from "@tensorflow/tfjs-core";
 import type { MeanAttrs, SumAttrs } from "@tensorflow/tfjs-core";
-import { BATCH_NORM_GRAD, RELU_GRAD } from "./kernels";
+import { BATCH_NORM_GRAD, RELU_GRAD, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from "./kernels";
 
 let installed = false;
 
@@ -42,6 +42,17 @@ function replaceGradient(
 export function installOnednnGradients(backendName: string): void {
   if (installed) return;
   installed = true;
+  // Only onednn has this kernel: its gradient, dy × (softmax − labels), from the softmax its forward pass saved.
+  tf.registerGradient({
+    kernelName: SOFTMAX_CROSS_ENTROPY,
+    inputsToSave: ["labels"],
+    outputsToSave: [false, true],
+    gradFunc: (dy, [labels, softmax]) => ({
+      logits: () => tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_GRAD, { dy: (dy as tf.Tensor[])[0], softmax, labels }) as tf.Tensor,
+      // The labels are data: nothing trains them.
+      labels: () => tf.zerosLike(labels),
+    }),
+  });
   const active = () => tf.getBackend() === backendName;
 
   // Same values as tfjs's mul(dy, ones(x.shape)): broadcasting by Tile is exact.

@@ -11,7 +11,7 @@ export {
   resetKernelCallCounts,
   runFusedUpdate,
 } from "./onednn_backend";
-export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE } from "./kernels";
+export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from "./kernels";
 export type { KernelCallCounts } from "./onednn_backend";
 export { BufferPool } from "./buffer_pool";
 export { NATIVE_ENUM_NAMES, checkNativeEnums, loadNativeBinding, onednnIsaName } from "./native_binding";

@@ -199,6 +199,10 @@ export interface NativeBinding {
   /** op: an `enums.reduceOp` code, over the middle axis of x as [outer, reduce, inner]. */
   reduce(op: number, x: Numeric, out: Numeric, outer: number, reduce: number, inner: number): void;
   softmax(logits: F32, out: F32, rows: number, cols: number): void;
+  /** Per-row cross-entropy of softmax(logits) against labels (from the logits, unclipped), and that softmax. */
+  softmaxCrossEntropy(logits: F32, labels: F32, loss: F32, softmax: F32, rows: number, cols: number): void;
+  /** dLogits = dy (one per row) × (softmax − labels). */
+  softmaxCrossEntropyGrad(dy: F32, softmax: F32, labels: F32, dLogits: F32, rows: number, cols: number): void;
   batchNorm(x: F32, mean: F32, variance: F32, offset: F32 | null, scale: F32 | null, out: F32, epsilon: number): void;
   batchNormGrad(
     dy: F32,

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { invalidParameterError } from "../shared/errors";
+import { SOFTMAX_CROSS_ENTROPY } from "../backend";
 
 /**
  * `from-logits`: a softmax output's cross-entropy from its logits, as Keras 2.3.1 on TensorFlow ran it.
@@ -85,9 +86,30 @@ function clippedCrossentropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * Per-sample cross-entropy of softmax(logits) against `labels`, unclipped, with the gradient softmax − labels
+ * (TensorFlow's softmax_cross_entropy_with_logits). On the onednn backend one native pass computes the loss and
+ * keeps the softmax, and one computes the gradient; elsewhere tfjs's softmaxCrossEntropy (about a dozen ops each
+ * way) gives the same values.
+ */
+export function softmaxCrossEntropyWithLogits(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
+  const backend = tf.getBackend();
+  const fused =
+    logits.rank === 2 &&
+    logits.dtype === "float32" &&
+    labels.dtype === "float32" &&
+    tf.util.arraysEqual(labels.shape, logits.shape) &&
+    tf.getKernel(SOFTMAX_CROSS_ENTROPY, backend) !== undefined;
+  if (!fused) return tf.losses.softmaxCrossEntropy(labels, logits, undefined, 0, tf.Reduction.NONE);
+  const [loss, softmax] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits, labels }) as tf.Tensor[];
+  // The tape keeps its own copy of the softmax for the gradient (registered with the kernel, lib/backend/gradients.ts).
+  softmax.dispose();
+  return loss;
+}
+
+/**
  * Keras 2.3.1's categorical cross-entropy under `loss`, per sample (tfjs-layers averages it). With `from-logits`
- * a recorded softmax output is scored from its logits (tfjs's softmaxCrossEntropy: a stable log-softmax whose
- * gradient is softmax − labels); an output without logits falls back to the clipped form, as Keras does.
+ * a recorded softmax output is scored from its logits ({@link softmaxCrossEntropyWithLogits}); an output without
+ * logits falls back to the clipped form, as Keras does.
  */
 export function kerasCategoricalCrossentropy(loss: LossName): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
   checkLossName(loss);
@@ -95,7 +117,7 @@ export function kerasCategoricalCrossentropy(loss: LossName): (yTrue: tf.Tensor,
     const logits = loss === "from-logits" ? takeSoftmaxLogits(yPred) : undefined;
     if (!logits) return clippedCrossentropy(yTrue, yPred);
     try {
-      return tf.losses.softmaxCrossEntropy(yTrue, logits, undefined, 0, tf.Reduction.NONE);
+      return softmaxCrossEntropyWithLogits(yTrue, logits);
     } finally {
       // Backprop needs only what softmaxCrossEntropy saved and the ops' records, not these values.
       logits.dispose();

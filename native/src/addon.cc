@@ -151,6 +151,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"reluGrad", Guarded<ReluGrad>},
       {"reduce", Guarded<Reduce>},
       {"softmax", Guarded<Softmax>},
+      {"softmaxCrossEntropy", Guarded<SoftmaxCrossEntropy>},
+      {"softmaxCrossEntropyGrad", Guarded<SoftmaxCrossEntropyGrad>},
       {"batchNorm", Guarded<BatchNorm>},
       {"batchNormGrad", Guarded<BatchNormGrad>},
       {"cast", Guarded<Cast>},

@@ -15,6 +15,8 @@ Napi::Value Select(const Napi::CallbackInfo& info);
 Napi::Value ReluGrad(const Napi::CallbackInfo& info);
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 Napi::Value Softmax(const Napi::CallbackInfo& info);
+Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info);
+Napi::Value SoftmaxCrossEntropyGrad(const Napi::CallbackInfo& info);
 Napi::Value BatchNorm(const Napi::CallbackInfo& info);
 Napi::Value BatchNormGrad(const Napi::CallbackInfo& info);
 Napi::Value Cast(const Napi::CallbackInfo& info);

@@ -6,13 +6,14 @@ import { batchNormGradConfig, fusedBatchNormConfig } from "./batchnorm";
 import { maxPoolConfig, maxPoolGradConfig } from "./pool";
 import { reduceConfigs } from "./reduce";
 import { shapeOpConfigs } from "./shape_ops";
-import { softmaxConfig } from "./softmax";
+import { softmaxConfig, softmaxCrossEntropyConfig, softmaxCrossEntropyGradConfig } from "./softmax";
 import { kerasAdamUpdateConfig, kerasRmspropUpdateConfig } from "./optimizer";
 import type { NativeKernelConfig } from "./util";
 
 export type { NativeKernelArgs, NativeKernelConfig, NativeKernelFunc } from "./util";
 export { BATCH_NORM_GRAD } from "./batchnorm";
 export { RELU_GRAD } from "./elementwise";
+export { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from "./softmax";
 export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE } from "./optimizer";
 
 export const NATIVE_KERNELS: NativeKernelConfig[] = [
@@ -27,6 +28,8 @@ export const NATIVE_KERNELS: NativeKernelConfig[] = [
   fusedBatchNormConfig,
   batchNormGradConfig,
   softmaxConfig,
+  softmaxCrossEntropyConfig,
+  softmaxCrossEntropyGradConfig,
   ...elementwiseConfigs,
   ...reduceConfigs,
   ...shapeOpConfigs,
