@@ -61,10 +61,6 @@ export async function main(argv: string[]): Promise<number> {
 /** A bad command-line value: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
-/** The MNIST training images: the most `--train-limit` and `--batch-size` can use of the original data. */
-export const MNIST_TRAIN_IMAGES = 60_000;
-export const MNIST_TEST_IMAGES = 10_000;
-
 /** Outputs of the report's CNN per image (64 filters; the sum over buildReportCnn's 19 layers), float32. */
 const REPORT_CNN_OUTPUT_BYTES_PER_IMAGE = 173_450 * 4;
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { defaultPytorchScript, formatBenchTable, runBench } from "../../lib";
-import { BACKEND_CHOICES, BACKEND_HELP, MNIST_TRAIN_IMAGES, checkBatchSize, choiceOption, integerOption } from "../main";
+import { MNIST_TRAIN_IMAGES, defaultPytorchScript, formatBenchTable, runBench } from "../../lib";
+import { BACKEND_CHOICES, BACKEND_HELP, checkBatchSize, choiceOption, integerOption } from "../main";
 
 interface BenchCliOptions {
   json?: boolean;

@@ -3,6 +3,8 @@ import {
   MnistLabError,
   REPORT_OPTIMIZERS,
   LOSSES,
+  MNIST_TEST_IMAGES,
+  MNIST_TRAIN_IMAGES,
   SCHEDULES,
   defaultRunsDir,
   fsErrorCode,
@@ -15,8 +17,6 @@ import {
 import {
   BACKEND_CHOICES,
   BACKEND_HELP,
-  MNIST_TEST_IMAGES,
-  MNIST_TRAIN_IMAGES,
   UsageError,
   checkBatchSize,
   choiceOption,
