@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { formatBackendReport, initBackend } from "../../lib";
-import { BACKEND_CHOICES, BACKEND_HELP, choiceOption } from "../main";
+import { BACKEND_CHOICES, BACKEND_HELP, choiceOption } from "../options";
 
 /** `mnist-lab backend [--json]`: which tfjs backend is active and why each other candidate is not. */
 export function registerBackendCommand(program: Command): void {

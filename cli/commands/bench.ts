@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { MNIST_TRAIN_IMAGES, defaultPytorchScript, formatBenchTable, runBench } from "../../lib";
-import { BACKEND_CHOICES, BACKEND_HELP, checkBatchSize, choiceOption, integerOption } from "../main";
+import { BACKEND_CHOICES, BACKEND_HELP, checkBatchSize, choiceOption, integerOption } from "../options";
 
 interface BenchCliOptions {
   json?: boolean;

@@ -21,7 +21,7 @@ import {
   trainRun,
   type RunResult,
 } from "../../lib";
-import { choiceOption, integerOption, writableDirOption } from "../main";
+import { choiceOption, integerOption, writableDirOption } from "../options";
 
 /** `mnist-lab forensics <study>`: trains a forensic study's runs (each resumable) and exports their summaries. */
 export function registerForensicsCommand(program: Command): void {

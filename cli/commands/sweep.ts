@@ -15,7 +15,7 @@ import {
   type ReportOptimizer,
   type RunResult,
 } from "../../lib";
-import { UsageError, choiceOption, writableDirOption } from "../main";
+import { UsageError, choiceOption, writableDirOption } from "../options";
 
 function parseList(flag: string, value: string, ok: (item: string) => boolean, expected: string): string[] {
   const items = value.split(",").map((s) => s.trim());

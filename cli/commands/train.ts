@@ -23,7 +23,7 @@ import {
   existingDirOption,
   integerOption,
   writableDirOption,
-} from "../main";
+} from "../options";
 
 interface TrainCliOptions {
   optimizer: string;

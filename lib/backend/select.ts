@@ -2,7 +2,8 @@
 // MNIST_BACKEND. Nothing is chosen on import; initBackend does it and reports why each other candidate lost.
 import * as tf from "@tensorflow/tfjs-core";
 import { loadNativeBinding, onednnIsaName } from "./native_binding";
-import { ONEDNN_BACKEND_NAME, registerOnednnBackend } from "./onednn_backend";
+import { ONEDNN_BACKEND_NAME } from "./onednn_backend";
+import { registerOnednnBackend } from "./register_onednn";
 
 export const BACKEND_CHAIN = ["tensorflow", "onednn", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKEND_CHAIN)[number];
