@@ -6,7 +6,14 @@ export { getKernelCallCounts, nativeKernelNames, registerOnednnBackend, resetKer
 export type { KernelCallCounts } from "./register_onednn";
 export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE } from "./kernels";
 export { BufferPool } from "./buffer_pool";
-export { NATIVE_ENUM_NAMES, checkNativeEnums, loadNativeBinding, onednnIsaName } from "./native_binding";
+export {
+  NATIVE_ENUM_NAMES,
+  NATIVE_FUNCTION_NAMES,
+  checkNativeEnums,
+  checkNativeFunctions,
+  loadNativeBinding,
+  onednnIsaName,
+} from "./native_binding";
 export type {
   ConvGeometry,
   KerasAdamUpdateAttrs,
@@ -15,5 +22,6 @@ export type {
   NativeBinding,
   NativeBindingResult,
   NativeEnums,
+  NativeFunctionName,
   PoolGeometry,
 } from "./native_binding";
