@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { BACKEND_CHAIN, formatBackendReport, initBackend, loadNativeBinding } from "mnist-lab";
+import { BACKEND_CHAIN, formatBackendDiagnostics, initBackend, loadNativeBinding } from "mnist-lab";
 
 const root = path.join(__dirname, "..");
 
@@ -33,7 +33,7 @@ test("initBackend auto chooses onednn when the addon is built and explains the o
     );
     assert.match(report.candidates[0].reason, /not installed|failed to load/);
     assert.match(report.candidates[2].reason, /onednn comes first/);
-    assert.match(formatBackendReport(report), /active backend: onednn/);
+    assert.match(formatBackendDiagnostics(report), /active backend: onednn/);
     assert.ok((report.onednn?.threads ?? 0) >= 1);
   } finally {
     if (saved !== undefined) process.env.MNIST_BACKEND = saved;

@@ -43,8 +43,8 @@ export function registerBenchCommand(program: Command): void {
         python: opts.python,
         log,
       });
-      const { backendReport, ...figures } = result;
-      void backendReport;
+      const { backendDiagnostics, ...figures } = result;
+      void backendDiagnostics;
       if (!opts.json) process.stdout.write(formatBenchTable(figures));
       process.stdout.write(`${JSON.stringify(figures)}\n`);
     });

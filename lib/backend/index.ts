@@ -1,6 +1,6 @@
 // Public API of the backend module: selection, the onednn backend and its diagnostics.
-export { BACKEND_CHAIN, formatBackendReport, initBackend } from "./select";
-export type { BackendCandidate, BackendName, BackendReport } from "./select";
+export { BACKEND_CHAIN, formatBackendDiagnostics, initBackend } from "./select";
+export type { BackendCandidate, BackendName, BackendDiagnostics } from "./select";
 export { ONEDNN_BACKEND_NAME, OnednnBackend, releasePooledMemory, runFusedUpdate } from "./onednn_backend";
 export { getKernelCallCounts, nativeKernelNames, registerOnednnBackend, resetKernelCallCounts } from "./register_onednn";
 export type { KernelCallCounts } from "./register_onednn";

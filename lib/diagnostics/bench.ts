@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend, releasePooledMemory, type BackendReport } from "../backend";
+import { initBackend, releasePooledMemory, type BackendDiagnostics } from "../backend";
 import { MNIST_COLS, MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, MNIST_ROWS, MNIST_TRAIN_IMAGES, loadMnist } from "../data/data";
 import { gatherBatch } from "../data/preprocess";
 import { machineInfo, type MachineInfo } from "../shared/machine";
@@ -269,11 +269,11 @@ export function runPytorchReference(options: PytorchRunOptions): PytorchRun {
   };
 }
 
-function ourIsaAndThreads(report: BackendReport, machine: MachineInfo): { isa: string; threads: number } {
-  if (report.onednn) return { isa: report.onednn.isa, threads: report.onednn.threads };
+function ourIsaAndThreads(backend: BackendDiagnostics, machine: MachineInfo): { isa: string; threads: number } {
+  if (backend.onednn) return { isa: backend.onednn.isa, threads: backend.onednn.threads };
   // tfjs-node's libtensorflow dispatches per CPU as oneDNN does; the JS and wasm backends run one thread.
-  if (report.active === "tensorflow") return { isa: machine.isa, threads: machine.cores };
-  return { isa: report.active === "wasm" ? "wasm-simd128" : "js", threads: 1 };
+  if (backend.active === "tensorflow") return { isa: machine.isa, threads: machine.cores };
+  return { isa: backend.active === "wasm" ? "wasm-simd128" : "js", threads: 1 };
 }
 
 /**
@@ -283,7 +283,7 @@ function ourIsaAndThreads(report: BackendReport, machine: MachineInfo): { isa: s
  * const result = await runBench({ steps: 5 });
  * result.trainImagesPerSec.adam; // images per second
  */
-export async function runBench(options: BenchOptions = {}): Promise<BenchResult & { backendReport: BackendReport }> {
+export async function runBench(options: BenchOptions = {}): Promise<BenchResult & { backendDiagnostics: BackendDiagnostics }> {
   const log = options.log ?? (() => undefined);
   const o: Timing = {
     steps: options.steps ?? 20,
@@ -293,10 +293,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     inferRepeats: Math.max(1, options.inferRepeats ?? 2),
   };
   const rounds = Math.max(1, options.rounds ?? 1);
-  const backendReport = await initBackend(options.backend);
+  const backendDiagnostics = await initBackend(options.backend);
   const machine = machineInfo();
-  const { isa, threads } = ourIsaAndThreads(backendReport, machine);
-  log(`${machine.cpu}; backend ${backendReport.active}, ${isa}, ${threads} threads`);
+  const { isa, threads } = ourIsaAndThreads(backendDiagnostics, machine);
+  log(`${machine.cpu}; backend ${backendDiagnostics.active}, ${isa}, ${threads} threads`);
   const batches = await makeBatches(o.batchSize);
   log(`data: ${batches.kind === "mnist" ? "MNIST training images" : "random images (MNIST not found)"}`);
   const train: Record<ReportOptimizer, number> = { rmsprop: 0, adam: 0 };
@@ -348,9 +348,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
       if (options.comparePytorch && round % 2 === 1) runTheirs(optimizer);
     }
   }
-  const result: BenchResult & { backendReport: BackendReport } = {
+  const result: BenchResult & { backendDiagnostics: BackendDiagnostics } = {
     machine,
-    backend: backendReport.active,
+    backend: backendDiagnostics.active,
     isa,
     threads,
     data: batches.kind,
@@ -367,7 +367,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     rssMiB: rss,
     numTensors: tensors,
     environment: { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? null, ONEDNN_MAX_CPU_ISA: process.env.ONEDNN_MAX_CPU_ISA ?? null },
-    backendReport,
+    backendDiagnostics,
   };
   if (pt) {
     result.pytorch = pt;
