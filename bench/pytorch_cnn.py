@@ -2,7 +2,7 @@
 """Reference throughput of the lab report's CNN in PyTorch on this machine.
 
 The same architecture, batch size, optimizer, warm-up, timed steps and inference
-timing as `mnist-lab bench` (lib/bench.ts), which runs this script beside its own
+timing as `mnist-lab bench` (lib/diagnostics/bench.ts), which runs this script beside its own
 figures, alternating, so the two compare as a ratio in one run.
 Needs torch (Debian: `apt-get install -y python3-torch`), run with that interpreter:
     /usr/bin/python3 bench/pytorch_cnn.py --optimizer adam

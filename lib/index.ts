@@ -49,4 +49,4 @@ export * from "./training/steps";
 export * from "./training/train";
 export * from "./training/batch_step";
 export * from "./backend";
-export * from "./training/bench";
+export * from "./diagnostics/bench";

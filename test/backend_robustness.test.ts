@@ -3,8 +3,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import {
+  NATIVE_FUNCTION_NAMES,
   checkNativeEnums,
+  checkNativeFunctions,
   loadNativeBinding,
   type ConvGeometry,
   type KerasAdamUpdateAttrs,
@@ -80,6 +86,48 @@ test("checkNativeEnums names the enum, the name, what it expected and what it fo
   );
   assert.match(checkNativeEnums({ ...enums, reduceOp: undefined }) ?? "", /enum reduceOp to give Sum .* but found no enum reduceOp/);
   assert.match(checkNativeEnums(undefined) ?? "", /enum activation to give linear/);
+});
+
+test("checkNativeFunctions accepts the built addon: it exports exactly NATIVE_FUNCTION_NAMES and enums", () => {
+  assert.equal(checkNativeFunctions(native()), null);
+});
+test("checkNativeFunctions names every missing and extra function in one line", () => {
+  const fake: Record<string, unknown> = { enums: {} };
+  for (const name of NATIVE_FUNCTION_NAMES) fake[name] = () => undefined;
+  assert.equal(checkNativeFunctions(fake), null);
+  const { fill: _fill, ...withoutFill } = fake;
+  assert.equal(
+    checkNativeFunctions(withoutFill),
+    `Expected the addon to export the ${NATIVE_FUNCTION_NAMES.length} functions of NATIVE_FUNCTION_NAMES but found missing fill`,
+  );
+  assert.equal(
+    checkNativeFunctions({ ...withoutFill, concat: 1, gelu: () => undefined }),
+    `Expected the addon to export the ${NATIVE_FUNCTION_NAMES.length} functions of NATIVE_FUNCTION_NAMES ` +
+      "but found missing fill, concat; extra gelu",
+  );
+  assert.match(checkNativeFunctions(undefined) ?? "", /functions of NATIVE_FUNCTION_NAMES but found none of them$/);
+  assert.match(checkNativeFunctions({ name: "mnist-lab" }) ?? "", /but found none of them$/);
+});
+test("loadNativeBinding refuses an addon that lacks a function, naming it and the fix", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-lab-addon-"));
+  try {
+    // The real addon's exports less one function, loaded in a fresh process (the loader caches per process).
+    const fake = path.join(dir, "fake_addon.js");
+    fs.writeFileSync(fake, `const { fill, ...rest } = require(${JSON.stringify(loadNativeBinding().path)}); module.exports = rest;\n`);
+    const r = spawnSync(process.execPath, ["-e", 'process.stdout.write(String(require("mnist-lab").loadNativeBinding().error))'], {
+      cwd: path.join(__dirname, ".."),
+      env: { ...process.env, MNIST_ONEDNN_ADDON: fake },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      "the addon does not match lib/backend (rebuild it: npm run build:native): " +
+        `Expected the addon to export the ${NATIVE_FUNCTION_NAMES.length} functions of NATIVE_FUNCTION_NAMES but found missing fill`,
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("addon conv2dForward wrong dtype throws TypeError", () => {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { UsageError, choiceOption, integerOption } from "../cli/main";
+import { UsageError, choiceOption, integerOption } from "../cli/options";
 
 const usageError = (message: string) => (err: unknown) => err instanceof UsageError && err.message === message;
 

@@ -10,7 +10,7 @@ import {
   REPORT_TRAIN_DEFAULTS,
   canonicalJson,
   historyToCsv,
-  latestCheckpoint,
+  listCheckpoints,
   listRuns,
   loadRun,
   LOCK_FOREIGN_STALE_MS,
@@ -81,12 +81,19 @@ test("runIdFor is readable and changes with any field of the config", () => {
   assert.equal(canonicalJson({ b: 1, a: [2, { d: 3, c: 4 }] }), canonicalJson({ a: [2, { c: 4, d: 3 }], b: 1 }));
 });
 
-test("latestCheckpoint picks the newest complete checkpoint and ignores temp directories", () => {
+test("listCheckpoints lists complete checkpoints newest first and ignores temp directories", () => {
   const runDir = tempDir();
-  assert.equal(latestCheckpoint(runDir), undefined);
+  assert.deepEqual(listCheckpoints(runDir), []);
   for (const name of ["epoch-0002", "epoch-0010", ".epoch-0011.tmp-123-deadbeef", "epoch-0003"])
     fs.mkdirSync(path.join(runDir, "checkpoints", name), { recursive: true });
-  assert.deepEqual(latestCheckpoint(runDir), { dir: path.join(runDir, "checkpoints", "epoch-0010"), epochsCompleted: 10 });
+  assert.deepEqual(
+    listCheckpoints(runDir).map((c) => [path.relative(runDir, c.dir), c.epochsCompleted]),
+    [
+      [path.join("checkpoints", "epoch-0010"), 10],
+      [path.join("checkpoints", "epoch-0003"), 3],
+      [path.join("checkpoints", "epoch-0002"), 2],
+    ],
+  );
 });
 
 test("parseHistoryCsv reads back what historyToCsv writes", () => {

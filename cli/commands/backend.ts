@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { formatBackendReport, initBackend } from "../../lib";
-import { BACKEND_CHOICES, BACKEND_HELP, choiceOption } from "../main";
+import { formatBackendDiagnostics, initBackend } from "../../lib";
+import { BACKEND_CHOICES, BACKEND_HELP, choiceOption } from "../options";
 
 /** `mnist-lab backend [--json]`: which tfjs backend is active and why each other candidate is not. */
 export function registerBackendCommand(program: Command): void {
@@ -11,7 +11,7 @@ export function registerBackendCommand(program: Command): void {
     .option("--backend <name>", BACKEND_HELP)
     .action(async (opts: { json?: boolean; backend?: string }) => {
       if (opts.backend !== undefined) choiceOption("--backend", opts.backend, BACKEND_CHOICES);
-      const report = await initBackend(opts.backend);
-      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatBackendReport(report)}\n`);
+      const diagnostics = await initBackend(opts.backend);
+      process.stdout.write(opts.json ? `${JSON.stringify(diagnostics)}\n` : `${formatBackendDiagnostics(diagnostics)}\n`);
     });
 }

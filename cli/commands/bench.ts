@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { defaultPytorchScript, formatBenchTable, runBench } from "../../lib";
-import { BACKEND_CHOICES, BACKEND_HELP, MNIST_TRAIN_IMAGES, checkBatchSize, choiceOption, integerOption } from "../main";
+import { MNIST_TRAIN_IMAGES, defaultPytorchScript, formatBenchTable, runBench } from "../../lib";
+import { BACKEND_CHOICES, BACKEND_HELP, checkBatchSize, choiceOption, integerOption } from "../options";
 
 interface BenchCliOptions {
   json?: boolean;
@@ -43,8 +43,8 @@ export function registerBenchCommand(program: Command): void {
         python: opts.python,
         log,
       });
-      const { backendReport, ...figures } = result;
-      void backendReport;
+      const { backendDiagnostics, ...figures } = result;
+      void backendDiagnostics;
       if (!opts.json) process.stdout.write(formatBenchTable(figures));
       process.stdout.write(`${JSON.stringify(figures)}\n`);
     });

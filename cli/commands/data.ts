@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { formatMnistSummary, loadMnist, summarizeMnist } from "../../lib";
-import { existingDirOption } from "../main";
+import { existingDirOption } from "../options";
 
 /** `mnist-lab data`: load and verify MNIST, print its summary. */
 export function registerDataCommand(program: Command): void {

@@ -22,7 +22,7 @@ import {
   trainRun,
   type RunResult,
 } from "../../lib";
-import { choiceOption, integerOption, writableDirOption } from "../main";
+import { choiceOption, integerOption, writableDirOption } from "../options";
 import { terminalTraining } from "../terminal_output";
 
 /** `mnist-lab forensics <study>`: trains a forensic study's runs (each resumable) and exports their summaries. */

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { MnistLabError, jupyterEnv, nbtoolCommand, projectRoot } from "../../lib";
-import { integerOption } from "../main";
+import { integerOption } from "../options";
 
 /**
  * `mnist-lab notebook`: Jupyter on localhost (token authentication on) with the project's kernel. Jupyter

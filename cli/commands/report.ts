@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { MnistLabError, PROFILES, SCHEDULES, buildReport, defaultReportsDir, listNotebooks, selectNotebooks } from "../../lib";
-import { UsageError, choiceOption, integerOption } from "../main";
+import { UsageError, choiceOption, integerOption } from "../options";
 
 /** `mnist-lab report`: execute the notebooks with a profile and export them to HTML. */
 export function registerReportCommand(program: Command): void {

@@ -12,7 +12,7 @@ import {
   partitionResults,
   seedGroups,
 } from "../../lib";
-import { existingDirOption } from "../main";
+import { existingDirOption } from "../options";
 
 /**
  * `mnist-lab results`: what 04_reproduction computes from the committed full-profile runs, in seconds and as

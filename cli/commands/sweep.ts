@@ -29,7 +29,7 @@ import {
   type RunResult,
   type SweepSpec,
 } from "../../lib";
-import { UsageError, choiceOption, integerOption, writableDirOption } from "../main";
+import { UsageError, choiceOption, integerOption, writableDirOption } from "../options";
 import { terminalTraining } from "../terminal_output";
 
 function parseList(flag: string, value: string, ok: (item: string) => boolean, expected: string): string[] {

@@ -3,6 +3,8 @@ import {
   MnistLabError,
   REPORT_OPTIMIZERS,
   LOSSES,
+  MNIST_TEST_IMAGES,
+  MNIST_TRAIN_IMAGES,
   SCHEDULES,
   defaultRunsDir,
   fsErrorCode,
@@ -15,15 +17,13 @@ import {
 import {
   BACKEND_CHOICES,
   BACKEND_HELP,
-  MNIST_TEST_IMAGES,
-  MNIST_TRAIN_IMAGES,
   UsageError,
   checkBatchSize,
   choiceOption,
   existingDirOption,
   integerOption,
   writableDirOption,
-} from "../main";
+} from "../options";
 import { terminalTraining } from "../terminal_output";
 
 interface TrainCliOptions {

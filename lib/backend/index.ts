@@ -1,20 +1,19 @@
 // Public API of the backend module: selection, the onednn backend and its diagnostics.
-export { BACKEND_CHAIN, formatBackendReport, initBackend } from "./select";
-export type { BackendCandidate, BackendName, BackendReport } from "./select";
-export {
-  ONEDNN_BACKEND_NAME,
-  OnednnBackend,
-  getKernelCallCounts,
-  nativeKernelNames,
-  registerOnednnBackend,
-  releasePooledMemory,
-  resetKernelCallCounts,
-  runFusedUpdate,
-} from "./onednn_backend";
+export { BACKEND_CHAIN, formatBackendDiagnostics, initBackend } from "./select";
+export type { BackendCandidate, BackendName, BackendDiagnostics } from "./select";
+export { ONEDNN_BACKEND_NAME, OnednnBackend, releasePooledMemory, runFusedUpdate } from "./onednn_backend";
+export { getKernelCallCounts, nativeKernelNames, registerOnednnBackend, resetKernelCallCounts } from "./register_onednn";
+export type { KernelCallCounts } from "./register_onednn";
 export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from "./kernels";
-export type { KernelCallCounts } from "./onednn_backend";
 export { BufferPool } from "./buffer_pool";
-export { NATIVE_ENUM_NAMES, checkNativeEnums, loadNativeBinding, onednnIsaName } from "./native_binding";
+export {
+  NATIVE_ENUM_NAMES,
+  NATIVE_FUNCTION_NAMES,
+  checkNativeEnums,
+  checkNativeFunctions,
+  loadNativeBinding,
+  onednnIsaName,
+} from "./native_binding";
 export type {
   ConvGeometry,
   KerasAdamUpdateAttrs,
@@ -23,5 +22,6 @@ export type {
   NativeBinding,
   NativeBindingResult,
   NativeEnums,
+  NativeFunctionName,
   PoolGeometry,
 } from "./native_binding";

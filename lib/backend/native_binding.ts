@@ -172,10 +172,44 @@ export interface KerasAdamUpdateAttrs {
   epsilon: number;
 }
 
-/** The functions the addon exports (native/src/addon.cc holds the list). Sizes are checked natively. */
-export interface NativeBinding {
-  /** The op codes below take their values from here. */
-  readonly enums: NativeEnums;
+/**
+ * The functions the addon exports, in addon.cc's order (native/src/kernels.h lists the kernels among them). The loader
+ * checks that the addon exports exactly these; NativeBinding is derived from this list.
+ */
+export const NATIVE_FUNCTION_NAMES = [
+  "info",
+  "setThreads",
+  "setMallocMmapThreshold",
+  "conv2dForward",
+  "conv2dBackwardData",
+  "conv2dBackwardFilter",
+  "matMul",
+  "maxPool",
+  "maxPoolGrad",
+  "binary",
+  "unary",
+  "select",
+  "reluGrad",
+  "reduce",
+  "softmax",
+  "softmaxCrossEntropy",
+  "softmaxCrossEntropyGrad",
+  "batchNorm",
+  "batchNormGrad",
+  "cast",
+  "transpose",
+  "tile",
+  "slice",
+  "fill",
+  "concat",
+  "kerasRmspropUpdate",
+  "kerasAdamUpdate",
+] as const;
+
+export type NativeFunctionName = (typeof NATIVE_FUNCTION_NAMES)[number];
+
+/** The signature of each function of NATIVE_FUNCTION_NAMES. Sizes are checked natively. */
+interface NativeFunctionSignatures {
   info(): { onednnVersion: string; threads: number; isa: number };
   setThreads(threads: number): void;
   /** glibc's M_MMAP_THRESHOLD, fixed (false where the C library is not glibc). */
@@ -230,6 +264,16 @@ export interface NativeBinding {
   kerasAdamUpdate(p: F32, g: F32, m: F32, v: F32, pOut: F32, mOut: F32, vOut: F32, adam: KerasAdamUpdateAttrs): void;
 }
 
+// A signature whose name NATIVE_FUNCTION_NAMES lacks fails to compile here (Pick below fails on the converse).
+const _everySignatureListed: Exclude<keyof NativeFunctionSignatures, NativeFunctionName> extends never ? true : never = true;
+void _everySignatureListed;
+
+/** The addon's exports: the functions of NATIVE_FUNCTION_NAMES and the enums their op codes come from. */
+export type NativeBinding = Pick<NativeFunctionSignatures, NativeFunctionName> & {
+  /** The op codes of binary, unary, reduce and the activations take their values from here. */
+  readonly enums: NativeEnums;
+};
+
 /**
  * The vector ISA behind oneDNN's `dnnl_cpu_isa_t` code (info().isa): what its kernels dispatch to on this CPU,
  * lowered by ONEDNN_MAX_CPU_ISA when that is set.
@@ -275,6 +319,24 @@ export function checkNativeEnums(enums: unknown): string | null {
   return null;
 }
 
+/**
+ * Null when `binding` exports exactly the functions of NATIVE_FUNCTION_NAMES (besides `enums`); else one line naming
+ * the missing and the extra ones (or that none is there).
+ */
+export function checkNativeFunctions(binding: unknown): string | null {
+  const exported = (typeof binding === "object" && binding !== null ? binding : {}) as Record<string, unknown>;
+  const expected = new Set<string>(NATIVE_FUNCTION_NAMES);
+  const missing = NATIVE_FUNCTION_NAMES.filter((name) => typeof exported[name] !== "function");
+  const extra = Object.keys(exported).filter((name) => name !== "enums" && !expected.has(name));
+  if (missing.length === 0 && extra.length === 0) return null;
+  // A file that is not this addon at all (a wrong MNIST_ONEDNN_ADDON): its own exports would only be noise.
+  if (missing.length === expected.size)
+    return `Expected the addon to export the ${expected.size} functions of NATIVE_FUNCTION_NAMES but found none of them`;
+  const found = [missing.length ? `missing ${missing.join(", ")}` : "", extra.length ? `extra ${extra.join(", ")}` : ""];
+  const foundText = found.filter(Boolean).join("; ");
+  return `Expected the addon to export the ${expected.size} functions of NATIVE_FUNCTION_NAMES but found ${foundText}`;
+}
+
 /** The package root: the nearest directory above this file with native/binding.gyp (works from lib/ and dist/lib/). */
 function packageRoot(): string {
   let dir = __dirname;
@@ -299,8 +361,12 @@ export function loadNativeBinding(): NativeBindingResult {
   process.env.OMP_WAIT_POLICY ??= "PASSIVE";
   try {
     const binding = require(file) as NativeBinding;
-    binding.info();
-    const mismatch = checkNativeEnums(binding.enums);
+    // An addon built from other sources than this lib fails here, not at its first kernel call.
+    let mismatch = checkNativeFunctions(binding);
+    if (mismatch === null) {
+      binding.info();
+      mismatch = checkNativeEnums(binding.enums);
+    }
     cached = mismatch
       ? { binding: null, path: file, error: `the addon does not match lib/backend (rebuild it: npm run build:native): ${mismatch}` }
       : { binding, path: file, error: null };

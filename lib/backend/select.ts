@@ -2,7 +2,8 @@
 // MNIST_BACKEND. Nothing is chosen on import; initBackend does it and reports why each other candidate lost.
 import * as tf from "@tensorflow/tfjs-core";
 import { loadNativeBinding, onednnIsaName } from "./native_binding";
-import { ONEDNN_BACKEND_NAME, registerOnednnBackend } from "./onednn_backend";
+import { ONEDNN_BACKEND_NAME } from "./onednn_backend";
+import { registerOnednnBackend } from "./register_onednn";
 
 export const BACKEND_CHAIN = ["tensorflow", "onednn", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKEND_CHAIN)[number];
@@ -15,7 +16,8 @@ export interface BackendCandidate {
   reason: string;
 }
 
-export interface BackendReport {
+/** Which backend is active and why each other one is not, as `mnist-lab backend` prints it. */
+export interface BackendDiagnostics {
   active: BackendName;
   /** The backend asked for by argument or MNIST_BACKEND, else null (automatic). */
   requested: BackendName | null;
@@ -134,10 +136,10 @@ function messageOf(err: unknown): string {
  * else the first of tensorflow → onednn → wasm → cpu that loads.
  * @param preferred "tensorflow" | "onednn" | "wasm" | "cpu"; "auto" or undefined walks the chain.
  * @example
- * const report = await initBackend("cpu");
- * report.active; // "cpu"
+ * const diagnostics = await initBackend("cpu");
+ * diagnostics.active; // "cpu"
  */
-export async function initBackend(preferred?: string): Promise<BackendReport> {
+export async function initBackend(preferred?: string): Promise<BackendDiagnostics> {
   const fromEnv = process.env.MNIST_BACKEND;
   const raw = preferred ?? (fromEnv && fromEnv !== "" ? fromEnv : undefined);
   const requestedBy = preferred !== undefined ? "argument" : raw !== undefined ? "MNIST_BACKEND" : null;
@@ -188,7 +190,7 @@ export async function initBackend(preferred?: string): Promise<BackendReport> {
     if (active === null)
       throw new Error(`No tfjs backend could be loaded:\n${candidates.map((c) => `- ${c.name}: ${c.reason}`).join("\n")}`);
   }
-  const report: BackendReport = {
+  const diagnostics: BackendDiagnostics = {
     active,
     requested: wanted as BackendName | null,
     requestedBy: wanted === null ? null : requestedBy,
@@ -197,14 +199,14 @@ export async function initBackend(preferred?: string): Promise<BackendReport> {
   if (active === "onednn") {
     const loaded = loadNativeBinding();
     const info = loaded.binding!.info();
-    report.onednn = { version: info.onednnVersion, isa: onednnIsaName(info.isa), threads: info.threads, addonPath: loaded.path };
+    diagnostics.onednn = { version: info.onednnVersion, isa: onednnIsaName(info.isa), threads: info.threads, addonPath: loaded.path };
   }
-  return report;
+  return diagnostics;
 }
 
-/** The report as lines for a terminal: the active backend first, then why each other one is not used. */
-export function formatBackendReport(report: BackendReport): string {
-  const lines = [`active backend: ${report.active}`];
-  for (const c of report.candidates) lines.push(`  ${c.active ? "*" : " "} ${c.name.padEnd(10)} ${c.reason}`);
+/** The diagnostics as lines for a terminal: the active backend first, then why each other one is not used. */
+export function formatBackendDiagnostics(diagnostics: BackendDiagnostics): string {
+  const lines = [`active backend: ${diagnostics.active}`];
+  for (const c of diagnostics.candidates) lines.push(`  ${c.active ? "*" : " "} ${c.name.padEnd(10)} ${c.reason}`);
   return lines.join("\n");
 }

@@ -9,6 +9,9 @@ export const MNIST_ROWS = 28;
 export const MNIST_COLS = 28;
 export const MNIST_IMAGE_BYTES = MNIST_ROWS * MNIST_COLS;
 export const MNIST_NUM_CLASSES = 10;
+/** Images in the original training and test files (the most any limit or batch can use of them). */
+export const MNIST_TRAIN_IMAGES = 60_000;
+export const MNIST_TEST_IMAGES = 10_000;
 
 /** The four original files, with the MD5 of their raw (uncompressed) bytes. */
 export const MNIST_FILES = {

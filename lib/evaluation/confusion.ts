@@ -53,28 +53,6 @@ export function perClassMetrics(confusion: readonly (readonly number[])[]): pl.D
   ]);
 }
 
-/** An off-diagonal cell of a confusion matrix: `count` images of `trueLabel` predicted as `predictedLabel`. */
-export interface ConfusedPair {
-  trueLabel: number;
-  predictedLabel: number;
-  count: number;
-}
-
-/**
- * The `k` largest off-diagonal cells, most confused first (ties: smaller true, then predicted label first).
- * Cells with count 0 are never listed, so fewer than `k` may come back.
- */
-export function mostConfusedPairs(confusion: readonly (readonly number[])[], k = 5): ConfusedPair[] {
-  const n = checkConfusion(confusion);
-  checkK(k);
-  const pairs: ConfusedPair[] = [];
-  for (let t = 0; t < n; t++) {
-    for (let p = 0; p < n; p++) if (t !== p && confusion[t][p] > 0) pairs.push({ trueLabel: t, predictedLabel: p, count: confusion[t][p] });
-  }
-  pairs.sort((x, y) => y.count - x.count || x.trueLabel - y.trueLabel || x.predictedLabel - y.predictedLabel);
-  return pairs.slice(0, k);
-}
-
 /** Two digits confused either way, as the report's "(4,9)": `count` = a→b + b→a, with `a < b`. */
 export interface UnorderedConfusedPair {
   a: number;

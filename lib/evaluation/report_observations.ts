@@ -4,10 +4,7 @@ import pl from "nodejs-polars";
 import { mostConfusedUnorderedPairs, pairConfusion } from "./confusion";
 import { PROFILE_SETTINGS, type Profile } from "../training/profiles";
 import { REPORT_FINAL_ACCURACY } from "../training/report_log";
-
-/** MNIST's split sizes: a profile's null limit means all of them. */
-const MNIST_TRAIN_COUNT = 60_000;
-const MNIST_TEST_COUNT = 10_000;
+import { MNIST_TEST_IMAGES, MNIST_TRAIN_IMAGES } from "../data/data";
 
 export interface ObservationCheck {
   claim: string;
@@ -31,13 +28,14 @@ export const PROFILE_EVIDENCE: Record<Profile, "pipeline" | "indicative" | "repr
 /** `2 epochs × 1,720 images`: a profile's training per optimizer. */
 export function profileTrainingText(profile: Profile): string {
   const s = PROFILE_SETTINGS[profile];
-  return `${s.epochs} epochs × ${(s.trainLimit ?? MNIST_TRAIN_COUNT).toLocaleString("en-US")} images`;
+  return `${s.epochs} epochs × ${(s.trainLimit ?? MNIST_TRAIN_IMAGES).toLocaleString("en-US")} images`;
 }
 
 /** A profile's size and what its runs can show about the report (PROFILE_SETTINGS' `canShow`), for notebooks and the report. */
 export function profileScope(profile: Profile): { profile: Profile; training: string; validation: string; canShow: string } {
   const settings = PROFILE_SETTINGS[profile];
-  const validation = `${(settings.validationLimit ?? MNIST_TEST_COUNT).toLocaleString("en-US")} test images`;
+  // A profile's null limit means the whole split.
+  const validation = `${(settings.validationLimit ?? MNIST_TEST_IMAGES).toLocaleString("en-US")} test images`;
   return { profile, training: profileTrainingText(profile), validation, canShow: settings.canShow };
 }
 

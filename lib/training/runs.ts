@@ -276,11 +276,6 @@ export function listCheckpoints(runDir: string): Array<{ dir: string; epochsComp
   return found.sort((a, b) => b.epochsCompleted - a.epochsCompleted);
 }
 
-/** The newest complete checkpoint of a run, or undefined (it is checked only when read: see trainRun). */
-export function latestCheckpoint(runDir: string): { dir: string; epochsCompleted: number } | undefined {
-  return listCheckpoints(runDir)[0];
-}
-
 /** Parses a history.csv written by CsvLogger back into rows (numbers; 'epoch' 0-based as Keras writes it). */
 export function parseHistoryCsv(text: string): Array<EpochLogs & { epoch: number }> {
   const lines = text.split("\n").filter((l) => l.trim() !== "");

@@ -1,5 +1,5 @@
-// The addon's one registration list. Every export runs inside Guarded, so oneDNN and C++ errors
-// reach JS as exceptions instead of taking the process down.
+// The addon's one registration list: info, setThreads, setMallocMmapThreshold, then kernels.h's kernels. Every
+// export runs inside Guarded, so oneDNN and C++ errors reach JS as exceptions instead of taking the process down.
 #include <malloc.h>
 #include <omp.h>
 #include <pthread.h>
@@ -139,30 +139,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"info", Guarded<Info>},
       {"setThreads", Guarded<SetThreads>},
       {"setMallocMmapThreshold", Guarded<SetMallocMmapThreshold>},
-      {"conv2dForward", Guarded<Conv2dForward>},
-      {"conv2dBackwardData", Guarded<Conv2dBackwardData>},
-      {"conv2dBackwardFilter", Guarded<Conv2dBackwardFilter>},
-      {"matMul", Guarded<MatMul>},
-      {"maxPool", Guarded<MaxPool>},
-      {"maxPoolGrad", Guarded<MaxPoolGrad>},
-      {"binary", Guarded<Binary>},
-      {"unary", Guarded<Unary>},
-      {"select", Guarded<Select>},
-      {"reluGrad", Guarded<ReluGrad>},
-      {"reduce", Guarded<Reduce>},
-      {"softmax", Guarded<Softmax>},
-      {"softmaxCrossEntropy", Guarded<SoftmaxCrossEntropy>},
-      {"softmaxCrossEntropyGrad", Guarded<SoftmaxCrossEntropyGrad>},
-      {"batchNorm", Guarded<BatchNorm>},
-      {"batchNormGrad", Guarded<BatchNormGrad>},
-      {"cast", Guarded<Cast>},
-      {"transpose", Guarded<Transpose>},
-      {"tile", Guarded<Tile>},
-      {"slice", Guarded<Slice>},
-      {"fill", Guarded<Fill>},
-      {"concat", Guarded<Concat>},
-      {"kerasRmspropUpdate", Guarded<KerasRmspropUpdate>},
-      {"kerasAdamUpdate", Guarded<KerasAdamUpdate>},
+#define MNIST_KERNEL_ENTRY(function, name) {name, Guarded<function>},
+      MNIST_KERNEL_FUNCTIONS(MNIST_KERNEL_ENTRY)
+#undef MNIST_KERNEL_ENTRY
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   exports.Set("enums", Enums(env));

@@ -1,30 +1,20 @@
-// Every function the addon exports; addon.cc holds the one registration list.
+// The kernel functions the addon exports, listed once: addon.cc declares and registers each from this list, and
+// lib/backend/native_binding.ts's NATIVE_FUNCTION_NAMES names the same functions (checked when the addon loads).
 #pragma once
 #include <napi.h>
 
+// X(Function, "jsName") per kernel, in export order.
+#define MNIST_KERNEL_FUNCTIONS(X)                                                                                      \
+  X(Conv2dForward, "conv2dForward") X(Conv2dBackwardData, "conv2dBackwardData")                                        \
+  X(Conv2dBackwardFilter, "conv2dBackwardFilter") X(MatMul, "matMul") X(MaxPool, "maxPool")                            \
+  X(MaxPoolGrad, "maxPoolGrad") X(Binary, "binary") X(Unary, "unary") X(Select, "select") X(ReluGrad, "reluGrad")      \
+  X(Reduce, "reduce") X(Softmax, "softmax") X(SoftmaxCrossEntropy, "softmaxCrossEntropy")                             \
+  X(SoftmaxCrossEntropyGrad, "softmaxCrossEntropyGrad") X(BatchNorm, "batchNorm") X(BatchNormGrad, "batchNormGrad")    \
+  X(Cast, "cast") X(Transpose, "transpose") X(Tile, "tile") X(Slice, "slice") X(Fill, "fill") X(Concat, "concat")      \
+  X(KerasRmspropUpdate, "kerasRmspropUpdate") X(KerasAdamUpdate, "kerasAdamUpdate")
+
+#define MNIST_DECLARE_KERNEL(function, name) Napi::Value function(const Napi::CallbackInfo& info);
+
 namespace mnist {
-Napi::Value Conv2dForward(const Napi::CallbackInfo& info);
-Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info);
-Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info);
-Napi::Value MatMul(const Napi::CallbackInfo& info);
-Napi::Value MaxPool(const Napi::CallbackInfo& info);
-Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info);
-Napi::Value Binary(const Napi::CallbackInfo& info);
-Napi::Value Unary(const Napi::CallbackInfo& info);
-Napi::Value Select(const Napi::CallbackInfo& info);
-Napi::Value ReluGrad(const Napi::CallbackInfo& info);
-Napi::Value Reduce(const Napi::CallbackInfo& info);
-Napi::Value Softmax(const Napi::CallbackInfo& info);
-Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info);
-Napi::Value SoftmaxCrossEntropyGrad(const Napi::CallbackInfo& info);
-Napi::Value BatchNorm(const Napi::CallbackInfo& info);
-Napi::Value BatchNormGrad(const Napi::CallbackInfo& info);
-Napi::Value Cast(const Napi::CallbackInfo& info);
-Napi::Value Transpose(const Napi::CallbackInfo& info);
-Napi::Value Tile(const Napi::CallbackInfo& info);
-Napi::Value Slice(const Napi::CallbackInfo& info);
-Napi::Value Fill(const Napi::CallbackInfo& info);
-Napi::Value Concat(const Napi::CallbackInfo& info);
-Napi::Value KerasRmspropUpdate(const Napi::CallbackInfo& info);
-Napi::Value KerasAdamUpdate(const Napi::CallbackInfo& info);
+MNIST_KERNEL_FUNCTIONS(MNIST_DECLARE_KERNEL)
 }  // namespace mnist

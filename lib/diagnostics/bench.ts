@@ -5,12 +5,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend, releasePooledMemory, type BackendReport } from "../backend";
-import { MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, loadMnist } from "../data/data";
+import { initBackend, releasePooledMemory, type BackendDiagnostics } from "../backend";
+import { MNIST_COLS, MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, MNIST_ROWS, MNIST_TRAIN_IMAGES, loadMnist } from "../data/data";
 import { gatherBatch } from "../data/preprocess";
 import { machineInfo, type MachineInfo } from "../shared/machine";
+import { Rng } from "../shared/random";
 import { buildReportCnn, compileReportCnn, predictLean } from "../model/model";
-import { REPORT_OPTIMIZERS, makeOptimizer, type OptimizerName, type ReportOptimizer } from "./optimizers";
+import { REPORT_OPTIMIZERS, makeOptimizer, type OptimizerName, type ReportOptimizer } from "../training/optimizers";
 import { projectRoot } from "../shared/paths";
 
 export interface BenchOptions {
@@ -90,7 +91,6 @@ export interface BenchResult {
   ratios?: { trainRmsprop: number; trainAdam: number; infer: number; peakRss: number };
 }
 
-const EPOCH_IMAGES = 60_000;
 const round1 = (v: number) => Math.round(v * 10) / 10;
 const mib = (bytes: number) => round1(bytes / 2 ** 20);
 
@@ -108,12 +108,11 @@ async function makeBatches(batchSize: number): Promise<Batches> {
   } catch {
     // Random pixels in [0, 255] and labels when MNIST is not available: the speed is the same.
     count = 4096;
-    images = new Uint8Array(count * 784);
+    images = new Uint8Array(count * MNIST_IMAGE_BYTES);
     labels = new Uint8Array(count);
-    let s = 12345;
-    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) & 255;
-    for (let i = 0; i < images.length; i++) images[i] = rnd();
-    for (let i = 0; i < count; i++) labels[i] = rnd() % 10;
+    const rng = new Rng(12345);
+    for (let i = 0; i < images.length; i++) images[i] = rng.int(256);
+    for (let i = 0; i < count; i++) labels[i] = rng.int(MNIST_NUM_CLASSES);
     kind = "random";
   }
   let offset = 0;
@@ -125,7 +124,10 @@ async function makeBatches(batchSize: number): Promise<Batches> {
       const y = new Float32Array(batchSize * MNIST_NUM_CLASSES);
       gatherBatch({ images, labels, count }, null, offset, batchSize, x, y);
       offset += batchSize;
-      return { x: tf.tensor4d(x, [batchSize, 28, 28, 1]), y: tf.tensor2d(y, [batchSize, 10]) };
+      return {
+        x: tf.tensor4d(x, [batchSize, MNIST_ROWS, MNIST_COLS, 1]),
+        y: tf.tensor2d(y, [batchSize, MNIST_NUM_CLASSES]),
+      };
     },
   };
 }
@@ -164,7 +166,7 @@ async function trainSpeed(optimizer: OptimizerName, batches: Batches, o: Timing,
 
 /** Images per second of the best of `repeats` inference batches after one untimed batch, as pytorch_cnn.py times it. */
 function inferSpeed(model: ReturnType<typeof buildReportCnn>, batchSize: number, repeats: number): number {
-  const x = tf.randomUniform([batchSize, 28, 28, 1]);
+  const x = tf.randomUniform([batchSize, MNIST_ROWS, MNIST_COLS, 1]);
   const once = () => {
     const t0 = performance.now();
     const p = predictLean(model, x);
@@ -267,11 +269,11 @@ export function runPytorchReference(options: PytorchRunOptions): PytorchRun {
   };
 }
 
-function ourIsaAndThreads(report: BackendReport, machine: MachineInfo): { isa: string; threads: number } {
-  if (report.onednn) return { isa: report.onednn.isa, threads: report.onednn.threads };
+function ourIsaAndThreads(backend: BackendDiagnostics, machine: MachineInfo): { isa: string; threads: number } {
+  if (backend.onednn) return { isa: backend.onednn.isa, threads: backend.onednn.threads };
   // tfjs-node's libtensorflow dispatches per CPU as oneDNN does; the JS and wasm backends run one thread.
-  if (report.active === "tensorflow") return { isa: machine.isa, threads: machine.cores };
-  return { isa: report.active === "wasm" ? "wasm-simd128" : "js", threads: 1 };
+  if (backend.active === "tensorflow") return { isa: machine.isa, threads: machine.cores };
+  return { isa: backend.active === "wasm" ? "wasm-simd128" : "js", threads: 1 };
 }
 
 /**
@@ -281,7 +283,7 @@ function ourIsaAndThreads(report: BackendReport, machine: MachineInfo): { isa: s
  * const result = await runBench({ steps: 5 });
  * result.trainImagesPerSec.adam; // images per second
  */
-export async function runBench(options: BenchOptions = {}): Promise<BenchResult & { backendReport: BackendReport }> {
+export async function runBench(options: BenchOptions = {}): Promise<BenchResult & { backendDiagnostics: BackendDiagnostics }> {
   const log = options.log ?? (() => undefined);
   const o: Timing = {
     steps: options.steps ?? 20,
@@ -291,10 +293,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     inferRepeats: Math.max(1, options.inferRepeats ?? 2),
   };
   const rounds = Math.max(1, options.rounds ?? 1);
-  const backendReport = await initBackend(options.backend);
+  const backendDiagnostics = await initBackend(options.backend);
   const machine = machineInfo();
-  const { isa, threads } = ourIsaAndThreads(backendReport, machine);
-  log(`${machine.cpu}; backend ${backendReport.active}, ${isa}, ${threads} threads`);
+  const { isa, threads } = ourIsaAndThreads(backendDiagnostics, machine);
+  log(`${machine.cpu}; backend ${backendDiagnostics.active}, ${isa}, ${threads} threads`);
   const batches = await makeBatches(o.batchSize);
   log(`data: ${batches.kind === "mnist" ? "MNIST training images" : "random images (MNIST not found)"}`);
   const train: Record<ReportOptimizer, number> = { rmsprop: 0, adam: 0 };
@@ -346,9 +348,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
       if (options.comparePytorch && round % 2 === 1) runTheirs(optimizer);
     }
   }
-  const result: BenchResult & { backendReport: BackendReport } = {
+  const result: BenchResult & { backendDiagnostics: BackendDiagnostics } = {
     machine,
-    backend: backendReport.active,
+    backend: backendDiagnostics.active,
     isa,
     threads,
     data: batches.kind,
@@ -360,12 +362,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     rounds,
     trainImagesPerSec: train,
     inferImagesPerSec: infer,
-    epochSeconds: { rmsprop: round1(EPOCH_IMAGES / train.rmsprop), adam: round1(EPOCH_IMAGES / train.adam) },
+    epochSeconds: { rmsprop: round1(MNIST_TRAIN_IMAGES / train.rmsprop), adam: round1(MNIST_TRAIN_IMAGES / train.adam) },
     peakRssMiB: round1(process.resourceUsage().maxRSS / 1024),
     rssMiB: rss,
     numTensors: tensors,
     environment: { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? null, ONEDNN_MAX_CPU_ISA: process.env.ONEDNN_MAX_CPU_ISA ?? null },
-    backendReport,
+    backendDiagnostics,
   };
   if (pt) {
     result.pytorch = pt;
