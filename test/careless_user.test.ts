@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tfl from "@tensorflow/tfjs-layers";
 import {
-  buildReport,
+  buildHtmlReport,
   experimentVerdict,
   exportRunResult,
   listRunResults,
@@ -80,7 +80,7 @@ test("mnist-lab sweep refuses a results directory that is the runs directory (vi
   assert.deepEqual(fs.readdirSync(runsDir), [], "nothing was trained");
 });
 
-test("buildReport refuses an out folder whose notebooks/ is the source notebooks' folder, or inside it, and writes nothing", async () => {
+test("buildHtmlReport refuses an out folder whose notebooks/ is the source notebooks' folder or inside it; writes nothing", async () => {
   const project = tempDir();
   const sources = path.join(project, "notebooks");
   fs.mkdirSync(sources);
@@ -88,7 +88,7 @@ test("buildReport refuses an out folder whose notebooks/ is the source notebooks
   fs.writeFileSync(notebook, '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n');
   for (const outDir of [project, sources, path.join(sources, "sub")]) {
     await assert.rejects(
-      buildReport({ profile: "smoke", outDir, notebooksDir: sources }),
+      buildHtmlReport({ profile: "smoke", outDir, notebooksDir: sources }),
       /^MnistLabError: Expected a report folder outside the source notebooks .* \(the report writes <out>\/notebooks\/\) but found /,
     );
   }

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   NotebookCellError,
-  buildReport,
+  buildHtmlReport,
   declaredParameters,
   executeNotebook,
   listNotebooks,
@@ -66,17 +66,17 @@ test("notebooks are stored without outputs", () => {
   }
 });
 
-test("buildReport stops at a failing cell and keeps the last good report", async () => {
+test("buildHtmlReport stops at a failing cell and keeps the last good report", async () => {
   const notebooks = tempDir();
   const out = tempDir();
   writeNotebook(path.join(notebooks, "00_ok.ipynb"), ['console.log("good run");']);
-  await buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks });
+  await buildHtmlReport({ profile: "smoke", outDir: out, notebooksDir: notebooks });
   const report = path.join(out, "mnist-report.html");
   const good = fs.readFileSync(report, "utf8");
   assert.ok(good.includes("good run"));
   writeNotebook(path.join(notebooks, "01_broken.ipynb"), ["const x = 1;", 'throw new Error("broken on purpose");']);
   const log = path.join(out, "mnist-report.log");
-  await assert.rejects(buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks }), (err: unknown) => {
+  await assert.rejects(buildHtmlReport({ profile: "smoke", outDir: out, notebooksDir: notebooks }), (err: unknown) => {
     assert.equal(
       (err as Error).message,
       `01_broken.ipynb: code cell 2 failed: Error: broken on purpose (the cell's whole output and the kernel's stderr: ${log})`,

@@ -4,7 +4,7 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildReport, projectRoot, type ReportResult } from "mnist-lab";
+import { buildHtmlReport, projectRoot, type ReportResult } from "mnist-lab";
 import { launchChromium } from "./helpers/browser";
 import { tempDir } from "./helpers/idx_fixtures";
 
@@ -14,11 +14,11 @@ let html: string;
 
 before(async () => {
   out = tempDir();
-  result = await buildReport({ profile: "smoke", outDir: out });
+  result = await buildHtmlReport({ profile: "smoke", outDir: out });
   html = fs.readFileSync(path.join(out, "mnist-report.html"), "utf8");
 });
 
-test("buildReport smoke runs every notebook into one report with a manifest", () => {
+test("buildHtmlReport smoke runs every notebook into one report with a manifest", () => {
   const notebooks = fs
     .readdirSync(path.join(projectRoot(), "notebooks"))
     .filter((f) => /^\d\d_.*\.ipynb$/.test(f))

@@ -4,7 +4,7 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NotebookCellError, buildReport, executeNotebook, listNotebooks } from "mnist-lab";
+import { NotebookCellError, buildHtmlReport, executeNotebook, listNotebooks } from "mnist-lab";
 import { tempDir } from "./helpers/idx_fixtures";
 import { labNotebookDir, writeNotebook } from "./helpers/notebook_fixtures";
 
@@ -17,7 +17,7 @@ before(async () => {
   out = tempDir();
   writeNotebook(path.join(notebooks, "00_first.ipynb"), ['console.log("first notebook");']);
   writeNotebook(path.join(notebooks, "01_second.ipynb"), ['console.log("second notebook");']);
-  await buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks });
+  await buildHtmlReport({ profile: "smoke", outDir: out, notebooksDir: notebooks });
   goodReport = fs.readFileSync(path.join(out, "mnist-report.html"), "utf8");
 });
 
@@ -47,14 +47,14 @@ test("executeNotebook says so when the error has an empty message, instead of pr
   );
 });
 
-test("buildReport fails on an error thrown later from a timer and keeps the last good report", async () => {
+test("buildHtmlReport fails on an error thrown later from a timer and keeps the last good report", async () => {
   writeNotebook(path.join(notebooks, "02_stray.ipynb"), [
     'setTimeout(() => { throw new RangeError("thrown from a timer"); }, 50);',
     'console.log("the cell itself succeeded");',
   ]);
   try {
     await assert.rejects(
-      buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks }),
+      buildHtmlReport({ profile: "smoke", outDir: out, notebooksDir: notebooks }),
       new RegExp(
         "02_stray\\.ipynb: an error was thrown from a timer or an unawaited promise " +
           "(while code cell \\d|outside any cell's own run)[^:]*: " +
@@ -68,9 +68,9 @@ test("buildReport fails on an error thrown later from a timer and keeps the last
   assert.match(fs.readFileSync(path.join(out, "mnist-report.log"), "utf8"), /UncaughtException: RangeError: thrown from a timer\n\s+at /);
 });
 
-test("buildReport with only replaces that notebook's own HTML and keeps the combined report", async () => {
+test("buildHtmlReport with only replaces that notebook's own HTML and keeps the combined report", async () => {
   writeNotebook(path.join(notebooks, "01_second.ipynb"), ['console.log("second notebook, run again");']);
-  const result = await buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks, only: ["01"] });
+  const result = await buildHtmlReport({ profile: "smoke", outDir: out, notebooksDir: notebooks, only: ["01"] });
   assert.equal(result.combined, false);
   assert.deepEqual(
     result.notebookResults.map((r) => path.basename(r.html)),
@@ -79,7 +79,7 @@ test("buildReport with only replaces that notebook's own HTML and keeps the comb
   assert.match(fs.readFileSync(path.join(out, "notebooks", "01_second.html"), "utf8"), /second notebook, run again/);
   assert.equal(fs.readFileSync(path.join(out, "mnist-report.html"), "utf8"), goodReport, "the combined report stays");
   await assert.rejects(
-    buildReport({ profile: "smoke", outDir: out, notebooksDir: notebooks, only: ["01", "zz"] }),
+    buildHtmlReport({ profile: "smoke", outDir: out, notebooksDir: notebooks, only: ["01", "zz"] }),
     /Expected notebooks among 00_first, 01_second \(or their numbers\) but found "zz"$/,
   );
 });

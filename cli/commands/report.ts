@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { MnistLabError, PROFILES, SCHEDULES, buildReport, defaultReportsDir, listNotebooks, selectNotebooks } from "../../lib";
+import { MnistLabError, PROFILES, SCHEDULES, buildHtmlReport, defaultReportsDir, listNotebooks, selectNotebooks } from "../../lib";
 import { UsageError, choiceOption, integerOption } from "../options";
 
 /** `mnist-lab report`: execute the notebooks with a profile and export them to HTML. */
@@ -30,7 +30,7 @@ export function registerReportCommand(program: Command): void {
           throw err;
         }
       }
-      const result = await buildReport({
+      const result = await buildHtmlReport({
         profile,
         outDir: opts.out ?? defaultReportsDir(),
         only: opts.only,

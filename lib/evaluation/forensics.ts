@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MnistLabError } from "../shared/errors";
-import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, type ReportEpochLog } from "../training/report_log";
+import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, type ReportEpochLog } from "../training/lab_report_log";
 import pl from "nodejs-polars";
 import { REPORT_CNN_DEFAULTS, buildReportCnn } from "../model/model";
 import { confidentlyWrongSample } from "../model/loss";

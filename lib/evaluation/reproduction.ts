@@ -4,7 +4,7 @@ import pl from "nodejs-polars";
 import { MnistLabError } from "../shared/errors";
 import { mostConfusedUnorderedPairs, pairConfusion } from "./confusion";
 import type { ReportOptimizer } from "../training/optimizers";
-import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, REPORT_FINAL_ACCURACY } from "../training/report_log";
+import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, REPORT_FINAL_ACCURACY } from "../training/lab_report_log";
 import type { RunResultSummary } from "./results";
 import { canonicalJson, configLoss, resolveTrainConfig, type Schedule, type TrainConfig } from "../training/runs";
 

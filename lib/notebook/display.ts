@@ -4,7 +4,7 @@ import { digitGridHtml, type DigitGridOptions } from "./digits";
 import { MnistLabError } from "../shared/errors";
 import { figureHtml, type PlotlyFigure } from "./plots";
 import type { Profile } from "../training/profiles";
-import { profileScope } from "../evaluation/report_observations";
+import { profileScope } from "../evaluation/lab_report_observations";
 import { escapeHtml, frameHtml } from "./tables";
 import type { TrainProgress } from "../training/train";
 

@@ -4,7 +4,7 @@ import { MnistLabError, describeValue } from "../shared/errors";
 import { compareConfusions } from "../evaluation/confusion";
 import { epochBand, type SeedGroup } from "../evaluation/reproduction";
 import type { ReportOptimizer } from "../training/optimizers";
-import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS } from "../training/report_log";
+import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS } from "../training/lab_report_log";
 import type { PlotlyFigure } from "./plots";
 
 /** A plotly colorscale: `[position in 0–1, css colour]`, low values first. */

@@ -3,7 +3,7 @@
 import pl from "nodejs-polars";
 import { mostConfusedUnorderedPairs, pairConfusion } from "./confusion";
 import { PROFILE_SETTINGS, type Profile } from "../training/profiles";
-import { REPORT_FINAL_ACCURACY } from "../training/report_log";
+import { REPORT_FINAL_ACCURACY } from "../training/lab_report_log";
 import { MNIST_TEST_IMAGES, MNIST_TRAIN_IMAGES } from "../data/data";
 
 export interface ObservationCheck {

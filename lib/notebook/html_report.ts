@@ -7,7 +7,7 @@ import { MnistLabError } from "../shared/errors";
 import { defaultReportsDir, projectRoot } from "../shared/paths";
 import { PROFILES, type Profile } from "../training/profiles";
 import { SCHEDULES, type Schedule } from "../training/runs";
-import { profileScope } from "../evaluation/report_observations";
+import { profileScope } from "../evaluation/lab_report_observations";
 import {
   NotebookCellError,
   combineNotebooks,
@@ -98,7 +98,7 @@ function checkOutsideSources(outDir: string, sourcesDir: string): void {
  * writes `<outDir>/mnist-report.log` (the kernels' stderr, a failing cell's whole output), which a failure's
  * message names. Staging folders of runs that were killed are removed by the next run.
  */
-export async function buildReport(options: ReportOptions): Promise<ReportResult> {
+export async function buildHtmlReport(options: ReportOptions): Promise<ReportResult> {
   if (!PROFILES.includes(options.profile)) {
     throw new MnistLabError(`Expected profile ${PROFILES.join(", ")} but found ${JSON.stringify(options.profile)}`);
   }
