@@ -2,6 +2,8 @@ import { inspect } from "node:util";
 import type pl from "nodejs-polars";
 import { digitGridHtml, type DigitGridOptions } from "./digits";
 import { MnistLabError } from "../shared/errors";
+import { throwIfCellInterrupted } from "../shared/interrupts";
+import { installCellInterrupts } from "./cell_interrupts";
 import { figureHtml, type PlotlyFigure } from "./plots";
 import type { Profile } from "../training/profiles";
 import { profileScope } from "../evaluation/report_observations";
@@ -47,6 +49,7 @@ export function inNotebook(): boolean {
  * print a returned string as the cell's value.
  */
 export function showHtml(html: string): void {
+  throwIfCellInterrupted("showing a result");
   notebookDisplay()?.html(html);
 }
 
@@ -131,6 +134,7 @@ export async function withProgress<T>(
   work: (progress: TaskProgress) => Promise<T>,
   options: { intervalMs?: number } = {},
 ): Promise<T> {
+  throwIfCellInterrupted(label);
   const display = inNotebook() ? tslab().newDisplay() : null;
   const started = performance.now();
   let step = "";
@@ -190,4 +194,7 @@ function printUserErrorsAsOneLine(): void {
   });
 }
 
-if (isTslabKernel()) printUserErrorsAsOneLine();
+if (isTslabKernel()) {
+  printUserErrorsAsOneLine();
+  installCellInterrupts(require("tslab/dist/jupyter"));
+}

@@ -21,6 +21,7 @@ import {
   type LogSink,
 } from "./callbacks";
 import { MnistLabError, invalidParameterError } from "../shared/errors";
+import { throwIfCellInterrupted } from "../shared/interrupts";
 import { buildReportCnn, checkMnistModel, compileReportCnn, topologySha256 } from "../model/model";
 import { makeOptimizer } from "./optimizers";
 import {
@@ -400,7 +401,13 @@ function loadStoredInto(model: tfl.LayersModel, runDir: string): tfl.LayersModel
   return model;
 }
 
+/** How many trainings run in this process and have not been asked to stop: each prints its own line on an interrupt. */
+export function trainingsInProgress(): number {
+  return [...activeTrainings.values()].filter((entry) => !entry.stopping).length;
+}
+
 async function runTraining(config: TrainConfig, options: TrainRunOptions, given?: GivenModel): Promise<RunResult> {
+  throwIfCellInterrupted(`training of ${config.optimizer}`);
   // A limit past the data would be cut silently, yet name the run by it.
   const trainImages = options.data.train.count;
   if (config.trainLimit !== null && config.trainLimit > trainImages) {
