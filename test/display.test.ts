@@ -13,7 +13,7 @@ import {
   frameHtml,
   frameMarkdown,
   inNotebook,
-  plotlyScriptTag,
+  PLOTLY_STATIC_PATH,
   showFigure,
   showHtml,
   showProfileScope,
@@ -21,27 +21,14 @@ import {
 } from "mnist-lab";
 import { tinyImages } from "./helpers/idx_fixtures";
 
-test("figureHtml draws a figure with Plotly.newPlot and inlines plotly.js only when asked", () => {
+test("figureHtml draws a figure with Plotly.newPlot and carries no plotly.js, only where the project's Jupyter serves it", () => {
   const fig = classDistributionFigure({ train: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] });
-  const plain = figureHtml(fig, { id: "p1" });
-  assert.match(plain, /<div id="p1" class="mnist-lab-plot"/);
-  assert.match(plain, /window\.Plotly\.newPlot\(el,\[\{"type":"bar","name":"train"/);
-  assert.ok(plain.length < 5000);
-  const inlined = figureHtml(fig, { includePlotlyJs: true });
-  assert.ok(inlined.length > 3_000_000, "plotly.js inlined");
-  assert.ok(inlined.includes("window.define=undefined"), "guarded against require.js");
-  assert.equal((inlined.match(/<\/script>/g) ?? []).length, 2, "no stray </script> inside the bundle");
-  assert.doesNotMatch(inlined.slice(0, 200), /src=/);
-});
-
-test("plotlyScriptTag inlines the bundle instead of loading it from anywhere", () => {
-  const tag = plotlyScriptTag();
-  // assert.ok, not match: a failing regex assertion would print 4.8 MB.
-  assert.ok(tag.startsWith("<script>(function(){"), "inline script");
-  assert.ok(!tag.includes("<script src="), "no external script");
-  assert.ok(tag.includes("window.Plotly = Plotly") || tag.includes("window.Plotly=Plotly"), "defines window.Plotly");
-  assert.ok(tag.startsWith("<script>(function(){if(window.Plotly)return;"), "runs only on a page without plotly.js");
-  assert.equal(plotlyScriptTag(), tag, "built once");
+  const html = figureHtml(fig, { id: "p1" });
+  assert.match(html, /<div id="p1" class="mnist-lab-plot"/);
+  assert.match(html, /P\.newPlot\(el,\[\{"type":"bar","name":"train"/);
+  assert.ok(html.length < 5000, `${html.length} characters: no bundle`);
+  assert.ok(html.includes(JSON.stringify(PLOTLY_STATIC_PATH)), "loads plotly.js from the Jupyter page's static path");
+  assert.doesNotMatch(html, /<script[^>]+src=/, "no script tag points anywhere by itself");
 });
 
 test("frameHtml renders a polars DataFrame as a table, escaping text", () => {

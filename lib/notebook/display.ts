@@ -54,11 +54,11 @@ export function showHtml(html: string): void {
 }
 
 /**
- * Shows a plotly figure. Each figure carries plotly.js (run only when the page lacks it), so it draws whatever
- * ran before: a re-run cell, a reloaded notebook, any export; exporters keep one copy per file.
+ * Shows a plotly figure. It carries no plotly.js: the project's Jupyter serves it to the live page and an export
+ * inlines it once (see figureHtml), so it draws whatever ran before: a re-run cell, a reloaded notebook, any export.
  */
 export function showFigure(figure: PlotlyFigure): void {
-  if (inNotebook()) showHtml(figureHtml(figure, { includePlotlyJs: true }));
+  if (inNotebook()) showHtml(figureHtml(figure));
 }
 
 /**
