@@ -84,20 +84,36 @@ export function showDigits(images: Uint8Array | Float32Array, labels?: ArrayLike
   showHtml(digitGridHtml(images, labels, options));
 }
 
+/** The cell that runs now, by the display writer tslab gives each execution (null outside a notebook). */
+function currentCell(): unknown {
+  if (!inNotebook()) return null;
+  return (require("tslab/dist/jupyter") as { lastWriteDisplayData?: unknown }).lastWriteDisplayData ?? null;
+}
+
 /**
  * A progress bar that updates one notebook display in place (tslab's newDisplay), at most every
- * `intervalMs`; pass it as a training run's onProgress. Outside a notebook it does nothing.
+ * `intervalMs`; pass it as a training run's onProgress. The bar appears in the cell that trains, when its training
+ * starts (above the epoch lines it logs), a new one in each cell that trains: made in a setup cell, it draws nothing
+ * there, and a run that loads finished draws none. Outside a notebook it does nothing.
  */
 export function progressDisplay(options: { intervalMs?: number; label?: string } = {}): (p: TrainProgress) => void {
-  const display = inNotebook() ? tslab().newDisplay() : null;
-  // Shown at once, so the bar sits above the epoch lines the training logs instead of between them.
-  display?.html(
-    `<div class="mnist-lab-progress" style="font:13px monospace">${options.label ? `${options.label} · ` : ""}starting …</div>`,
-  );
   const interval = options.intervalMs ?? 1000;
+  const label = options.label ? `${escapeHtml(options.label)} · ` : "";
+  let display: TslabDisplay | null = null;
+  let displayCell: unknown = null;
   let last = 0;
   return (p) => {
-    if (!display) return;
+    const cell = currentCell();
+    if (cell === null) return;
+    if (display === null || cell !== displayCell || p.phase === "start") {
+      display = tslab().newDisplay();
+      displayCell = cell;
+      last = 0;
+    }
+    if (p.phase === "start") {
+      display.html(`<div class="mnist-lab-progress" style="font:13px monospace">${label}starting …</div>`);
+      return;
+    }
     const now = performance.now();
     const finished = p.batch === p.batches;
     if (!finished && now - last < interval) return;
@@ -106,7 +122,7 @@ export function progressDisplay(options: { intervalMs?: number; label?: string }
     const stats = p.phase === "train" ? ` — loss ${p.loss.toFixed(4)} — accuracy ${p.accuracy.toFixed(4)}` : "";
     display.html(
       `<div class="mnist-lab-progress" style="font:13px monospace">` +
-        `${options.label ? `${options.label} · ` : ""}epoch ${p.epoch}/${p.epochs} · ${p.phase} ` +
+        `${label}epoch ${p.epoch}/${p.epochs} · ${p.phase} ` +
         `<progress max="100" value="${percent}" style="width:240px;vertical-align:middle"></progress> ` +
         `${p.batch}/${p.batches} · ${p.seconds.toFixed(0)} s${stats}</div>`,
     );

@@ -58,7 +58,8 @@ import {
 
 /** Progress of the running epoch, after every batch: a notebook can render its own bar from it. */
 export interface TrainProgress {
-  phase: "train" | "validate";
+  /** `start`: a training (fresh or resumed) begins, before it logs anything; a finished run that loads reports nothing. */
+  phase: "start" | "train" | "validate";
   /** 1-based. */
   epoch: number;
   epochs: number;
@@ -485,6 +486,7 @@ async function trainLocked(run: RunContext): Promise<RunResult> {
 
 async function trainFromCheckpoint(run: RunContext): Promise<RunResult> {
   const { config, runId, runDir, backend, log, options, wantModel, entry, given } = run;
+  options.onProgress?.({ phase: "start", epoch: 0, epochs: config.epochs, batch: 0, batches: 0, loss: NaN, accuracy: NaN, seconds: 0 });
   // Data: the first trainLimit training images, then optionally a stratified held-out part of them.
   let trainSplit: LabelledImages = options.data.train;
   let validationSplit: LabelledImages = options.data.test;
