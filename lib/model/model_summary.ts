@@ -1,17 +1,67 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import pl from "nodejs-polars";
 
-/** What each layer type does, in the report's words (模型结构). */
-export const LAYER_ROLES: Record<string, string> = {
-  Conv2D: "64 filters slide over the image; relu keeps training fast, adds non-linearity and avoids vanishing gradients",
-  BatchNormalization:
-    "normalises each channel: guards against exploding or vanishing gradients " +
-    "and makes training robust to the learning rate and initialisation",
-  MaxPooling2D: "keeps the largest value of each 2×2 window (stride 2): halves height and width",
-  Dropout: "drops 25% of the activations while training, against overfitting",
-  Flatten: "turns the 5×5×64 feature maps into one vector of 1600",
-  Dense: "fully connected: 256 relu units, then 10 softmax outputs that form a probability distribution over the digits",
-};
+/** `5×5` for a kernel or window size given as one number or as [height, width]. */
+function sizeText(size: unknown): string {
+  const [h, w] = Array.isArray(size) ? size : [size, size];
+  return `${h}×${w}`;
+}
+
+/** `24×24×64` for a layer's shape without its batch dimension. */
+function shapeText(shape: unknown): string {
+  const dims = (Array.isArray(shape) && Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
+  return dims.slice(1).join("×");
+}
+
+function percentText(rate: number): string {
+  return `${Math.round(rate * 1000) / 10}%`;
+}
+
+/**
+ * What a layer does, in the report's words (模型结构) and with its own settings, read from the built layer's config
+ * and shapes: an edited model is described as it is, never as the report's CNN.
+ */
+export function describeLayer(layer: tfl.layers.Layer): string {
+  const config = layer.getConfig() as Record<string, unknown>;
+  const input = layer.input;
+  const from = shapeText(Array.isArray(input) ? input[0].shape : input.shape);
+  const to = shapeText(layer.outputShape);
+  switch (layer.getClassName()) {
+    case "Conv2D": {
+      const activation = String(config.activation);
+      const why =
+        activation === "relu" ? "relu keeps training fast, adds non-linearity and avoids vanishing gradients" : `${activation} activation`;
+      const slide = `${config.filters} filters of ${sizeText(config.kernelSize)} slide over the image`;
+      return `${slide} ('${config.padding}': ${from} → ${to}); ${why}`;
+    }
+    case "BatchNormalization":
+      return (
+        "normalises each channel: guards against exploding or vanishing gradients " +
+        "and makes training robust to the learning rate and initialisation"
+      );
+    case "MaxPooling2D": {
+      const stride = sizeText(config.strides).split("×")[0];
+      return `keeps the largest value of each ${sizeText(config.poolSize)} window (stride ${stride}): ${from} → ${to}`;
+    }
+    case "Dropout": {
+      const rate = Number(config.rate);
+      return rate === 0
+        ? "drops nothing (rate 0): passes the activations on unchanged"
+        : `drops ${percentText(rate)} of the activations while training, against overfitting`;
+    }
+    case "Flatten":
+      return `turns the ${from} feature maps into one vector of ${to}`;
+    case "Dense": {
+      const units = Number(config.units);
+      const activation = String(config.activation);
+      if (activation === "softmax")
+        return `${units} softmax outputs that form a probability distribution over the ${units === 10 ? "digits" : "classes"}`;
+      return `fully connected: ${units} ${activation} units`;
+    }
+    default:
+      return "";
+  }
+}
 
 export interface LayerRow {
   layer: string;
@@ -30,7 +80,7 @@ export function modelSummaryRows(model: tfl.LayersModel): LayerRow[] {
       type: layer.getClassName(),
       outputShape: `(${shape.map((d) => (d === null ? "None" : String(d))).join(", ")})`,
       params: layer.countParams(),
-      role: LAYER_ROLES[layer.getClassName()] ?? "",
+      role: describeLayer(layer),
     };
   });
 }
