@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { REPORT_CNN_PARAMS, buildReportCnn, initBackend, modelSummaryFrame, modelSummaryRows, parameterCounts, tfl } from "mnist-lab";
+import {
+  REPORT_CNN_PARAMS,
+  buildReportCnn,
+  initBackend,
+  modelSummaryFrame,
+  modelSummaryRows,
+  modelSummaryText,
+  parameterCounts,
+  tfl,
+} from "mnist-lab";
 
 test("modelSummaryRows lists the report's layers with Keras-style shapes and parameter counts", async () => {
   await initBackend("cpu");
@@ -58,4 +67,23 @@ test("modelSummaryRows describes each layer from its own config: dropout 0.5 and
     ],
   );
   small.dispose();
+});
+
+test("modelSummaryText fits 100 columns with tfjs's long auto names and ends with Keras's totals", async () => {
+  await initBackend("cpu");
+  const model = tfl.sequential();
+  model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 5, activation: "relu", inputShape: [28, 28, 1] }));
+  model.add(tfl.layers.batchNormalization());
+  model.add(tfl.layers.flatten());
+  model.add(tfl.layers.dense({ units: 10, activation: "softmax" }));
+  const lines = modelSummaryText(model).split("\n");
+  const widest = lines.reduce((a, b) => (b.length > a.length ? b : a));
+  assert.ok(widest.length <= 100, `${widest.length} columns: ${widest}`);
+  const bn = model.layers[1].name;
+  assert.ok(
+    bn.length > 30 && lines.some((l) => l.startsWith(`${bn} `) && l.includes("(None, 24, 24, 64)") && l.endsWith(" 256")),
+    lines.join("\n"),
+  );
+  assert.deepEqual(lines.slice(-4, -1), ["Total params: 370,570", "Trainable params: 370,442", "Non-trainable params: 128"]);
+  model.dispose();
 });

@@ -15,7 +15,7 @@ function modelFromCell(edit: (source: string) => string = (s) => s): lab.tfl.Seq
   const cells = JSON.parse(fs.readFileSync(NOTEBOOK, "utf8")).cells as Array<{ metadata: { tags?: string[] }; source: string[] }>;
   const cell = cells.find((c) => c.metadata.tags?.includes("report-model"));
   assert.ok(cell, "01_model has a cell tagged report-model");
-  const source = edit(cell.source.join("")).replace(/^model\.summary\(.*$/m, "");
+  const source = edit(cell.source.join("")).replace(/^console\.log\(lab\.modelSummaryText\(model\)\);.*$/m, "");
   const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
   return new Function("lab", `${js}\nreturn model;`)(lab) as lab.tfl.Sequential;
 }

@@ -97,6 +97,34 @@ export function modelSummaryFrame(model: tfl.LayersModel): pl.DataFrame {
   });
 }
 
+/**
+ * Keras's model.summary() as text no wider than `width` columns (a notebook's output area shows about 100): one
+ * line per layer with its name, output shape and parameters, then the totals. A layer named after its class, as
+ * tfjs names them (`batch_normalization_BatchNormalization1`), is not followed by the class again.
+ */
+export function modelSummaryText(model: tfl.LayersModel, width = 100): string {
+  const rows = modelSummaryRows(model);
+  const label = (r: LayerRow) => (r.layer.includes(r.type) ? r.layer : `${r.layer} (${r.type})`);
+  const shapeWidth = Math.max(12, ...rows.map((r) => r.outputShape.length)) + 2;
+  const paramsWidth = 10;
+  const labelWidth = Math.max(12, width - shapeWidth - paramsWidth);
+  const fit = (text: string, n: number) => (text.length < n ? text.padEnd(n) : `${text.slice(0, n - 2)}… `);
+  const line = (a: string, b: string, c: string) => `${fit(a, labelWidth)}${fit(b, shapeWidth)}${c.padStart(paramsWidth)}`.trimEnd();
+  const counts = parameterCounts(model);
+  const rule = (char: string) => char.repeat(Math.min(width, labelWidth + shapeWidth + paramsWidth));
+  return [
+    rule("_"),
+    line("Layer (type)", "Output shape", "Param #"),
+    rule("="),
+    ...rows.map((r) => line(label(r), r.outputShape, String(r.params))),
+    rule("="),
+    `Total params: ${counts.total.toLocaleString("en")}`,
+    `Trainable params: ${counts.trainable.toLocaleString("en")}`,
+    `Non-trainable params: ${counts.nonTrainable.toLocaleString("en")}`,
+    rule("_"),
+  ].join("\n");
+}
+
 /** Total, trainable and non-trainable parameter counts (BatchNorm's moving statistics are not trained). */
 export function parameterCounts(model: tfl.LayersModel): { total: number; trainable: number; nonTrainable: number } {
   const count = (weights: { shape: (number | null)[] }[]) =>
