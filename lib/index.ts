@@ -3,6 +3,7 @@
 export * as tf from "@tensorflow/tfjs-core";
 export * as tfl from "@tensorflow/tfjs-layers";
 export * from "./shared/errors";
+export * from "./shared/interrupts";
 export * from "./model/model";
 export * from "./model/loss";
 export * from "./model/model_size";
@@ -23,6 +24,7 @@ export * from "./notebook/forensic_figures";
 export * from "./notebook/tables";
 export * from "./notebook/digits";
 export * from "./notebook/display";
+export { CELL_INTERRUPTED_LINE } from "./notebook/cell_interrupts";
 export * from "./data/dataset_summary";
 export * from "./training/profiles";
 export * from "./evaluation/finished_runs";

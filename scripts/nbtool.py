@@ -28,7 +28,12 @@ import sys
 import tempfile
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nbconvert")
-# lib/plots.ts wraps the plotly.js bundle between these two markers.
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PLOTLY_DIR = os.path.join(PROJECT, "node_modules", "plotly.js-dist-min")
+PLOTLY_JS = os.path.join(PLOTLY_DIR, "plotly.min.js")
+# The div of every figure lib/notebook/plots.ts draws.
+FIGURE_MARK = 'class="mnist-lab-plot"'
+# An export's plotly.js sits between these two markers (and so did every figure's copy in older notebooks).
 PLOTLY_START = "<script>(function(){if(window.Plotly)return;var d=window.define,m=window.module;"
 PLOTLY_END = "}finally{window.define=d;window.module=m;}})();</script>"
 # Cells this tool runs around the notebook's own; they are never saved or exported.
@@ -205,46 +210,62 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def dedupe_plotly(nb, seen=False):
-    """Keep the first inlined plotly.js bundle and drop the others (every figure output carries one, so that it
-    renders alone, in a live notebook too). Returns whether a bundle was seen, for joining notebooks."""
+def plotly_head_script():
+    """plotly.js as one inline <script> for an export's head. require.js and CommonJS globals are hidden while the
+    bundle runs, so it takes its browser-global branch (window.Plotly), whatever template the page came from."""
+    with open(PLOTLY_JS, encoding="utf-8") as f:
+        source = f.read()
+    source = re.sub(r"</script", r"<\\/script", source, flags=re.IGNORECASE)
+    return PLOTLY_START + "window.define=undefined;window.module=undefined;try{\n" + source + "\n" + PLOTLY_END
+
+
+def has_figures(nb):
+    return any(FIGURE_MARK in output_html(out) for cell in nb.cells for out in cell.get("outputs", []))
+
+
+def output_html(out):
+    html = out.get("data", {}).get("text/html")
+    return "".join(html) if isinstance(html, list) else (html or "")
+
+
+def strip_inline_plotly(nb):
+    """Drop plotly.js bundles that figure outputs carried before exports inlined it once (older saved notebooks)."""
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            html = out.get("data", {}).get("text/html")
-            if html is None:
-                continue
-            text = "".join(html) if isinstance(html, list) else html
+            text = output_html(out)
             start = text.find(PLOTLY_START)
             changed = False
             while start >= 0:
                 end = text.find(PLOTLY_END, start)
                 if end < 0:
                     break
-                if seen:
-                    text = text[:start] + text[end + len(PLOTLY_END):]
-                    changed = True
-                    start = text.find(PLOTLY_START, start)
-                else:
-                    seen = True
-                    start = text.find(PLOTLY_START, end)
+                text = text[:start] + text[end + len(PLOTLY_END):]
+                changed = True
+                start = text.find(PLOTLY_START, start)
             if changed:
                 out["data"]["text/html"] = text
-    return seen
+
+
+def inline_plotly(nb, resources):
+    """What an export needs to draw its figures offline: plotly.js once, in the head (the template prints
+    resources["mnist_lab_plotly_js"]), and no copy in the outputs. A notebook without figures gets none."""
+    strip_inline_plotly(nb)
+    resources["mnist_lab_plotly_js"] = plotly_head_script() if has_figures(nb) else ""
+    return nb, resources
 
 
 def plotly_preprocessor():
-    """An nbconvert preprocessor that dedupes plotly.js, for the notebook server's Download as HTML."""
+    """An nbconvert preprocessor that inlines plotly.js once, for the notebook server's Download as HTML."""
     from nbconvert.preprocessors import Preprocessor
 
-    class DedupePlotly(Preprocessor):
+    class InlinePlotly(Preprocessor):
         def preprocess(self, nb, resources):
-            dedupe_plotly(nb)
-            return nb, resources
+            return inline_plotly(nb, resources)
 
-    return DedupePlotly
+    return InlinePlotly
 
 
-DedupePlotly = None  # set on import by the notebook server (see serve); nbclient is not needed there
+InlinePlotly = None  # set on import by the notebook server (see serve); nbclient is not needed there
 
 
 def export_html(nb):
@@ -253,9 +274,9 @@ def export_html(nb):
     nb = json.loads(json.dumps(nb))  # a copy: deduping must not change the executed notebook
     import nbformat
     nb = nbformat.from_dict(nb)
-    dedupe_plotly(nb)
+    nb, resources = inline_plotly(nb, {})
     exporter = HTMLExporter(template_name="mnist-lab", extra_template_basedirs=[TEMPLATES])
-    html, _ = exporter.from_notebook_node(nb)
+    html, _ = exporter.from_notebook_node(nb, resources=resources)
     return html
 
 
@@ -356,11 +377,13 @@ def describe(args):
 
 
 def serve(args):
-    """Jupyter in this process (exec), dying with our parent; Download as HTML exports like the report does."""
+    """Jupyter in this process (exec), dying with our parent; Download as HTML exports like the report does, and
+    the live page gets plotly.js from <base>/static/plotly.min.js (lib/notebook/plots.ts loads it there)."""
     config = [
         "--HTMLExporter.template_name=mnist-lab",
         f"--HTMLExporter.extra_template_basedirs={json.dumps([TEMPLATES])}",
-        '--HTMLExporter.preprocessors=["nbtool.DedupePlotly"]',
+        '--HTMLExporter.preprocessors=["nbtool.InlinePlotly"]',
+        f"--NotebookApp.extra_static_paths={PLOTLY_DIR}",
     ]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(os.path.abspath(__file__)), env.get("PYTHONPATH")]))
@@ -396,4 +419,4 @@ def main():
 if __name__ == "__main__":
     main()
 else:
-    DedupePlotly = plotly_preprocessor()
+    InlinePlotly = plotly_preprocessor()

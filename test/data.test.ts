@@ -1,8 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, MNIST_FILES, classCounts, encodeIdx, loadMnist, resolveMnistDir } from "mnist-lab";
+import {
+  IDX_IMAGES_MAGIC,
+  IDX_LABELS_MAGIC,
+  MNIST_FILES,
+  classCounts,
+  encodeIdx,
+  loadMnist,
+  projectRoot,
+  resolveMnistDir,
+} from "mnist-lab";
 import { tempDir, tinyImages, writeTinyMnist } from "./helpers/idx_fixtures";
 
 const noVerify = { verifyChecksums: false };
@@ -58,7 +68,7 @@ test("MNIST_DATA_DIR is used when no directory is passed", async () => {
 test("loadMnist rejects a missing directory and a directory with only some files", async () => {
   await assert.rejects(
     loadMnist({ dataDir: "/does/not/exist" }),
-    /Expected a directory with the MNIST IDX files for --data-dir but \/does\/not\/exist does not exist/,
+    /Expected a directory with the MNIST IDX files for dataDir but \/does\/not\/exist does not exist$/,
   );
   const dir = tempDir();
   await assert.rejects(
@@ -113,4 +123,35 @@ test("loadMnist rejects bad files with the file, what was expected and what was 
     ],
   ];
   for (const [name, bytes, pattern] of cases) await assert.rejects(loadWithFile(name, bytes), pattern);
+});
+
+test("loadMnist's dataDir takes ~ as the home directory and a relative path from the project root, whatever the cwd", async () => {
+  const home = tempDir();
+  fs.mkdirSync(path.join(home, "mnist"));
+  writeTinyMnist(path.join(home, "mnist"), { trainCount: 10, testCount: 10 });
+  const savedHome = process.env.HOME;
+  const savedCwd = process.cwd();
+  process.env.HOME = home;
+  process.chdir(os.tmpdir()); // a notebook kernel runs in notebooks/, the CLI wherever it was started
+  try {
+    assert.equal((await loadMnist({ dataDir: "~/mnist", ...noVerify })).sourceDir, path.join(home, "mnist"));
+    const relative = path.relative(projectRoot(), path.join(home, "mnist"));
+    assert.equal((await loadMnist({ dataDir: relative, ...noVerify })).sourceDir, path.join(home, "mnist"));
+    await assert.rejects(
+      loadMnist({ dataDir: "~/Downloads/mnist" }),
+      (err: Error) =>
+        err.message ===
+        `Expected a directory with the MNIST IDX files for dataDir ("~/Downloads/mnist") ` +
+          `but ${path.join(home, "Downloads", "mnist")} does not exist`,
+    );
+    await assert.rejects(loadMnist({ dataDir: "nowhere", dataDirName: "--data-dir" }), (err: Error) =>
+      err.message.startsWith(
+        `Expected a directory with the MNIST IDX files for --data-dir ("nowhere") but ${path.join(projectRoot(), "nowhere")} `,
+      ),
+    );
+  } finally {
+    process.chdir(savedCwd);
+    if (savedHome === undefined) delete process.env.HOME;
+    else process.env.HOME = savedHome;
+  }
 });

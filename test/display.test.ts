@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import pl from "nodejs-polars";
 import { PNG } from "pngjs";
 import {
@@ -13,35 +15,24 @@ import {
   frameHtml,
   frameMarkdown,
   inNotebook,
-  plotlyScriptTag,
+  PLOTLY_STATIC_PATH,
   showFigure,
   showHtml,
   showProfileScope,
+  executeNotebook,
   withProgress,
 } from "mnist-lab";
 import { tinyImages } from "./helpers/idx_fixtures";
+import { labNotebookDir, writeNotebook } from "./helpers/notebook_fixtures";
 
-test("figureHtml draws a figure with Plotly.newPlot and inlines plotly.js only when asked", () => {
+test("figureHtml draws a figure with Plotly.newPlot and carries no plotly.js, only where the project's Jupyter serves it", () => {
   const fig = classDistributionFigure({ train: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] });
-  const plain = figureHtml(fig, { id: "p1" });
-  assert.match(plain, /<div id="p1" class="mnist-lab-plot"/);
-  assert.match(plain, /window\.Plotly\.newPlot\(el,\[\{"type":"bar","name":"train"/);
-  assert.ok(plain.length < 5000);
-  const inlined = figureHtml(fig, { includePlotlyJs: true });
-  assert.ok(inlined.length > 3_000_000, "plotly.js inlined");
-  assert.ok(inlined.includes("window.define=undefined"), "guarded against require.js");
-  assert.equal((inlined.match(/<\/script>/g) ?? []).length, 2, "no stray </script> inside the bundle");
-  assert.doesNotMatch(inlined.slice(0, 200), /src=/);
-});
-
-test("plotlyScriptTag inlines the bundle instead of loading it from anywhere", () => {
-  const tag = plotlyScriptTag();
-  // assert.ok, not match: a failing regex assertion would print 4.8 MB.
-  assert.ok(tag.startsWith("<script>(function(){"), "inline script");
-  assert.ok(!tag.includes("<script src="), "no external script");
-  assert.ok(tag.includes("window.Plotly = Plotly") || tag.includes("window.Plotly=Plotly"), "defines window.Plotly");
-  assert.ok(tag.startsWith("<script>(function(){if(window.Plotly)return;"), "runs only on a page without plotly.js");
-  assert.equal(plotlyScriptTag(), tag, "built once");
+  const html = figureHtml(fig, { id: "p1" });
+  assert.match(html, /<div id="p1" class="mnist-lab-plot"/);
+  assert.match(html, /P\.newPlot\(el,\[\{"type":"bar","name":"train"/);
+  assert.ok(html.length < 5000, `${html.length} characters: no bundle`);
+  assert.ok(html.includes(JSON.stringify(PLOTLY_STATIC_PATH)), "loads plotly.js from the Jupyter page's static path");
+  assert.doesNotMatch(html, /<script[^>]+src=/, "no script tag points anywhere by itself");
 });
 
 test("frameHtml renders a polars DataFrame as a table, escaping text", () => {
@@ -120,3 +111,38 @@ test("withProgress outside a notebook runs the work, returns its value and passe
     /Expected x but found y/,
   );
 });
+
+test(
+  "progressDisplay draws in the cell that trains, not where it was made, and nothing for a run that loads",
+  { timeout: 300_000 },
+  async () => {
+    const dir = labNotebookDir();
+    const notebook = path.join(dir, "progress.ipynb");
+    const data =
+      "{ images: new Uint8Array(40 * 784).map((_, i) => (i * 7) % 256), labels: new Uint8Array(40).map((_, i) => i % 10), count: 40 }";
+    const train =
+      'await lab.trainRun({ optimizer: "rmsprop", epochs: 1, batchSize: 20, model: { filters: 2, denseUnits: 8 }, seed: 1 }, ' +
+      `{ data: { train: split, test: split }, runsDir: ${JSON.stringify(path.join(dir, "runs"))}, backend: "cpu", loadModel: false, ` +
+      "onProgress: progress });";
+    writeNotebook(notebook, [
+      `import * as lab from "mnist-lab";\nconst split = ${data};\nconst progress = lab.progressDisplay({ label: "experiment" });`,
+      train,
+      train, // the same run again: it loads
+    ]);
+    const result = await executeNotebook(notebook, {
+      outHtml: path.join(dir, "progress.html"),
+      outIpynb: path.join(dir, "executed.ipynb"),
+    });
+    const cells = (JSON.parse(fs.readFileSync(result.executed, "utf8")) as { cells: { outputs: { data?: Record<string, unknown> }[] }[] })
+      .cells;
+    const bars = (cell: number) => cells[cell].outputs.filter((o) => String(o.data?.["text/html"] ?? "").includes("mnist-lab-progress"));
+    assert.equal(bars(0).length, 0, "nothing in the setup cell");
+    assert.equal(bars(1).length, 1, "one bar in the cell that trains");
+    assert.match(
+      String(bars(1)[0].data!["text/html"]),
+      /experiment · epoch 1\/1 · validate .* 1\/1 · /,
+      "updated to the end, no stale starting …",
+    );
+    assert.equal(bars(2).length, 0, "no bar and no stale 'starting …' above a run that loads");
+  },
+);

@@ -6,6 +6,7 @@ import {
   REPORT_CNN_DEFAULTS,
   TrainingInterrupted,
   buildReportCnn,
+  experimentBase,
   modelSpecFromTopology,
   modelVariant,
   profileRunConfig,
@@ -190,4 +191,14 @@ test("profileRunConfig names the run trainProfileRun trains, for the report's CN
   const report = await trainProfileRun("smoke", "rmsprop", reportOverrides, { ...options, model: { ...other, sameAsReport: true } });
   assert.equal(report.runDir, runDirFor(await profileRunConfig("smoke", "rmsprop", reportOverrides), runsDir));
   assert.deepEqual(await profileRunConfig("smoke", "rmsprop", reportOverrides), profileTrainConfig("smoke", "rmsprop", reportOverrides));
+});
+
+test("experimentBase refuses a bad shared setting where it is set, naming it, and returns good ones unchanged", () => {
+  const base = { optimizer: "rmsprop" as const, seed: 42, epochs: 2, trainLimit: 100, validationLimit: 50 };
+  assert.equal(experimentBase(base), base);
+  assert.throws(
+    () => experimentBase({ ...base, optimizer: "Adam" as unknown as "adam" }),
+    (err: Error) => err.message === 'Expected "rmsprop", "adam", "sgd" for optimizer but found "Adam"',
+  );
+  assert.throws(() => experimentBase({ ...base, seed: -1 }), /: Expected an integer in \[0, 2\^32\) for seed but found number -1$/);
 });

@@ -15,7 +15,7 @@ function modelFromCell(edit: (source: string) => string = (s) => s): lab.tfl.Seq
   const cells = JSON.parse(fs.readFileSync(NOTEBOOK, "utf8")).cells as Array<{ metadata: { tags?: string[] }; source: string[] }>;
   const cell = cells.find((c) => c.metadata.tags?.includes("report-model"));
   assert.ok(cell, "01_model has a cell tagged report-model");
-  const source = edit(cell.source.join("")).replace(/^model\.summary\(.*$/m, "");
+  const source = edit(cell.source.join("")).replace(/^console\.log\(lab\.modelSummaryText\(model\)\);.*$/m, "");
   const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
   return new Function("lab", `${js}\nreturn model;`)(lab) as lab.tfl.Sequential;
 }
@@ -144,6 +144,39 @@ test("loadNotebookModel names what a changed cell changed: a layer's setting, or
     /^layer 1: Conv2D kernel_initializer=\{.*"distribution":"normal".*\} vs Conv2D kernel_initializer=\{.*"uniform"/,
   );
   [dropout, normal].forEach((m) => m.dispose());
+  fs.rmSync(runsDir, { recursive: true, force: true });
+});
+
+test("comparisonScope says what of 01's edit each comparison keeps; 05's summary names 05, not 02_train", async () => {
+  await lab.initBackend("cpu");
+  const runsDir = tempRunsDir();
+  const unchanged = await lab.loadNotebookModel({ runsDir, notebook: "05_experiments" });
+  assert.equal(lab.comparisonScope(unchanged, "dropout"), "01_model's model is the report's CNN: this comparison starts from it.");
+  const half = modelFromCell((s) => s.replaceAll("rate: 0.25", "rate: 0.5"));
+  await lab.saveNotebookModel(half, runsDir);
+  const model = await lab.loadNotebookModel({ runsDir, notebook: "05_experiments" });
+  assert.match(model.summary, /differs from the report's CNN in 4 layer\(s\): every comparison below starts from it/);
+  assert.doesNotMatch(model.summary, /02_train/);
+  const edit = [6, 12, 15, 18].map((layer) => `layer ${layer} (Dropout) rate 0.25 → 0.5`).join("; ");
+  assert.equal(
+    lab.comparisonScope(model, "dropout"),
+    `01_model's edit (${edit}) cannot change this comparison: ` +
+      "its arms set every dropout rate themselves, so it gives the same runs as before the edit.",
+  );
+  assert.equal(lab.comparisonScope(model, "augmentation"), `This comparison keeps 01_model's edit: ${edit}.`);
+
+  const halfAndKernel = modelFromCell((s) =>
+    s.replaceAll("rate: 0.25", "rate: 0.5").replace("filters: 64, kernelSize: 5,", "filters: 64, kernelSize: 3,"),
+  );
+  await lab.saveNotebookModel(halfAndKernel, runsDir);
+  const both = await lab.loadNotebookModel(runsDir);
+  assert.match(both.summary, /02_train trains it as runs of its own/, "02's words by default");
+  assert.equal(
+    lab.comparisonScope(both, "kernelSize"),
+    `This comparison keeps 01_model's edit: ${edit}. Not the rest (layer 1 (Conv2D) kernel_size [5,5] → [3,3]): ` +
+      "its arms set the kernels of the first 3 convolutions themselves.",
+  );
+  [half, halfAndKernel].forEach((m) => m.dispose());
   fs.rmSync(runsDir, { recursive: true, force: true });
 });
 

@@ -1,6 +1,7 @@
 // `mnist-lab notebook` serves Jupyter on localhost with token authentication and the project's kernel;
 // a real browser opens 00_data.ipynb there (not marked changed), runs every cell twice and sees every
-// chart drawn; Download as HTML keeps one plotly.js; killing the command stops Jupyter and its kernels.
+// chart drawn (plotly.js served by the project's Jupyter), a stored figure draws after a reload; Download as
+// HTML carries one plotly.js; killing the command stops Jupyter and its kernels.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -102,23 +103,43 @@ test(
       const errors = await page.evaluate(() => document.querySelectorAll(".output_error, .output_stderr").length);
       assert.equal(errors, 0, "no cell printed an error");
 
-      // Download as HTML uses the report's template and keeps one plotly.js (the exporter File › Download as uses).
+      // After a reload the page has no plotly.js: a stored figure output, rendered as Jupyter renders a saved
+      // notebook's outputs, loads it from the project's Jupyter by itself.
+      const stored = await page.evaluate(() => {
+        const cells = (window as any).Jupyter.notebook.toJSON().cells as { outputs?: { data?: Record<string, unknown> }[] }[];
+        const outputs = cells.flatMap((c) => c.outputs ?? []);
+        return outputs.find((o) => String(o.data?.["text/html"] ?? "").includes("mnist-lab-plot"));
+      });
+      assert.ok(stored, "a figure output to store");
+      await page.reload();
+      await page.waitForFunction(() => (window as any).Jupyter?.notebook?.set_autosave_interval, undefined, { timeout: 60_000 });
+      await page.evaluate((output) => {
+        const nb = (window as any).Jupyter.notebook;
+        nb.set_autosave_interval(0);
+        const outputArea = nb.get_cells().find((c: { cell_type: string }) => c.cell_type === "code").output_area;
+        outputArea.trusted = true; // as in a notebook its user ran and saved (Jupyter signs it)
+        outputArea.append_output(output);
+      }, stored);
+      await page.waitForSelector(".output_area .mnist-lab-plot .main-svg", { timeout: 60_000 });
+
+      // Download as HTML uses the report's template and carries plotly.js exactly once, also for an output that
+      // carried its own copy (notebooks saved before figures stopped carrying it).
       const bundle =
         "<script>(function(){if(window.Plotly)return;" +
         "var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\n" +
         "window.Plotly = Plotly;\n}finally{window.define=d;window.module=m;}})();</script>";
-      const figureOutput = {
+      const figureOutputs = [`${bundle}<div class="mnist-lab-plot"></div>`, String(stored!.data!["text/html"])].map((html) => ({
         output_type: "display_data",
         metadata: {},
-        data: { "text/html": `${bundle}<div class="mnist-lab-plot"></div>` },
-      };
+        data: { "text/html": html },
+      }));
       const withTwoFigures = {
         cells: [0, 1].map((i) => ({
           cell_type: "code",
           execution_count: i + 1,
           id: `c${i}`,
           metadata: {},
-          outputs: [figureOutput],
+          outputs: [figureOutputs[i]],
           source: "lab.showFigure(f);",
         })),
         metadata: { kernelspec: { name: "mnist-lab", display_name: "TypeScript (mnist-lab)", language: "typescript" } },
@@ -133,6 +154,7 @@ test(
       assert.equal(exported.status, 200);
       const html = await exported.text();
       assert.equal(html.split("window.Plotly = Plotly").length - 1, 1, "one copy of plotly.js");
+      assert.ok(html.length > 3_000_000, "the real bundle, not only the old output's stand-in");
       assert.equal(html.split('class="mnist-lab-plot"').length - 1, 2, "both figures");
       assert.ok(!/<script[^>]+src=/i.test(html), "the report's offline template: no external scripts");
     } catch (err) {

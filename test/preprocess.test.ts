@@ -6,6 +6,7 @@ import pl from "nodejs-polars";
 import {
   formatShape,
   hasNaN,
+  nanCheckLine,
   missingValueCount,
   pixelFrame,
   scaleToUnit,
@@ -17,6 +18,14 @@ import {
   toOneHotTensor,
 } from "mnist-lab";
 import { tinyImages } from "./helpers/idx_fixtures";
+
+test("nanCheckLine answers the report's np.isnan(x).any() in a sentence that counts the values", () => {
+  assert.equal(
+    nanCheckLine("x_train", new Uint8Array(47_040_000)),
+    "np.isnan(x_train).any() is False: none of its 47,040,000 values is NaN",
+  );
+  assert.equal(nanCheckLine("x_test", Float32Array.of(0, NaN, NaN, 1)), "np.isnan(x_test).any() is True: 2 of its 4 values are NaN");
+});
 
 test("hasNaN finds NaN in float arrays and never in integer arrays", () => {
   assert.equal(hasNaN(Float32Array.of(0, 1, 2)), false);

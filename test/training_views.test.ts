@@ -10,12 +10,12 @@ test("previewGrid lays out each original followed by its variants, with captions
   assert.deepEqual(grid.captions, ["original", "5° ×1.00", "original", "5° ×1.00"]);
 });
 
-test("historyLogLines prints a stored history as Keras verbose=2", () => {
+test("historyLogLines prints a stored history as Keras verbose=2 and a fresh run log it, without lr", () => {
   const lines = historyLogLines(
     [{ loss: 0.368, accuracy: 0.8847, val_loss: 0.4336, val_accuracy: 0.8721, lr: 0.001, epoch_seconds: 173.2 }],
     40,
   );
-  assert.deepEqual(lines, ["Epoch 1/40", "- 173s - loss: 0.3680 - accuracy: 0.8847 - val_loss: 0.4336 - val_accuracy: 0.8721 - lr: 0.001"]);
+  assert.deepEqual(lines, ["Epoch 1/40", "- 173s - loss: 0.3680 - accuracy: 0.8847 - val_loss: 0.4336 - val_accuracy: 0.8721"]);
 });
 
 test("runSummaryFrame has one row per finished run", () => {

@@ -15,7 +15,7 @@ export function registerDataCommand(program: Command): void {
     .option("--json", "print one JSON object")
     .action(async (opts: { dataDir?: string; verify: boolean; json?: boolean }) => {
       const dataDir = existingDirOption("--data-dir", opts.dataDir);
-      const summary = summarizeMnist(await loadMnist({ dataDir, verifyChecksums: opts.verify }));
+      const summary = summarizeMnist(await loadMnist({ dataDir, dataDirName: "--data-dir", verifyChecksums: opts.verify }));
       process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${formatMnistSummary(summary)}\n`);
     });
 }

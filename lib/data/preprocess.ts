@@ -12,6 +12,19 @@ export function hasNaN(values: ArrayLike<number>): boolean {
 }
 
 /**
+ * The report's NaN check (`np.isnan(x).any()`) as a sentence: its answer and how many values it looked at.
+ * @example
+ * nanCheckLine("x_train", new Float32Array([0, 1])); // "np.isnan(x_train).any() is False: none of its 2 values is NaN"
+ */
+export function nanCheckLine(name: string, values: ArrayLike<number>): string {
+  const total = values.length.toLocaleString("en");
+  if (!hasNaN(values)) return `np.isnan(${name}).any() is False: none of its ${total} values is NaN`;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) count++;
+  return `np.isnan(${name}).any() is True: ${count.toLocaleString("en")} of its ${total} values are NaN`;
+}
+
+/**
  * The pixels of a split as a polars DataFrame, one row an image: `label`, then `p0` … `p783`.
  * @param limit only the first `limit` images (a 60,000×785 frame takes a second or so to build)
  */

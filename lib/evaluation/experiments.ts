@@ -4,7 +4,7 @@ import { MnistLabError, describeValue } from "../shared/errors";
 import { PROFILE_SETTINGS, type Profile } from "../training/profiles";
 import { seedGroups } from "./reproduction";
 import { listRunResults } from "./results";
-import { REPORT_TRAIN_DEFAULTS } from "../training/runs";
+import { REPORT_TRAIN_DEFAULTS, resolveTrainConfig } from "../training/runs";
 import { trainModel, type ExperimentConfigInput, type RunResult, type TrainRunOptions } from "../training/train";
 
 // The report's "chosen by comparison" claims rerun: several models or settings trained by trainModel and compared.
@@ -31,6 +31,19 @@ export function experimentSettings(profile: Profile): {
   const label: Profile = profile === "full" ? "quick" : "smoke";
   const { epochs, trainLimit, validationLimit } = PROFILE_SETTINGS[label];
   return { epochs, trainLimit, validationLimit, label };
+}
+
+/**
+ * Checks the settings every arm of a comparison shares where a notebook sets them (05's setup cell), so that a
+ * wrong value (`optimizer: "Adam"`) fails there, in one line, and not in the first comparison that trains.
+ * Returns them unchanged.
+ * @example
+ * const base = experimentBase({ optimizer: "rmsprop", seed: 42, epochs: 2 });
+ */
+export function experimentBase<T extends ExperimentConfigInput>(base: T): T {
+  // The arms' models are built later; a stand-in architecture lets every other setting be checked now.
+  resolveTrainConfig({ ...base, model: null, architecture: { sha256: "checked-before-any-model", parameters: 0 } });
+  return base;
 }
 
 /**

@@ -1,17 +1,67 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import pl from "nodejs-polars";
 
-/** What each layer type does, in the report's words (模型结构). */
-export const LAYER_ROLES: Record<string, string> = {
-  Conv2D: "64 filters slide over the image; relu keeps training fast, adds non-linearity and avoids vanishing gradients",
-  BatchNormalization:
-    "normalises each channel: guards against exploding or vanishing gradients " +
-    "and makes training robust to the learning rate and initialisation",
-  MaxPooling2D: "keeps the largest value of each 2×2 window (stride 2): halves height and width",
-  Dropout: "drops 25% of the activations while training, against overfitting",
-  Flatten: "turns the 5×5×64 feature maps into one vector of 1600",
-  Dense: "fully connected: 256 relu units, then 10 softmax outputs that form a probability distribution over the digits",
-};
+/** `5×5` for a kernel or window size given as one number or as [height, width]. */
+function sizeText(size: unknown): string {
+  const [h, w] = Array.isArray(size) ? size : [size, size];
+  return `${h}×${w}`;
+}
+
+/** `24×24×64` for a layer's shape without its batch dimension. */
+function shapeText(shape: unknown): string {
+  const dims = (Array.isArray(shape) && Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
+  return dims.slice(1).join("×");
+}
+
+function percentText(rate: number): string {
+  return `${Math.round(rate * 1000) / 10}%`;
+}
+
+/**
+ * What a layer does, in the report's words (模型结构) and with its own settings, read from the built layer's config
+ * and shapes: an edited model is described as it is, never as the report's CNN.
+ */
+export function describeLayer(layer: tfl.layers.Layer): string {
+  const config = layer.getConfig() as Record<string, unknown>;
+  const input = layer.input;
+  const from = shapeText(Array.isArray(input) ? input[0].shape : input.shape);
+  const to = shapeText(layer.outputShape);
+  switch (layer.getClassName()) {
+    case "Conv2D": {
+      const activation = String(config.activation);
+      const why =
+        activation === "relu" ? "relu keeps training fast, adds non-linearity and avoids vanishing gradients" : `${activation} activation`;
+      const slide = `${config.filters} filters of ${sizeText(config.kernelSize)} slide over the image`;
+      return `${slide} ('${config.padding}': ${from} → ${to}); ${why}`;
+    }
+    case "BatchNormalization":
+      return (
+        "normalises each channel: guards against exploding or vanishing gradients " +
+        "and makes training robust to the learning rate and initialisation"
+      );
+    case "MaxPooling2D": {
+      const stride = sizeText(config.strides).split("×")[0];
+      return `keeps the largest value of each ${sizeText(config.poolSize)} window (stride ${stride}): ${from} → ${to}`;
+    }
+    case "Dropout": {
+      const rate = Number(config.rate);
+      return rate === 0
+        ? "drops nothing (rate 0): passes the activations on unchanged"
+        : `drops ${percentText(rate)} of the activations while training, against overfitting`;
+    }
+    case "Flatten":
+      return `turns the ${from} feature maps into one vector of ${to}`;
+    case "Dense": {
+      const units = Number(config.units);
+      const activation = String(config.activation);
+      if (activation === "softmax")
+        return `${units} softmax outputs that form a probability distribution over the ${units === 10 ? "digits" : "classes"}`;
+      return `fully connected: ${units} ${activation} units`;
+    }
+    default:
+      return "";
+  }
+}
 
 export interface LayerRow {
   layer: string;
@@ -30,7 +80,7 @@ export function modelSummaryRows(model: tfl.LayersModel): LayerRow[] {
       type: layer.getClassName(),
       outputShape: `(${shape.map((d) => (d === null ? "None" : String(d))).join(", ")})`,
       params: layer.countParams(),
-      role: LAYER_ROLES[layer.getClassName()] ?? "",
+      role: describeLayer(layer),
     };
   });
 }
@@ -45,6 +95,34 @@ export function modelSummaryFrame(model: tfl.LayersModel): pl.DataFrame {
     params: rows.map((r) => r.params),
     "what it does": rows.map((r) => r.role),
   });
+}
+
+/**
+ * Keras's model.summary() as text no wider than `width` columns (a notebook's output area shows about 100): one
+ * line per layer with its name, output shape and parameters, then the totals. A layer named after its class, as
+ * tfjs names them (`batch_normalization_BatchNormalization1`), is not followed by the class again.
+ */
+export function modelSummaryText(model: tfl.LayersModel, width = 100): string {
+  const rows = modelSummaryRows(model);
+  const label = (r: LayerRow) => (r.layer.includes(r.type) ? r.layer : `${r.layer} (${r.type})`);
+  const shapeWidth = Math.max(12, ...rows.map((r) => r.outputShape.length)) + 2;
+  const paramsWidth = 10;
+  const labelWidth = Math.max(12, width - shapeWidth - paramsWidth);
+  const fit = (text: string, n: number) => (text.length < n ? text.padEnd(n) : `${text.slice(0, n - 2)}… `);
+  const line = (a: string, b: string, c: string) => `${fit(a, labelWidth)}${fit(b, shapeWidth)}${c.padStart(paramsWidth)}`.trimEnd();
+  const counts = parameterCounts(model);
+  const rule = (char: string) => char.repeat(Math.min(width, labelWidth + shapeWidth + paramsWidth));
+  return [
+    rule("_"),
+    line("Layer (type)", "Output shape", "Param #"),
+    rule("="),
+    ...rows.map((r) => line(label(r), r.outputShape, String(r.params))),
+    rule("="),
+    `Total params: ${counts.total.toLocaleString("en")}`,
+    `Trainable params: ${counts.trainable.toLocaleString("en")}`,
+    `Non-trainable params: ${counts.nonTrainable.toLocaleString("en")}`,
+    rule("_"),
+  ].join("\n");
 }
 
 /** Total, trainable and non-trainable parameter counts (BatchNorm's moving statistics are not trained). */

@@ -192,6 +192,13 @@ function reportNotebookModel(file: string): NotebookModel {
   };
 }
 
+export interface NotebookModelOptions {
+  /** Where 01_model saved it (default: {@link defaultRunsDir}). */
+  runsDir?: string;
+  /** The notebook that loads it: its summary says what that notebook does with it (default 02_train's words). */
+  notebook?: "02_train" | "03_evaluate" | "05_experiments";
+}
+
 /**
  * The model 02_train and 05_experiments train: the topology 01_model saved in `<runsDir>/notebook-model.json`,
  * else the report's CNN; whether it is the report's CNN exactly (same layers, settings and initializers, so the
@@ -201,9 +208,15 @@ function reportNotebookModel(file: string): NotebookModel {
  * console.log(model.summary);
  * const run = await trainProfileRun("smoke", "rmsprop", { seed: 42 }, { data: mnist, model });
  */
-export async function loadNotebookModel(runsDir: string = defaultRunsDir()): Promise<NotebookModel> {
+export async function loadNotebookModel(options: string | NotebookModelOptions = {}): Promise<NotebookModel> {
+  const { runsDir = defaultRunsDir(), notebook } = typeof options === "string" ? { runsDir: options, notebook: undefined } : options;
   const file = path.join(path.resolve(runsDir), NOTEBOOK_MODEL_FILE);
-  if (!fs.existsSync(file)) return reportNotebookModel(file);
+  const experiments = notebook === "05_experiments";
+  if (!fs.existsSync(file)) {
+    const report = reportNotebookModel(file);
+    if (experiments) report.summary = `01_model has saved no model in ${file}: every comparison below starts from the report's CNN`;
+    return report;
+  }
   const saved = readSaved(file);
   const spec = modelSpecFromTopology(saved.modelTopology);
   // Any seed shows the difference, as long as both models get the same one.
@@ -222,10 +235,16 @@ export async function loadNotebookModel(runsDir: string = defaultRunsDir()): Pro
   }
   const sameAsReport = differences.length === 0;
   const what = `01_model's model (saved ${saved.savedAt}, ${parameters.toLocaleString("en")} parameters)`;
-  const summary = sameAsReport
-    ? `${what} is the report's CNN: 02_train trains the report's runs (the CLI's too)`
-    : `${what} differs from the report's CNN in ${differences.length} layer(s): 02_train trains it as runs of its own (model…); ` +
-      `re-run 01_model's unchanged cell to go back\n${differences.map((d) => `  ${d}`).join("\n")}`;
+  const listed = differences.map((d) => `  ${d}`).join("\n");
+  const summary = experiments
+    ? sameAsReport
+      ? `${what} is the report's CNN: every comparison below starts from it`
+      : `${what} differs from the report's CNN in ${differences.length} layer(s): every comparison below starts from it, ` +
+        `as runs of its own, and says what of this edit it keeps; re-run 01_model's unchanged cell to go back\n${listed}`
+    : sameAsReport
+      ? `${what} is the report's CNN: 02_train trains the report's runs (the CLI's too)`
+      : `${what} differs from the report's CNN in ${differences.length} layer(s): 02_train trains it as runs of its own (model…); ` +
+        `re-run 01_model's unchanged cell to go back\n${listed}`;
   return { ...spec, source: "01_model", file, savedAt: saved.savedAt, parameters, sameAsReport, differences, summary };
 }
 
@@ -298,4 +317,82 @@ export function modelVariant(spec: ModelSpec, change: ModelVariant): ModelSpec {
     for (const layer of found.slice(0, convs)) layer.config.kernel_size = [size, size];
   }
   return modelSpecFromTopology(topology);
+}
+
+/** What a comparison of 05_experiments varies: the part of 01_model's edit its arms set themselves. */
+export type ComparisonVaries = "dropout" | "batchNormalization" | "kernelSize" | "augmentation";
+
+/** One setting of one layer that differs from the report's CNN (names and initializer seeds left out). */
+interface SettingDifference {
+  layer: number;
+  className: string;
+  key: string;
+  text: string;
+}
+
+/** Per layer and setting, how `topology` differs from the report's CNN; null when the layer lists differ. */
+function settingDifferences(topology: KerasTopology): SettingDifference[] | null {
+  const report = buildReportCnn();
+  const reportLayers = (topologyOf(report).config.layers ?? []) as LayerEntry[];
+  report.dispose();
+  const layers = (topology.config.layers ?? []) as LayerEntry[];
+  if (layers.length !== reportLayers.length || layers.some((l, i) => l.class_name !== reportLayers[i].class_name)) return null;
+  // Names differ between builds and seeds are set per build: neither is part of an edit.
+  const comparable = (value: unknown) => JSON.stringify(value, (key, v) => (key === "name" || key === "seed" ? undefined : v));
+  const differences: SettingDifference[] = [];
+  layers.forEach((layer, i) => {
+    const ours = layer.config;
+    const theirs = reportLayers[i].config;
+    for (const key of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {
+      if (key === "name" || comparable(ours[key]) === comparable(theirs[key])) continue;
+      const text = `layer ${i + 1} (${layer.class_name}) ${key} ${comparable(theirs[key])} → ${comparable(ours[key])}`;
+      differences.push({ layer: i + 1, className: layer.class_name, key, text });
+    }
+  });
+  return differences;
+}
+
+/**
+ * What of 01_model's edit a comparison of 05_experiments keeps, in one or two sentences: a comparison whose arms set
+ * the edited setting themselves (every dropout rate, the first convolutions' kernels) returns the same runs
+ * after the edit, and says so instead of looking as if it had tested the edit.
+ * @param options.kernelConvs how many convolutions a kernelSize comparison sets (05: 3)
+ * @example
+ * console.log(comparisonScope(await loadNotebookModel(), "dropout"));
+ */
+export function comparisonScope(model: NotebookModel, varies: ComparisonVaries, options: { kernelConvs?: number } = {}): string {
+  if (model.sameAsReport) return "01_model's model is the report's CNN: this comparison starts from it.";
+  const differences = settingDifferences(model.topology);
+  if (differences === null) {
+    const count = `${model.differences.length} difference(s), see the model above`;
+    return `01_model's model has other layers than the report's CNN: every arm of this comparison keeps them (${count}).`;
+  }
+  const kernelConvs = options.kernelConvs ?? 3;
+  const convIndex = new Map<number, number>();
+  let conv = 0;
+  ((model.topology.config.layers ?? []) as LayerEntry[]).forEach((l, i) => l.class_name === "Conv2D" && convIndex.set(i + 1, conv++));
+  const setByArms = (d: SettingDifference) =>
+    (varies === "dropout" && d.className === "Dropout" && d.key === "rate") ||
+    (varies === "kernelSize" &&
+      d.className === "Conv2D" &&
+      d.key === "kernel_size" &&
+      (convIndex.get(d.layer) ?? kernelConvs) < kernelConvs);
+  const overridden = differences.filter(setByArms);
+  const kept = differences.filter((d) => !setByArms(d));
+  const list = (ds: SettingDifference[]) => ds.map((d) => d.text).join("; ");
+  const what = {
+    dropout: "every dropout rate",
+    kernelSize: `the kernels of the first ${kernelConvs} convolutions`,
+    batchNormalization: "",
+    augmentation: "",
+  }[varies];
+  if (kept.length === 0) {
+    const same = "so it gives the same runs as before the edit";
+    return `01_model's edit (${list(overridden)}) cannot change this comparison: its arms set ${what} themselves, ${same}.`;
+  }
+  const keeps = `This comparison keeps 01_model's edit: ${list(kept)}`;
+  if (varies === "batchNormalization" && kept.some((d) => d.className === "BatchNormalization")) {
+    return `${keeps} (the arm without BatchNormalization drops its BatchNormalization settings).`;
+  }
+  return overridden.length === 0 ? `${keeps}.` : `${keeps}. Not the rest (${list(overridden)}): its arms set ${what} themselves.`;
 }

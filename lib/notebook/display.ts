@@ -2,6 +2,8 @@ import { inspect } from "node:util";
 import type pl from "nodejs-polars";
 import { digitGridHtml, type DigitGridOptions } from "./digits";
 import { MnistLabError } from "../shared/errors";
+import { throwIfCellInterrupted } from "../shared/interrupts";
+import { installCellInterrupts } from "./cell_interrupts";
 import { figureHtml, type PlotlyFigure } from "./plots";
 import type { Profile } from "../training/profiles";
 import { profileScope } from "../evaluation/lab_report_observations";
@@ -47,15 +49,16 @@ export function inNotebook(): boolean {
  * print a returned string as the cell's value.
  */
 export function showHtml(html: string): void {
+  throwIfCellInterrupted("showing a result");
   notebookDisplay()?.html(html);
 }
 
 /**
- * Shows a plotly figure. Each figure carries plotly.js (run only when the page lacks it), so it draws whatever
- * ran before: a re-run cell, a reloaded notebook, any export; exporters keep one copy per file.
+ * Shows a plotly figure. It carries no plotly.js: the project's Jupyter serves it to the live page and an export
+ * inlines it once (see figureHtml), so it draws whatever ran before: a re-run cell, a reloaded notebook, any export.
  */
 export function showFigure(figure: PlotlyFigure): void {
-  if (inNotebook()) showHtml(figureHtml(figure, { includePlotlyJs: true }));
+  if (inNotebook()) showHtml(figureHtml(figure));
 }
 
 /**
@@ -81,20 +84,36 @@ export function showDigits(images: Uint8Array | Float32Array, labels?: ArrayLike
   showHtml(digitGridHtml(images, labels, options));
 }
 
+/** The cell that runs now, by the display writer tslab gives each execution (null outside a notebook). */
+function currentCell(): unknown {
+  if (!inNotebook()) return null;
+  return (require("tslab/dist/jupyter") as { lastWriteDisplayData?: unknown }).lastWriteDisplayData ?? null;
+}
+
 /**
  * A progress bar that updates one notebook display in place (tslab's newDisplay), at most every
- * `intervalMs`; pass it as a training run's onProgress. Outside a notebook it does nothing.
+ * `intervalMs`; pass it as a training run's onProgress. The bar appears in the cell that trains, when its training
+ * starts (above the epoch lines it logs), a new one in each cell that trains: made in a setup cell, it draws nothing
+ * there, and a run that loads finished draws none. Outside a notebook it does nothing.
  */
 export function progressDisplay(options: { intervalMs?: number; label?: string } = {}): (p: TrainProgress) => void {
-  const display = inNotebook() ? tslab().newDisplay() : null;
-  // Shown at once, so the bar sits above the epoch lines the training logs instead of between them.
-  display?.html(
-    `<div class="mnist-lab-progress" style="font:13px monospace">${options.label ? `${options.label} · ` : ""}starting …</div>`,
-  );
   const interval = options.intervalMs ?? 1000;
+  const label = options.label ? `${escapeHtml(options.label)} · ` : "";
+  let display: TslabDisplay | null = null;
+  let displayCell: unknown = null;
   let last = 0;
   return (p) => {
-    if (!display) return;
+    const cell = currentCell();
+    if (cell === null) return;
+    if (display === null || cell !== displayCell || p.phase === "start") {
+      display = tslab().newDisplay();
+      displayCell = cell;
+      last = 0;
+    }
+    if (p.phase === "start") {
+      display.html(`<div class="mnist-lab-progress" style="font:13px monospace">${label}starting …</div>`);
+      return;
+    }
     const now = performance.now();
     const finished = p.batch === p.batches;
     if (!finished && now - last < interval) return;
@@ -103,7 +122,7 @@ export function progressDisplay(options: { intervalMs?: number; label?: string }
     const stats = p.phase === "train" ? ` — loss ${p.loss.toFixed(4)} — accuracy ${p.accuracy.toFixed(4)}` : "";
     display.html(
       `<div class="mnist-lab-progress" style="font:13px monospace">` +
-        `${options.label ? `${options.label} · ` : ""}epoch ${p.epoch}/${p.epochs} · ${p.phase} ` +
+        `${label}epoch ${p.epoch}/${p.epochs} · ${p.phase} ` +
         `<progress max="100" value="${percent}" style="width:240px;vertical-align:middle"></progress> ` +
         `${p.batch}/${p.batches} · ${p.seconds.toFixed(0)} s${stats}</div>`,
     );
@@ -131,6 +150,7 @@ export async function withProgress<T>(
   work: (progress: TaskProgress) => Promise<T>,
   options: { intervalMs?: number } = {},
 ): Promise<T> {
+  throwIfCellInterrupted(label);
   const display = inNotebook() ? tslab().newDisplay() : null;
   const started = performance.now();
   let step = "";
@@ -190,4 +210,7 @@ function printUserErrorsAsOneLine(): void {
   });
 }
 
-if (isTslabKernel()) printUserErrorsAsOneLine();
+if (isTslabKernel()) {
+  printUserErrorsAsOneLine();
+  installCellInterrupts(require("tslab/dist/jupyter"));
+}

@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import { randomBytes } from "node:crypto";
 
 /** A plotly figure as plotly.js takes it. */
@@ -8,45 +7,36 @@ export interface PlotlyFigure {
   config?: Record<string, unknown>;
 }
 
-let plotlySource: string | undefined;
-let plotlyTag: string | undefined;
-
-/** plotly.js-dist-min's bundle as text (it cannot run in Node; it is inlined into the HTML). */
-export function plotlyJsSource(): string {
-  plotlySource ??= fs.readFileSync(require.resolve("plotly.js-dist-min"), "utf8");
-  return plotlySource;
-}
+/** Where the project's Jupyter serves plotly.js, under the page's base URL (scripts/nbtool.py serve: static path). */
+export const PLOTLY_STATIC_PATH = "static/plotly.min.js";
 
 /**
- * A `<script>` that defines `window.Plotly` offline, unless a page already has it. require.js (Jupyter)
- * and CommonJS globals are hidden while the bundle runs, so it always takes its browser-global branch.
- * scripts/nbtool.py finds the bundle by this wrapper to keep one copy per exported file.
+ * The HTML that draws a figure: a div and a script calling Plotly.newPlot. It carries no plotly.js (4.8 MB per
+ * figure made a run notebook weigh 15 MB): the page provides it. An export inlines it once in its head
+ * (scripts/nbconvert/mnist-lab); a live Jupyter page (its body names `data-base-url`) gets it from the project's
+ * Jupyter, loaded by the first figure that needs it. So a figure draws
+ * whatever else is on the page: a re-run cell, a reloaded notebook, any export.
  */
-export function plotlyScriptTag(): string {
-  plotlyTag ??=
-    "<script>(function(){if(window.Plotly)return;" +
-    "var d=window.define,m=window.module;window.define=undefined;window.module=undefined;try{\n" +
-    plotlyJsSource().replace(/<\/script/gi, "<\\/script") +
-    "\n}finally{window.define=d;window.module=m;}})();</script>";
-  return plotlyTag;
-}
-
-/**
- * The HTML that draws a figure: a div and a script calling Plotly.newPlot.
- * @param options.includePlotlyJs inline plotly.js before the figure, so that it draws without any other output
- *   on the page (a re-run cell, a reloaded notebook, any export); exporters keep one copy per file
- */
-export function figureHtml(figure: PlotlyFigure, options: { includePlotlyJs?: boolean; id?: string } = {}): string {
+export function figureHtml(figure: PlotlyFigure, options: { id?: string } = {}): string {
   const id = options.id ?? `plot-${randomBytes(6).toString("hex")}`;
   const json = (value: unknown) => JSON.stringify(value ?? {}).replace(/</g, "\\u003c");
   const height = typeof figure.layout?.height === "number" ? figure.layout.height : 420;
   const config = { responsive: true, displaylogo: false, ...figure.config };
   return (
-    (options.includePlotlyJs ? plotlyScriptTag() : "") +
     `<div id="${id}" class="mnist-lab-plot" style="width:100%;height:${height}px;"></div>` +
-    `<script>(function(){var el=document.getElementById(${json(id)});` +
-    `if(!window.Plotly){el.textContent="plotly.js is not loaded: this figure was exported without it.";return;}` +
-    `window.Plotly.newPlot(el,${json(figure.data)},${json(figure.layout)},${json(config)});})();</script>`
+    `<script>(function(){var w=window,el=document.getElementById(${json(id)});` +
+    `var draw=function(P){P.newPlot(el,${json(figure.data)},${json(figure.layout)},${json(config)});};` +
+    `if(w.Plotly)return draw(w.Plotly);` +
+    `var fail=function(why){el.textContent="plotly.js is not loaded: "+why;};` +
+    `var q=w.__mnistLabPlotly;if(!q){var base=document.body.getAttribute("data-base-url");` +
+    `if(base===null)return fail("this page is neither the project's Jupyter nor an export of it.");` +
+    `q=w.__mnistLabPlotly=[];var url=base+${json(PLOTLY_STATIC_PATH)};` +
+    `var lost=function(){w.__mnistLabPlotly=null;q.splice(0).forEach(function(f){f.fail("Jupyter did not serve "+url+".");});};` +
+    // plotly.js-dist-min defines window.Plotly (no AMD branch), so a plain script tag works beside require.js too.
+    `var s=document.createElement("script");s.src=url;s.onerror=lost;` +
+    `s.onload=function(){if(!w.Plotly)return lost();q.splice(0).forEach(function(f){f.draw(w.Plotly);});};` +
+    `document.head.appendChild(s);}` +
+    `q.push({draw:draw,fail:fail});})();</script>`
   );
 }
 

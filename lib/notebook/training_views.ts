@@ -27,7 +27,8 @@ export function previewGrid(preview: AugmentPreview): { images: Float32Array; ca
 /** Keras verbose=2 lines for a run's stored history (`Epoch 1/40`, then the metrics line). */
 export function historyLogLines(history: EpochLogs[], epochs = history.length): string[] {
   return history.flatMap((logs, i) => {
-    const { epoch_seconds: seconds = 0, epoch: _epoch, ...rest } = logs;
+    // Without lr, as a fresh run logs them (Keras 2.3 prints none; the rate is in history.csv).
+    const { epoch_seconds: seconds = 0, epoch: _epoch, lr: _lr, ...rest } = logs;
     return [`Epoch ${i + 1}/${epochs}`, formatEpochLine(seconds, rest)];
   });
 }

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 /** The repository root: the nearest directory above this module with our package.json (works from lib/ and dist/lib/). */
@@ -17,6 +18,18 @@ export function projectRoot(): string {
 // root, never the current directory, so `train` in one folder and `report` in another find the same runs.
 // Tests point MNIST_LAB_RUNS_DIR at a temporary folder. A relative value is taken from the project root too: each
 // process has its own working directory (the CLI's is where it was started, a notebook kernel's is notebooks/).
+
+/**
+ * A directory or file a user typed, made absolute: `~` and `~/…` are the home directory (no shell expands them in
+ * a notebook's string or an environment variable), and a relative path is taken from the project root, by the rule
+ * above. The CLI resolves its flags against the shell's directory before they get here.
+ * @example
+ * resolveUserPath("~/Downloads/mnist"); // "/home/me/Downloads/mnist"
+ */
+export function resolveUserPath(p: string): string {
+  const home = p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
+  return path.resolve(projectRoot(), home);
+}
 
 /** `$name` resolved against the project root when set, else `fallback` under it. */
 function projectPath(name: string, fallback: string): string {

@@ -19,6 +19,7 @@ import {
   type LogSink,
 } from "./callbacks";
 import { MnistLabError, invalidParameterError } from "../shared/errors";
+import { throwIfCellInterrupted } from "../shared/interrupts";
 import { buildReportCnn, checkMnistModel, compileReportCnn, topologySha256 } from "../model/model";
 import { makeOptimizer } from "./optimizers";
 import { checkModelSize } from "../model/model_size";
@@ -44,7 +45,8 @@ import {
 
 /** Progress of the running epoch, after every batch: a notebook can render its own bar from it. */
 export interface TrainProgress {
-  phase: "train" | "validate";
+  /** `start`: a training (fresh or resumed) begins, before it logs anything; a finished run that loads reports nothing. */
+  phase: "start" | "train" | "validate";
   /** 1-based. */
   epoch: number;
   epochs: number;
@@ -248,7 +250,13 @@ interface RunContext {
   given: GivenModel | undefined;
 }
 
+/** How many trainings run in this process and have not been asked to stop: each prints its own line on an interrupt. */
+export function trainingsInProgress(): number {
+  return [...activeTrainings.values()].filter((entry) => !entry.stopping).length;
+}
+
 async function runTraining(config: TrainConfig, options: TrainRunOptions, given?: GivenModel): Promise<RunResult> {
+  throwIfCellInterrupted(`training of ${config.optimizer}`);
   // A limit past the data would be cut silently, yet name the run by it.
   const trainImages = options.data.train.count;
   if (config.trainLimit !== null && config.trainLimit > trainImages) {
@@ -489,6 +497,7 @@ async function fitEpoch(
 /** The fit: epochs from the restored state on, a checkpoint after each, then the run's ending. */
 async function trainFromCheckpoint(run: RunContext, home: OpenRun): Promise<RunResult> {
   const { config, options, wantModel, given } = run;
+  options.onProgress?.({ phase: "start", epoch: 0, epochs: config.epochs, batch: 0, batches: 0, loss: NaN, accuracy: NaN, seconds: 0 });
   const { train, validation, validationCount } = runSplits(config, options.data);
   const model = modelForRun(config, given);
   let keepModel = given !== undefined;
