@@ -71,6 +71,14 @@ test("mnist-lab report --out where no report can be written is one line naming w
   }
 });
 
+test("mnist-lab report --out inside the source notebooks is refused before anything is made there", () => {
+  const inside = path.join(projectRoot(), "notebooks", `report-${process.pid}`);
+  const r = run("report", "--profile", "smoke", "--only", "00", "--out", inside);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error: Expected a report folder outside the source notebooks .* but found .*\n$/);
+  assert.equal(fs.existsSync(inside), false);
+});
+
 test("prepareReportDir makes a folder under missing parents and leaves nothing else in it", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mnist-lab-report-out-"));
   try {

@@ -383,11 +383,14 @@ const NAME_MAX_BYTES = 255;
 /**
  * Makes the report's folder (mkdir -p) and checks that files can be written there, or throws one line naming the
  * folder, what was expected and what was found: a file in the way, a name too long, a read-only file system, a
- * place where no folder can be made (/proc says ENOENT) — never a raw errno from deep inside the run.
+ * place where no folder can be made (/proc says ENOENT) — never a raw errno from deep inside the run. A folder
+ * that is (or holds) the source notebooks is refused first, before anything is made there.
  * @param name how the caller names the folder (the CLI: `--out`)
+ * @param notebooksDir the source notebooks (default notebooks/)
  */
-export function prepareReportDir(outDir: string, name = "the report folder"): string {
+export function prepareReportDir(outDir: string, name = "the report folder", notebooksDir?: string): string {
   const resolved = path.resolve(outDir);
+  checkOutsideSources(resolved, notebooksDir ?? path.join(projectRoot(), "notebooks"));
   const expected = `Expected ${name} ${resolved} to be a folder the report can write in`;
   const long = resolved.split(path.sep).find((part) => Buffer.byteLength(part) > NAME_MAX_BYTES);
   if (long !== undefined) {
@@ -432,10 +435,9 @@ export async function buildReport(options: ReportOptions): Promise<ReportResult>
   }
   const started = performance.now();
   const outDir = path.resolve(options.outDir ?? defaultReportsDir());
-  checkOutsideSources(outDir, options.notebooksDir ?? path.join(projectRoot(), "notebooks"));
   const notebooks = selectNotebooks(listNotebooks(options.notebooksDir), options.only);
   const combined = !options.only?.length;
-  prepareReportDir(outDir, options.outDirName);
+  prepareReportDir(outDir, options.outDirName, options.notebooksDir);
   removeStaleStaging(outDir);
   // The pid in the name tells a later run whether this one is still alive.
   const staging = fs.mkdtempSync(path.join(outDir, `${STAGING_PREFIX}${process.pid}-`));
