@@ -176,6 +176,7 @@ export {
   confusedPairVerdicts,
   earlyEpochComparison,
   epochBand,
+  groupMachines,
   optimizerComparison,
   partitionResults,
   reproductionVerdicts,
@@ -227,7 +228,7 @@ export {
   YLGNBU_COLORSCALE,
 } from "./notebook/evaluation_plots";
 export { headStartFigure, rollingAccuracyFigure } from "./notebook/forensic_figures";
-export { buildHtmlReport, type ReportResult } from "./notebook/html_report";
+export { buildHtmlReport, prepareReportDir, type ReportResult } from "./notebook/html_report";
 export {
   declaredParameters,
   executeNotebook,

@@ -4,10 +4,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import {
+  CHECKSUMS_FILE,
   buildReportCnn,
   compileReportCnn,
   loadModelDir,
   loadWeightsIntoModel,
+  modelSpecFromTopology,
   makeOptimizer,
   optimizerStateToFiles,
   restoreOptimizerState,
@@ -85,5 +87,24 @@ test("optimizerStateToFiles of a compiled model's optimizer leaks no tensors", a
   assert.equal(JSON.parse(files.json).weights.length, 1 + 2 * model.trainableWeights.length);
   tf.dispose([x, y]);
   model.optimizer.dispose();
+  model.dispose();
+});
+
+test("a model with a layer class tfjs does not know is refused in one line naming the class and the known ones", async () => {
+  const dir = tempDir();
+  const model = buildReportCnn({ ...TINY_MODEL, seed: 1 });
+  await saveModelDir(model, dir);
+  const file = path.join(dir, "model.json");
+  const json = JSON.parse(fs.readFileSync(file, "utf8"));
+  json.modelTopology.config.layers[1].class_name = "MyCustomLayer";
+  fs.writeFileSync(file, JSON.stringify(json));
+  fs.rmSync(path.join(dir, CHECKSUMS_FILE)); // an edited model, not a damaged one
+  const oneLine = (where: string) => (err: Error) =>
+    !err.message.includes("\n") &&
+    err.message.startsWith(`Expected tfjs layer classes in ${where} but found MyCustomLayer; tfjs knows `) &&
+    /\bBatchNormalization, .*\bConv2D, .*\bDense, /.test(err.message) &&
+    !/Python/.test(err.message);
+  await assert.rejects(loadModelDir(dir), oneLine(file));
+  await assert.rejects(modelSpecFromTopology(json.modelTopology).build(0), oneLine("the Sequential topology 01_model saved"));
   model.dispose();
 });

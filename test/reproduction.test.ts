@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   REPORT_EPOCH_LOGS,
   epochBand,
+  groupMachines,
   reportHistory,
   runResultsFrame,
   resolveTrainConfig,
@@ -195,4 +196,27 @@ test("runResultsFrame names the pairs tied for the most confused, and (0,6) in b
   assert.equal(cell("s/epoch"), 173);
   const single = runResultsFrame([result("adam", 2, 0.99, confusionWith({ "3,5": 7, "4,9": 2 }))]);
   assert.equal(single.row(0)[columns.indexOf("most confused")], "(3,5): 7");
+});
+
+test("groupMachines lists each known CPU once and each run with an unknown CPU on its own", () => {
+  const confusion = confusionWith({ "4,9": 3 });
+  const withMachines = (seed: number, machines: { cpu: string; isa: string; fromEpoch: number }[]) => {
+    const r = result("rmsprop", seed, 0.99, confusion);
+    return { ...r, metrics: { ...r.metrics, machine: undefined, machines } } as unknown as RunResultSummary;
+  };
+  const epyc = { cpu: "AMD EPYC (family 26, model 2)", isa: "avx512", fromEpoch: 1 };
+  const unknown = { cpu: "unknown CPU", isa: "unknown", fromEpoch: 1 };
+  const runs = [
+    withMachines(1, [epyc]),
+    withMachines(2, [epyc]),
+    withMachines(3, [unknown]),
+    withMachines(4, [unknown]),
+    withMachines(5, [unknown, { ...epyc, fromEpoch: 5 }]),
+    withMachines(6, []),
+  ];
+  assert.equal(
+    groupMachines(runs),
+    "AMD EPYC (family 26, model 2) [avx512]; unknown CPU [unknown] (seed 3); unknown CPU [unknown] (seed 4); " +
+      "unknown CPU [unknown] from epoch 1; AMD EPYC (family 26, model 2) [avx512] from epoch 5 (seed 5); unknown CPU (seed 6)",
+  );
 });

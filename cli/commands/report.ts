@@ -1,6 +1,15 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { MnistLabError, PROFILES, SCHEDULES, buildHtmlReport, defaultReportsDir, listNotebooks, selectNotebooks } from "../../lib";
+import {
+  MnistLabError,
+  PROFILES,
+  SCHEDULES,
+  buildHtmlReport,
+  defaultReportsDir,
+  listNotebooks,
+  prepareReportDir,
+  selectNotebooks,
+} from "../../lib";
 import { UsageError, choiceOption, integerOption } from "../options";
 
 /** `mnist-lab report`: execute the notebooks with a profile and export them to HTML. */
@@ -30,9 +39,19 @@ export function registerReportCommand(program: Command): void {
           throw err;
         }
       }
+      // A folder the report cannot write in is a usage error (exit 2), found before any notebook runs.
+      const outDirName = opts.out !== undefined ? "--out" : "the report folder";
+      let outDir: string;
+      try {
+        outDir = prepareReportDir(opts.out ?? defaultReportsDir(), outDirName);
+      } catch (err) {
+        if (err instanceof MnistLabError) throw new UsageError(err.message);
+        throw err;
+      }
       const result = await buildHtmlReport({
         profile,
-        outDir: opts.out ?? defaultReportsDir(),
+        outDir,
+        outDirName,
         only: opts.only,
         seed,
         schedule,

@@ -137,7 +137,7 @@ export function seedGroupFrame(groups: readonly SeedGroup[]): pl.DataFrame {
     "final val_accuracy": groups.map((g) => formatSpread(g.final)),
     "best val_accuracy": groups.map((g) => formatSpread(g.best)),
     "the report": groups.map((g) => `${(100 * REPORT_FINAL_ACCURACY[OPTIMIZER_LABELS[g.optimizer]]).toFixed(2)}%`),
-    CPU: groups.map((g) => [...new Set(g.runs.map(machinesOf))].join("; ")),
+    CPU: groups.map((g) => groupMachines(g.runs)),
   });
 }
 
@@ -258,12 +258,36 @@ function topPairs(confusion: readonly (readonly number[])[]): string {
   return `${top.map((p) => `(${p.a},${p.b})`).join(", ")}: ${pairs[0].count}${top.length > 1 ? " each" : ""}`;
 }
 
+/** What machineInfo records when /proc/cpuinfo and os.cpus() name no CPU. */
+const UNKNOWN_CPU = "unknown CPU";
+
+function runMachines(r: RunResultSummary): { cpu: string; isa: string; fromEpoch: number }[] {
+  return r.metrics.machines ?? (r.metrics.machine ? [{ ...r.metrics.machine, fromEpoch: 1 }] : []);
+}
+
+/** Whether any epoch of the run ran on a CPU nobody recorded: then it cannot be said to share a machine with another run. */
+function hasUnknownCpu(r: RunResultSummary): boolean {
+  const machines = runMachines(r);
+  return machines.length === 0 || machines.some((m) => !m.cpu || m.cpu === UNKNOWN_CPU);
+}
+
 /** The CPU(s) a run ran on: one, or each with the epoch it took over from when the run was resumed elsewhere. */
 export function machinesOf(r: RunResultSummary): string {
-  const machines = r.metrics.machines ?? (r.metrics.machine ? [{ ...r.metrics.machine, fromEpoch: 1 }] : []);
-  if (machines.length === 0) return "?";
-  if (machines.length === 1) return `${machines[0].cpu} [${machines[0].isa}]`;
-  return machines.map((m) => `${m.cpu} [${m.isa}] from epoch ${m.fromEpoch}`).join("; ");
+  const machines = runMachines(r);
+  if (machines.length === 0) return UNKNOWN_CPU;
+  const cpu = (m: { cpu: string; isa: string }) => `${m.cpu || UNKNOWN_CPU} [${m.isa}]`;
+  if (machines.length === 1) return cpu(machines[0]);
+  return machines.map((m) => `${cpu(m)} from epoch ${m.fromEpoch}`).join("; ");
+}
+
+/**
+ * The CPUs a group of runs ran on: each known one once, and each run with an unknown CPU on its own, named by its
+ * seed, since two unknowns may well be two machines.
+ */
+export function groupMachines(runs: readonly RunResultSummary[]): string {
+  const known = [...new Set(runs.filter((r) => !hasUnknownCpu(r)).map(machinesOf))];
+  const unknown = runs.filter(hasUnknownCpu).map((r) => `${machinesOf(r)} (seed ${r.config.seed})`);
+  return [...known, ...unknown].join("; ");
 }
 
 const p3 = (p: number) => (p < 0.001 ? "< 0.001" : p.toFixed(3));

@@ -85,20 +85,44 @@ function readModelFiles(dir: string): { modelJson: tf.io.ModelJSON; specs: tf.io
   return { modelJson, specs, data };
 }
 
+/** The layer classes tfjs can build from a topology (its serialization registry), sorted. */
+export function knownLayerClasses(): string[] {
+  const registry = tf.serialization.SerializationMap.getMap().classNameMap;
+  return Object.keys(registry)
+    .filter((name) => (registry[name][0] as { prototype?: unknown }).prototype instanceof tfl.layers.Layer)
+    .sort();
+}
+
+/**
+ * tfjs's refusal of a layer class it does not know ("Unknown layer: X. This may be due to …", three lines about
+ * Python) as one line naming X, where it was found, and the classes tfjs knows; undefined for any other error.
+ */
+export function unknownLayerError(err: unknown, where: string): MnistLabError | undefined {
+  const name = /^Unknown layer: ([^\s.]+)/.exec(err instanceof Error ? err.message : "")?.[1];
+  if (name === undefined) return undefined;
+  return new MnistLabError(`Expected tfjs layer classes in ${where} but found ${name}; tfjs knows ${knownLayerClasses().join(", ")}`, {
+    cause: err,
+  });
+}
+
 /** Loads a model saved by {@link saveModelDir} (uncompiled unless it was saved with its training config). */
 export async function loadModelDir(dir: string): Promise<tfl.LayersModel> {
   const { modelJson, specs, data } = readModelFiles(dir);
-  return tfl.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: modelJson.modelTopology,
-      weightSpecs: specs,
-      weightData: data,
-      format: modelJson.format,
-      generatedBy: modelJson.generatedBy,
-      convertedBy: modelJson.convertedBy,
-      trainingConfig: modelJson.trainingConfig,
-    }),
-  );
+  try {
+    return await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: specs,
+        weightData: data,
+        format: modelJson.format,
+        generatedBy: modelJson.generatedBy,
+        convertedBy: modelJson.convertedBy,
+        trainingConfig: modelJson.trainingConfig,
+      }),
+    );
+  } catch (err) {
+    throw unknownLayerError(err, path.join(dir, MODEL_JSON)) ?? err;
+  }
 }
 
 /**

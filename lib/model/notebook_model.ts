@@ -8,6 +8,7 @@ import { MnistLabError, invalidParameterError } from "../shared/errors";
 import { checkModelSize, estimateParameters } from "./model_size";
 import { defaultRunsDir } from "../shared/paths";
 import { REPORT_CNN_PARAMS, buildReportCnn, checkMnistModel, compareArchitectures, topologySha256 } from "./model";
+import { unknownLayerError } from "./model_io";
 
 // The model of 01_model's `report-model` cell, handed to 02_train and 05_experiments: 01 saves its topology
 // into the runs directory, 02 and 05 rebuild it with seeded initializers and train it.
@@ -142,7 +143,9 @@ export function modelSpecFromTopology(topology: KerasTopology): ModelSpec {
         const modelTopology = seedTopology(topology, seed) as unknown as tfl.ModelAndWeightsConfig["modelTopology"];
         model = await tfl.models.modelFromJSON({ modelTopology });
       } catch (err) {
-        const reason = (err as Error).message;
+        const unknownLayer = unknownLayerError(err, `the ${topology.class_name} topology 01_model saved`);
+        if (unknownLayer) throw unknownLayer;
+        const reason = (err as Error).message.split("\n")[0];
         throw new MnistLabError(`Expected a ${topology.class_name} topology that tfjs can build but it refused: ${reason}`, { cause: err });
       }
       try {

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { initBackend } from "../backend";
 import { writeFileAtomicSync } from "../shared/atomic_file";
 import { cleanUpOnSignal, processAlive } from "../shared/child_process";
-import { MnistLabError } from "../shared/errors";
+import { MnistLabError, fsErrorCode, fsErrorReason } from "../shared/errors";
 import { defaultReportsDir, projectRoot } from "../shared/paths";
 import { PROFILES, type Profile } from "../training/profiles";
 import { SCHEDULES, type Schedule } from "../training/runs";
@@ -29,6 +29,8 @@ export interface ReportOptions {
   schedule?: Schedule;
   /** Where the report goes (default reports/). */
   outDir?: string;
+  /** How errors name outDir (default "the report folder"; the CLI: `--out`). */
+  outDirName?: string;
   /**
    * Only these notebooks (file names or their NN prefixes); default all. Only their own HTML and executed
    * copies in `<outDir>/notebooks/` are replaced: the combined report and its manifest stay as they were.
@@ -90,6 +92,55 @@ function checkOutsideSources(outDir: string, sourcesDir: string): void {
   }
 }
 
+/** The longest name most Linux file systems take for one file or folder (NAME_MAX), in bytes. */
+const NAME_MAX_BYTES = 255;
+
+/**
+ * Makes the report's folder (mkdir -p) and checks that files can be written there, or throws one line naming the
+ * folder, what was expected and what was found: a file in the way, a name too long, a read-only file system, a
+ * place where no folder can be made (/proc says ENOENT) — never a raw errno from deep inside the run. A folder
+ * that is (or holds) the source notebooks is refused first, before anything is made there.
+ * @param name how the caller names the folder (the CLI: `--out`)
+ * @param notebooksDir the source notebooks (default notebooks/)
+ */
+export function prepareReportDir(outDir: string, name = "the report folder", notebooksDir?: string): string {
+  const resolved = path.resolve(outDir);
+  checkOutsideSources(resolved, notebooksDir ?? path.join(projectRoot(), "notebooks"));
+  const expected = `Expected ${name} ${resolved} to be a folder the report can write in`;
+  const long = resolved.split(path.sep).find((part) => Buffer.byteLength(part) > NAME_MAX_BYTES);
+  if (long !== undefined) {
+    throw new MnistLabError(
+      `${expected} but the name ${JSON.stringify(`${long.slice(0, 24)}…`)} is ${Buffer.byteLength(long)} bytes, ` +
+        `more than the ${NAME_MAX_BYTES} a file system takes`,
+    );
+  }
+  let existing = resolved;
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  if (!fs.statSync(existing).isDirectory()) {
+    throw new MnistLabError(`${expected} but ${existing === resolved ? "it" : existing} is a file`);
+  }
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+  } catch (err) {
+    throw new MnistLabError(`${expected} but ${existing} cannot be written: ${fsErrorReason(err)}`);
+  }
+  try {
+    // One level at a time: Node's recursive mkdir loops forever where mkdir says ENOENT under an existing folder (/proc).
+    const missing: string[] = [];
+    for (let p = resolved; p !== existing; p = path.dirname(p)) missing.unshift(p);
+    for (const p of missing) fs.mkdirSync(p);
+    const probe = path.join(resolved, `.write-check-${process.pid}`);
+    fs.writeFileSync(probe, "");
+    fs.rmSync(probe);
+  } catch (err) {
+    // A virtual file system (/proc, /sys) refuses folders with ENOENT or EPERM though its folders exist.
+    const why =
+      fsErrorCode(err) === "ENOENT" && existing !== resolved ? `no folder can be made in ${existing} (ENOENT)` : fsErrorReason(err);
+    throw new MnistLabError(`${expected} but ${why}`);
+  }
+  return resolved;
+}
+
 /**
  * Executes the notebooks in order with the profile injected (papermill's convention) and writes one
  * offline HTML report, `<outDir>/mnist-report.html`, beside a run manifest; each notebook's own HTML and
@@ -107,10 +158,9 @@ export async function buildHtmlReport(options: ReportOptions): Promise<ReportRes
   }
   const started = performance.now();
   const outDir = path.resolve(options.outDir ?? defaultReportsDir());
-  checkOutsideSources(outDir, options.notebooksDir ?? path.join(projectRoot(), "notebooks"));
   const notebooks = selectNotebooks(listNotebooks(options.notebooksDir), options.only);
   const combined = !options.only?.length;
-  fs.mkdirSync(outDir, { recursive: true });
+  prepareReportDir(outDir, options.outDirName, options.notebooksDir);
   removeStaleStaging(outDir);
   // The pid in the name tells a later run whether this one is still alive.
   const staging = fs.mkdtempSync(path.join(outDir, `${STAGING_PREFIX}${process.pid}-`));

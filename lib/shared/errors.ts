@@ -32,6 +32,7 @@ const FS_ERROR_REASONS: Record<string, string> = {
   ENOTDIR: "a part of the path is a file, not a directory",
   EEXIST: "a file of that name is in the way",
   ENOENT: "a part of the path does not exist",
+  ENAMETOOLONG: "a name in the path is too long",
 };
 
 /** The errno code of a Node file-system error, or undefined for anything else. */
