@@ -56,7 +56,7 @@ test("trainRun refuses a second training of the same run in this process, and wa
   await started;
   await assert.rejects(
     trainRun(config, { data, runsDir, log: quiet, loadModel: false }),
-    /this process is training it already \(another cell\?\)/,
+    /this process is training it already \(a cell still running\?\)/,
   );
   controller.abort();
   const lines: string[] = [];

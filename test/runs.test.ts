@@ -178,8 +178,8 @@ test("lockRun refuses a second lock of the same run in this process, however the
     assert.throws(
       () => lockRun(spelling),
       new RegExp(
-        "^MnistLabError: Expected run .* to be free but this process is already training it \\(a cell still running\\?\\): " +
-          "interrupt that cell or wait for it to finish$",
+        "^MnistLabError: Expected run .* to be free but this process is training it already \\(a cell still running\\?\\): " +
+          "interrupt that cell \\(Kernel › Interrupt\\) or wait for it to finish$",
       ),
     );
   }

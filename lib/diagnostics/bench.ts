@@ -325,19 +325,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     log(
       `  ${p.engine} ${optimizer}: train ${p.trainImagesPerSec} img/s, infer ${p.inferImagesPerSec} img/s (${p.isa}, ${p.threads} threads)`,
     );
-    const best = pt ?? {
-      engine: p.engine,
-      isa: p.isa,
-      atenIsa: p.atenIsa,
-      threads: p.threads,
-      trainImagesPerSec: { rmsprop: 0, adam: 0 },
-      inferImagesPerSec: 0,
-      peakRssMiB: 0,
-    };
-    best.trainImagesPerSec[optimizer] = Math.max(best.trainImagesPerSec[optimizer], p.trainImagesPerSec);
-    best.inferImagesPerSec = Math.max(best.inferImagesPerSec, p.inferImagesPerSec);
-    best.peakRssMiB = Math.max(best.peakRssMiB, round1(p.peakRssMiB));
-    pt = best;
+    pt = bestPytorchFigures(pt, p, optimizer);
   };
 
   for (let round = 1; round <= rounds; round++) {
@@ -371,15 +359,41 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
   };
   if (pt) {
     result.pytorch = pt;
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-    result.ratios = {
-      trainRmsprop: ratio(train.rmsprop, pt.trainImagesPerSec.rmsprop),
-      trainAdam: ratio(train.adam, pt.trainImagesPerSec.adam),
-      infer: ratio(infer, pt.inferImagesPerSec),
-      peakRss: ratio(result.peakRssMiB, pt.peakRssMiB),
-    };
+    result.ratios = benchRatios(result, pt);
   }
   return result;
+}
+
+/** The best PyTorch figures so far, with one more of its runs (rounds alternate with ours; each keeps its best). */
+function bestPytorchFigures(
+  best: PytorchFigures | undefined,
+  p: ReturnType<typeof runPytorchReference>,
+  optimizer: ReportOptimizer,
+): PytorchFigures {
+  const next = best ?? {
+    engine: p.engine,
+    isa: p.isa,
+    atenIsa: p.atenIsa,
+    threads: p.threads,
+    trainImagesPerSec: { rmsprop: 0, adam: 0 },
+    inferImagesPerSec: 0,
+    peakRssMiB: 0,
+  };
+  next.trainImagesPerSec[optimizer] = Math.max(next.trainImagesPerSec[optimizer], p.trainImagesPerSec);
+  next.inferImagesPerSec = Math.max(next.inferImagesPerSec, p.inferImagesPerSec);
+  next.peakRssMiB = Math.max(next.peakRssMiB, round1(p.peakRssMiB));
+  return next;
+}
+
+/** Ours over PyTorch's, to two decimals. */
+function benchRatios(result: BenchResult, pt: PytorchFigures): NonNullable<BenchResult["ratios"]> {
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  return {
+    trainRmsprop: ratio(result.trainImagesPerSec.rmsprop, pt.trainImagesPerSec.rmsprop),
+    trainAdam: ratio(result.trainImagesPerSec.adam, pt.trainImagesPerSec.adam),
+    infer: ratio(result.inferImagesPerSec, pt.inferImagesPerSec),
+    peakRss: ratio(result.peakRssMiB, pt.peakRssMiB),
+  };
 }
 
 /**

@@ -141,6 +141,14 @@ function releaseLock(lock: string, token: string, heartbeat: NodeJS.Timeout): vo
   }
 }
 
+/** The one wording for a run this process trains already (a re-run notebook cell): the lock and the fit loop both say it. */
+export function alreadyTrainingHere(run: string): MnistLabError {
+  return new MnistLabError(
+    `Expected run ${run} to be free but this process is training it already (a cell still running?): ` +
+      "interrupt that cell (Kernel › Interrupt) or wait for it to finish",
+  );
+}
+
 /** Renews the mtime of our own lock, so another host sees its holder alive. */
 function renewLock(lock: string, token: string): void {
   try {
@@ -174,10 +182,7 @@ export function lockRun(runDir: string): () => void {
   const dir = makeRunDir(runDir);
   const lock = path.join(dir, RUN_LOCK_FILE);
   if (heldLocks.has(lock)) {
-    throw new MnistLabError(
-      `Expected run ${runDir} to be free but this process is already training it (a cell still running?): ` +
-        "interrupt that cell or wait for it to finish",
-    );
+    throw alreadyTrainingHere(runDir);
   }
   const token = randomBytes(16).toString("hex");
   try {

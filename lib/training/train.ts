@@ -5,6 +5,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { BatchStepper } from "./batch_step";
 import { warmStart } from "./warm_start";
 import { OpenRun } from "./open_run";
+import { alreadyTrainingHere } from "../shared/run_lock";
 import { initBackend } from "../backend";
 import {
   BestModelCheckpoint,
@@ -275,10 +276,7 @@ async function runTraining(config: TrainConfig, options: TrainRunOptions, given?
 
   const active = activeTrainings.get(runDir);
   if (active && !active.stopping) {
-    throw new MnistLabError(
-      `Expected run ${runId} to be free but this process is training it already (another cell?); ` +
-        "interrupt that cell (Kernel › Interrupt) or wait for it",
-    );
+    throw alreadyTrainingHere(runId);
   }
   if (active) {
     log(`Waiting for the interrupted training of ${runId} to stop after its current batch …`);
