@@ -162,7 +162,10 @@ test("the padding verdict: an incomplete screen says so; a complete one names it
   const screenOf = (names: string[]) => names.flatMap((n) => [run(n, "rmsprop", 5), run(n, "adam", 5)]);
   const scale = (_o: string, metric: string) => (metric.includes("loss") ? 0.002 : 0.0005);
   const names = paddingReadings().map((r) => r.name);
-  assert.match(paddingVerdict(screenOf(["sss", "svs"]), [], scale).at(-1)!, /^The screen is not complete: 2 of 7 readings have runs\.$/);
+  assert.match(
+    paddingVerdict(screenOf(["sss", "svs"]), [], scale).at(-1)!,
+    /^The screen is not complete: 2 of 7 readings have both optimizers' runs\.$/,
+  );
   const complete = paddingVerdict(screenOf(names), [], scale);
   assert.match(complete.join("\n"), /Within reach of (sss|svs) \(likelihood ratio below 20\): (svs|sss); the confirmation trains/);
   assert.match(complete.at(-1)!, /^Confirmation: 0 of 8 runs committed/);

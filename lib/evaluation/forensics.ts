@@ -533,10 +533,14 @@ export function paddingVerdict(
   scale: ReturnType<typeof seedScale>,
 ): string[] {
   const ranking = screenRanking(screen, scale);
-  const screened = rankingVerdict("Padding (epochs 2–5 of the screen)", rankCandidates(candidatesBy(screen, readingName), scale), "sss");
+  // Only readings with both optimizers' runs: one missing would drop its optimizer's figures from every score.
+  const paired = candidatesBy(screen, readingName).filter((c) => c.runs.RMSprop.length > 0 && c.runs.Adam.length > 0);
+  const screened = rankingVerdict("Padding (epochs 2–5 of the screen)", rankCandidates(paired, scale), "sss");
   if (!ranking) {
-    const have = new Set(screen.map(readingName));
-    return [...screened, `The screen is not complete: ${have.size} of ${paddingReadings().length} readings have runs.`];
+    return [
+      ...screened,
+      `The screen is not complete: ${paired.length} of ${paddingReadings().length} readings have both optimizers' runs.`,
+    ];
   }
   const finalists = withinReach(ranking);
   const lines = [
