@@ -32,6 +32,18 @@ function learningCurve(n: number, seed: number, stepsPerEpoch = 698): StepLog[] 
   });
 }
 
+/** The report's logged epochs of `optimizer` (the first `epochs`), shifted by `bias` and with seeded noise: one synthetic seed. */
+function noisyReportLogs(rng: Rng, optimizer: "RMSprop" | "Adam", bias: number, epochs = REPORT_EPOCH_LOGS[optimizer].length): EpochLogs[] {
+  return REPORT_EPOCH_LOGS[optimizer].slice(0, epochs).map((l) => ({
+    loss: l.loss * (1 + bias) + (rng.next() - 0.5) * 0.002,
+    accuracy: l.accuracy - bias * 0.01 + (rng.next() - 0.5) * 0.0005,
+    val_loss: l.val_loss * (1 + bias) + (rng.next() - 0.5) * 0.002,
+    val_accuracy: l.val_accuracy - bias * 0.01 + (rng.next() - 0.5) * 0.0005,
+    lr: 0.001,
+    epoch_seconds: 1,
+  }));
+}
+
 test("fitHeadStart finds the offset a target was cut at, within a few steps, over three seeds", () => {
   const curves = [1, 2, 3].map((seed) => learningCurve(2094, seed));
   const planted = 320;
@@ -73,15 +85,7 @@ test("wilsonInterval matches the textbook values", () => {
 
 test("rankCandidates puts first the candidate whose seeds scatter around the report's lines", () => {
   const rng = new Rng(7);
-  const noisy = (optimizer: "RMSprop" | "Adam", bias: number): EpochLogs[] =>
-    REPORT_EPOCH_LOGS[optimizer].map((l) => ({
-      loss: l.loss * (1 + bias) + (rng.next() - 0.5) * 0.002,
-      accuracy: l.accuracy - bias * 0.01 + (rng.next() - 0.5) * 0.0005,
-      val_loss: l.val_loss * (1 + bias) + (rng.next() - 0.5) * 0.002,
-      val_accuracy: l.val_accuracy - bias * 0.01 + (rng.next() - 0.5) * 0.0005,
-      lr: 0.001,
-      epoch_seconds: 1,
-    }));
+  const noisy = (optimizer: "RMSprop" | "Adam", bias: number) => noisyReportLogs(rng, optimizer, bias);
   const candidate = (name: string, bias: number) => ({
     name,
     runs: { RMSprop: [noisy("RMSprop", bias), noisy("RMSprop", bias)], Adam: [noisy("Adam", bias), noisy("Adam", bias)] },
@@ -140,15 +144,7 @@ test("the padding verdict: an incomplete screen says so; a complete one names it
   const rng = new Rng(11);
   // Each reading's runs sit `bias` away from the report's lines; sss and svs nearly on them.
   const bias: Record<string, number> = { sss: 0, svs: 0.001, ssv: 0.4, svv: 0.5, vss: 0.6, vsv: 0.7, vvs: 0.8 };
-  const history = (optimizer: "RMSprop" | "Adam", b: number, epochs: number): EpochLogs[] =>
-    REPORT_EPOCH_LOGS[optimizer].slice(0, epochs).map((l) => ({
-      loss: l.loss * (1 + b) + (rng.next() - 0.5) * 0.002,
-      accuracy: l.accuracy - b * 0.01 + (rng.next() - 0.5) * 0.0005,
-      val_loss: l.val_loss * (1 + b) + (rng.next() - 0.5) * 0.002,
-      val_accuracy: l.val_accuracy - b * 0.01 + (rng.next() - 0.5) * 0.0005,
-      lr: 0.001,
-      epoch_seconds: 1,
-    }));
+  const history = (optimizer: "RMSprop" | "Adam", b: number, epochs: number) => noisyReportLogs(rng, optimizer, b, epochs);
   const run = (name: string, optimizer: "rmsprop" | "adam", epochs: number, seed = 1) =>
     ({
       config: {
