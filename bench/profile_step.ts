@@ -2,7 +2,17 @@
 // on the active backend. The PyTorch side of the same question: python3 bench/pytorch_cnn.py --profile.
 // Run: npm run -s build && node dist/bench/profile_step.js [rmsprop|adam] [steps] — prints a table and one JSON line.
 import * as tf from "@tensorflow/tfjs-core";
-import { buildReportCnn, compileReportCnn, initBackend, machineInfo, makeOptimizer, predictLean, type ReportOptimizer } from "../lib";
+import {
+  buildReportCnn,
+  compileReportCnn,
+  initBackend,
+  machineInfo,
+  makeOptimizer,
+  predictLean,
+  trainBatch,
+  trainingStepKind,
+  type ReportOptimizer,
+} from "../lib";
 
 interface Row {
   kernel: string;
@@ -45,10 +55,11 @@ async function main(): Promise<void> {
   compileReportCnn(model, makeOptimizer(optimizer));
   const x = tf.randomUniform([86, 28, 28, 1]);
   const y = tf.cast(tf.oneHot(tf.randomUniform([86], 0, 10, "int32"), 10), "float32");
-  for (let i = 0; i < 3; i++) await model.trainOnBatch(x, y);
+  process.stdout.write(`training step: ${trainingStepKind(model)}\n`);
+  for (let i = 0; i < 3; i++) await trainBatch(model, x, y);
   let t0 = performance.now();
   const train = await tf.profile(async () => {
-    for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
+    for (let i = 0; i < steps; i++) await trainBatch(model, x, y);
   });
   const trainWall = (performance.now() - t0) / steps;
   const trainRows = table(train.kernels, steps);

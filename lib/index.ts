@@ -16,10 +16,13 @@ export { LOCK_FOREIGN_STALE_MS, lockRun, RunBusyError } from "./shared/run_lock"
 // The compute backend: selection, the onednn backend, its native binding and kernels.
 export {
   BACKEND_CHAIN,
+  BATCH_NORM_RELU_GRAD,
+  BATCH_NORM_RELU_TRAIN,
   BufferPool,
   checkNativeEnums,
   checkNativeFunctions,
   type ConvGeometry,
+  DROPOUT,
   formatBackendDiagnostics,
   getKernelCallCounts,
   initBackend,
@@ -92,6 +95,7 @@ export {
   sampleAffineParams,
 } from "./training/augment";
 export { reseedDropout } from "./training/batch_step";
+export { FusedStep, trainBatch, trainingStepKind, type DropoutMultiplier, type StepOutcome } from "./training/fused_step";
 export {
   BestModelCheckpoint,
   CsvLogger,

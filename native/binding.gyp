@@ -11,6 +11,7 @@
         "src/reduce.cc",
         "src/softmax.cc",
         "src/batchnorm.cc",
+        "src/dropout.cc",
         "src/shape_ops.cc",
         "src/optimizer.cc"
       ],
@@ -18,7 +19,7 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-march=x86-64-v2", "-mtune=generic", "-ffp-contract=off", "-fopenmp"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-march=x86-64-v2", "-mtune=generic", "-ffp-contract=off", "-fno-trapping-math", "-fopenmp"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-ldnnl", "-lgomp"]
     }

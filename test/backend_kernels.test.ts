@@ -3,15 +3,19 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import {
+  BATCH_NORM_RELU_GRAD,
+  BATCH_NORM_RELU_TRAIN,
+  DROPOUT,
   KerasAdam,
   KerasRMSprop,
   SOFTMAX_CROSS_ENTROPY,
   SOFTMAX_CROSS_ENTROPY_GRAD,
   getKernelCallCounts,
   nativeKernelNames,
+  resetKernelCallCounts,
   softmaxCrossEntropyWithLogits,
 } from "mnist-lab";
-import { assertMatchesCpu, kernelsSeenNative, rand } from "./backend_helpers";
+import { assertAllClose, assertMatchesCpu, assertNativeRan, kernelsSeenNative, onednnReady, rand, runOn } from "./backend_helpers";
 
 const s = (shape: number[]) => `[${shape.join(",")}]`;
 
@@ -550,6 +554,64 @@ test("kerasRmspropUpdate p=[5,5,64,64] and p=[64], 3 steps, matches the op chain
   assertMatchesCpu("KerasRMSprop", () => optimizerSteps(() => new KerasRMSprop(0.001, 0.9, 1e-8)), { rtol: 0, atol: 0 }));
 test("kerasAdamUpdate p=[5,5,64,64] and p=[64], 3 steps, matches the op chain bit for bit", () =>
   assertMatchesCpu("KerasAdam", () => optimizerSteps(() => new KerasAdam(0.001, 0.9, 0.999, 1e-8)), { rtol: 0, atol: 0 }));
+
+// The training step's fused kernels (onednn only; lib/training/fused_step.ts) against the op chains they replace, which
+// tfjs's cpu backend runs: relu → moments → batchNorm and tfjs's gradient of it; dropout's multiplier.
+test("batchNormReluTrain and batchNormReluGrad z=[6,7,7,64]: as relu, moments, batchNorm and their tfjs gradients", async () => {
+  const shape = [6, 7, 7, 64];
+  const varianceEpsilon = 1e-3;
+  const inputs = () => ({ z: rand(shape, 1), gamma: tf.add(rand([64], 2), 1), beta: rand([64], 3), dy: rand(shape, 4) });
+  const expected = await runOn("cpu", () => {
+    const { z, gamma, beta, dy } = inputs();
+    const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const a = tf.relu(x);
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return tf.batchNorm(a, mean, variance, b, g, varianceEpsilon);
+    };
+    const { mean, variance } = tf.moments(tf.relu(z), [0, 1, 2]);
+    const [dz, dGamma, dBeta] = tf.grads(f)([z, gamma, beta], dy);
+    return [f(z, gamma, beta), mean, variance, dz, dGamma, dBeta, tf.sum(dz, [0, 1, 2])];
+  });
+  resetKernelCallCounts();
+  const actual = await runOn("onednn", () => {
+    const { z, gamma, beta, dy } = inputs();
+    const attrs = { varianceEpsilon } as unknown as tf.NamedAttrMap;
+    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_RELU_TRAIN, { z, gamma, beta }, attrs) as tf.Tensor[];
+    const grads = tf.engine().runKernel(BATCH_NORM_RELU_GRAD, { dy, z, mean, variance, gamma }, attrs) as tf.Tensor[];
+    return [y, mean, variance, ...grads];
+  });
+  const names = ["y", "mean", "variance", "dz", "dGamma", "dBeta", "dBias"];
+  names.forEach((name, i) => assertAllClose(actual[i].values, expected[i].values, name, { rtol: 1e-4, atol: 1e-4 }));
+  assertNativeRan("batchNormRelu");
+  const { native } = getKernelCallCounts();
+  assert.deepEqual([native[BATCH_NORM_RELU_TRAIN], native[BATCH_NORM_RELU_GRAD]], [1, 1], "each ran once, natively");
+});
+
+test("dropout x=[86,10,10,64] rate=0.25: y = x·multiplier, 1/0.75 or 0, a quarter dropped, the same mask for the same seed", async () => {
+  await onednnReady();
+  await tf.setBackend("onednn");
+  resetKernelCallCounts();
+  const x = rand([86, 10, 10, 64], 1);
+  const run = (seed: number) => tf.engine().runKernel(DROPOUT, { x }, { rate: 0.25, seed } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  const [y, m] = run(7);
+  const [, again] = run(7);
+  const [, other] = run(8);
+  const [xv, yv, mv] = [x.dataSync(), y.dataSync(), m.dataSync()];
+  const keep = Math.fround(1 / Math.fround(0.75));
+  let dropped = 0;
+  for (let i = 0; i < mv.length; i++) {
+    assert.ok(mv[i] === 0 || mv[i] === keep, `multiplier ${mv[i]} at ${i}`);
+    assert.equal(yv[i], Math.fround(xv[i] * mv[i]));
+    if (mv[i] === 0) dropped++;
+  }
+  // Binomial: 550,400 draws at p = 0.25 give an sd of 0.058 points; 0.5 points is over 8 sds.
+  assert.ok(Math.abs(dropped / mv.length - 0.25) < 0.005, `dropped ${dropped / mv.length}`);
+  assert.deepEqual(Array.from(again.dataSync()), Array.from(mv));
+  assert.notDeepEqual(Array.from(other.dataSync()), Array.from(mv));
+  assertNativeRan("dropout");
+  assert.equal(getKernelCallCounts().native[DROPOUT], 3);
+  tf.dispose([x, y, m, again, other]);
+});
 
 // Runs last (node:test keeps file order): a native kernel no test above ran natively is a kernel nobody checks.
 test("nativeKernelNames every native kernel ran natively in a test above", () => {

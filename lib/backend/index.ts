@@ -4,7 +4,16 @@ export type { BackendCandidate, BackendName, BackendDiagnostics } from "./select
 export { ONEDNN_BACKEND_NAME, OnednnBackend, releasePooledMemory, runFusedUpdate } from "./onednn_backend";
 export { getKernelCallCounts, nativeKernelNames, registerOnednnBackend, resetKernelCallCounts } from "./register_onednn";
 export type { KernelCallCounts } from "./register_onednn";
-export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE, SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from "./kernels";
+export {
+  BATCH_NORM_RELU_GRAD,
+  BATCH_NORM_RELU_TRAIN,
+  DROPOUT,
+  KERAS_ADAM_UPDATE,
+  KERAS_RMSPROP_UPDATE,
+  RELU_GRAD,
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+} from "./kernels";
 export { BufferPool } from "./buffer_pool";
 export {
   NATIVE_ENUM_NAMES,

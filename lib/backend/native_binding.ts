@@ -204,6 +204,9 @@ export const NATIVE_FUNCTION_NAMES = [
   "concat",
   "kerasRmspropUpdate",
   "kerasAdamUpdate",
+  "batchNormReluTrain",
+  "batchNormReluGrad",
+  "dropout",
 ] as const;
 
 export type NativeFunctionName = (typeof NATIVE_FUNCTION_NAMES)[number];
@@ -262,6 +265,23 @@ interface NativeFunctionSignatures {
   kerasRmspropUpdate(p: F32, g: F32, a: F32, pOut: F32, aOut: F32, rmsprop: KerasRmspropUpdateAttrs): void;
   /** KerasAdam's step in one pass: mOut = m·β₁ + g·(1 − β₁), vOut = v·β₂ + g²·(1 − β₂), pOut = p − mOut·lrT / (√vOut + ε). */
   kerasAdamUpdate(p: F32, g: F32, m: F32, v: F32, pOut: F32, mOut: F32, vOut: F32, adam: KerasAdamUpdateAttrs): void;
+  /** Training BatchNorm of relu(z), z = [rows, C]: the batch's mean and biased variance, and y; two passes. */
+  batchNormReluTrain(z: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, epsilon: number): void;
+  /** batchNormReluTrain's backward pass and the conv bias's gradient (dBias = Σ dz); two passes. */
+  batchNormReluGrad(
+    dy: F32,
+    z: F32,
+    mean: F32,
+    variance: F32,
+    gamma: F32,
+    dz: F32,
+    dGamma: F32,
+    dBeta: F32,
+    dBias: F32,
+    epsilon: number,
+  ): void;
+  /** y = x·multiplier, multiplier = 1/(1 − rate) or 0 by a counter-based hash of (seed, index); one pass. */
+  dropout(x: F32, y: F32, multiplier: F32, rate: number, seed: number): void;
 }
 
 // A signature whose name NATIVE_FUNCTION_NAMES lacks fails to compile here (Pick below fails on the converse).

@@ -12,6 +12,7 @@ import { machineInfo, type MachineInfo } from "../shared/machine";
 import { Rng } from "../shared/random";
 import { buildReportCnn, compileReportCnn, predictLean } from "../model/model";
 import { REPORT_OPTIMIZERS, makeOptimizer, type OptimizerName, type ReportOptimizer } from "../training/optimizers";
+import { trainBatch } from "../training/fused_step";
 import { projectRoot } from "../shared/paths";
 
 export interface BenchOptions {
@@ -139,7 +140,7 @@ async function trainSpeed(optimizer: OptimizerName, batches: Batches, o: Timing,
   compileReportCnn(model, makeOptimizer(optimizer));
   const step = async () => {
     const { x, y } = batches.next();
-    await model.trainOnBatch(x, y);
+    await trainBatch(model, x, y);
     tf.dispose([x, y]);
   };
   for (let i = 0; i < o.warmupSteps; i++) await step();

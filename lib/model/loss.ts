@@ -113,7 +113,7 @@ export function softmaxCrossEntropyWithLogits(labels: tf.Tensor, logits: tf.Tens
  */
 export function kerasCategoricalCrossentropy(loss: LossName): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
   checkLossName(loss);
-  return (yTrue, yPred) => {
+  const lossFunction = (yTrue: tf.Tensor, yPred: tf.Tensor) => {
     const logits = loss === "from-logits" ? takeSoftmaxLogits(yPred) : undefined;
     if (!logits) return clippedCrossentropy(yTrue, yPred);
     try {
@@ -123,6 +123,17 @@ export function kerasCategoricalCrossentropy(loss: LossName): (yTrue: tf.Tensor,
       logits.dispose();
     }
   };
+  lossNames.set(lossFunction, loss);
+  return lossFunction;
+}
+
+/** The loss each function made by {@link kerasCategoricalCrossentropy} computes. */
+const lossNames = new WeakMap<object, LossName>();
+
+/** The loss a model was compiled with when it came from {@link kerasCategoricalCrossentropy}, else undefined. */
+export function compiledLossName(model: tfl.LayersModel): LossName | undefined {
+  const loss = model.loss as unknown;
+  return typeof loss === "function" ? lossNames.get(loss) : undefined;
 }
 
 /**

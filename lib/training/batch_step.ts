@@ -6,6 +6,7 @@ import { gatherBatch, type LabelledImages } from "../data/preprocess";
 import { MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES } from "../data/data";
 import type { Rng } from "../shared/random";
 import { augmentBatch } from "./augment";
+import { trainBatch } from "./fused_step";
 import type { TrainConfig } from "./runs";
 
 interface DropoutWithSeed {
@@ -56,8 +57,7 @@ export class BatchStepper {
     const xs = tf.tensor4d(input.subarray(0, n * MNIST_IMAGE_BYTES), [n, 28, 28, 1]);
     const ys = tf.tensor2d(this.y.subarray(0, n * MNIST_NUM_CLASSES), [n, MNIST_NUM_CLASSES]);
     try {
-      const [loss, accuracy] = (await model.trainOnBatch(xs, ys)) as number[];
-      return { n, loss, accuracy };
+      return { n, ...(await trainBatch(model, xs, ys)) };
     } finally {
       tf.dispose([xs, ys]);
     }

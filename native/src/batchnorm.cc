@@ -1,10 +1,14 @@
 // Batch normalisation with given statistics (tfjs FusedBatchNorm): parameters repeat cyclically over x,
-// as in tfjs-cpu, so per-channel [C] parameters broadcast over NHWC.
+// as in tfjs-cpu, so per-channel [C] parameters broadcast over NHWC. Also the training step's fused pair
+// (lib/training/fused_step.ts): a conv's ReLU and the BatchNorm after it, forward and backward, in two passes each.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
 #include "common.h"
 #include "kernels.h"
+#include "simd.h"
 
 namespace mnist {
 
@@ -105,6 +109,124 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
     dMean.data[j] = static_cast<float>(-r * sc * s1[j]);
     dVar.data[j] = static_cast<float>(-0.5 * r * r * r * sc * s2[j]);
   }
+  return env.Undefined();
+}
+
+// The row loops of the training kernels, built per instruction set (see simd.h).
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,bmi,bmi2,f16c")
+namespace avx512 {
+#include "batchnorm_rows.inc"
+}  // namespace avx512
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx2,bmi,bmi2,f16c")
+namespace avx2 {
+#include "batchnorm_rows.inc"
+}  // namespace avx2
+#pragma GCC pop_options
+namespace baseline {
+#include "batchnorm_rows.inc"
+}  // namespace baseline
+
+namespace {
+
+// The function `name` of the row loops built for the effective instruction set.
+#define MNIST_ROWS_FOR_SIMD(name) \
+  (EffectiveSimd() == Simd::kAvx512 ? avx512::name : EffectiveSimd() == Simd::kAvx2 ? avx2::name : baseline::name)
+
+// body(first, count, thread) over the threads' static shares of `rows` rows (all of them on one thread when the work
+// is below the parallel grain); thread numbers index ThreadRows.
+template <typename Body>
+void ForRowShares(int64_t rows, int64_t work, Body body) {
+#pragma omp parallel if (work > kParallelGrain)
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
+    if (last > first) body(first, last - first);
+  }
+}
+
+void CheckChannels(Napi::Env env, size_t size, int64_t c, const char* name) {
+  ONEDNN_CHECK(env, c > 0 && size > 0 && size % static_cast<size_t>(c) == 0, RangeError,
+               std::string("Expected ") + name + "'s size to be a non-zero multiple of the channel count " + std::to_string(c) +
+                   " but found " + std::to_string(size));
+}
+
+}  // namespace
+
+// batchNormReluTrain(z, gamma, beta, y, mean, variance, epsilon): BatchNorm in training mode of a = relu(z), z = [rows, C]:
+// the batch's per-channel mean and (biased) variance of a, and y = (a − mean)·γ/√(variance + ε) + β. What tfjs-layers
+// computes with relu, moments and batchNormalization (about ten full-size ops), in two passes; sums in float64.
+Napi::Value BatchNormReluTrain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto z = GetArray<float>(info, 0, "z");
+  auto [gamma, beta] = GetSameSizeArrays<float>(info, 1, {"gamma", "beta"});
+  auto y = GetArray<float>(info, 3, "y");
+  auto [mean, var] = GetSameSizeArrays<float>(info, 4, {"mean", "variance"});
+  const double eps = GetDouble(info, 6, "varianceEpsilon");
+  const int64_t c = static_cast<int64_t>(gamma.size);
+  CheckChannels(env, z.size, c, "z");
+  CheckSize(env, y, static_cast<int64_t>(z.size), "y");
+  CheckSize(env, mean, c, "mean");
+  const int64_t rows = static_cast<int64_t>(z.size) / c;
+  ThreadRows<double> sums(c, 0.0), squares(c, 0.0);
+  ForRowShares(rows, rows * c, [&](int64_t first, int64_t count) {
+    MNIST_ROWS_FOR_SIMD(ReluSums)(z.data + first * c, count, c, sums.Row(), squares.Row());
+  });
+  std::vector<float> k(c);
+  for (int64_t j = 0; j < c; ++j) {
+    const double mu = sums.Total(j) / rows;
+    mean.data[j] = static_cast<float>(mu);
+    var.data[j] = static_cast<float>(std::max(0.0, squares.Total(j) / rows - mu * mu));
+    k[j] = static_cast<float>(gamma.data[j] / std::sqrt(static_cast<double>(var.data[j]) + eps));
+  }
+  ForRowShares(rows, rows * c, [&](int64_t first, int64_t count) {
+    MNIST_ROWS_FOR_SIMD(ReluNormalize)(z.data + first * c, y.data + first * c, count, c, mean.data, k.data(), beta.data);
+  });
+  return env.Undefined();
+}
+
+// batchNormReluGrad(dy, z, mean, variance, gamma, dz, dGamma, dBeta, dBias, epsilon): the backward pass of
+// batchNormReluTrain and of the conv bias before it. With x̂ = (relu(z) − mean)/√(variance + ε) and N rows:
+// dγ = Σ dy·x̂, dβ = Σ dy, dz = [z > 0]·γ/√(variance + ε)·(dy − dβ/N − x̂·dγ/N), dBias = Σ dz.
+Napi::Value BatchNormReluGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto dy = GetArray<float>(info, 0, "dy");
+  auto z = GetArray<float>(info, 1, "z");
+  auto [mean, var, gamma] = GetSameSizeArrays<float>(info, 2, {"mean", "variance", "gamma"});
+  auto dz = GetArray<float>(info, 5, "dz");
+  auto [dGamma, dBeta, dBias] = GetSameSizeArrays<float>(info, 6, {"dGamma", "dBeta", "dBias"});
+  const double eps = GetDouble(info, 9, "varianceEpsilon");
+  const int64_t c = static_cast<int64_t>(mean.size);
+  CheckChannels(env, z.size, c, "z");
+  CheckSize(env, dy, static_cast<int64_t>(z.size), "dy");
+  CheckSize(env, dz, static_cast<int64_t>(z.size), "dz");
+  CheckSize(env, dGamma, c, "dGamma");
+  const int64_t rows = static_cast<int64_t>(z.size) / c;
+  std::vector<float> rs(c);
+  for (int64_t j = 0; j < c; ++j) rs[j] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var.data[j]) + eps));
+  ThreadRows<double> dySums(c, 0.0), dyXhatSums(c, 0.0);
+  ForRowShares(rows, rows * c, [&](int64_t first, int64_t count) {
+    MNIST_ROWS_FOR_SIMD(GradSums)(dy.data + first * c, z.data + first * c, count, c, mean.data, rs.data(), dySums.Row(), dyXhatSums.Row());
+  });
+  // dz = [z > 0]·(k·dy − x̂·u − w) per channel, with k = γ·rs, u = k·dγ/N, w = k·dβ/N.
+  std::vector<float> k(c), u(c), w(c);
+  for (int64_t j = 0; j < c; ++j) {
+    const double sumDy = dySums.Total(j), sumDyXhat = dyXhatSums.Total(j);
+    dBeta.data[j] = static_cast<float>(sumDy);
+    dGamma.data[j] = static_cast<float>(sumDyXhat);
+    const double kk = static_cast<double>(gamma.data[j]) * rs[j];
+    k[j] = static_cast<float>(kk);
+    u[j] = static_cast<float>(kk * sumDyXhat / rows);
+    w[j] = static_cast<float>(kk * sumDy / rows);
+  }
+  ThreadRows<double> biasSums(c, 0.0);
+  ForRowShares(rows, rows * c, [&](int64_t first, int64_t count) {
+    MNIST_ROWS_FOR_SIMD(GradRows)(dy.data + first * c, z.data + first * c, dz.data + first * c, count, c, mean.data, rs.data(),
+                                  k.data(), u.data(), w.data(), biasSums.Row());
+  });
+  for (int64_t j = 0; j < c; ++j) dBias.data[j] = static_cast<float>(biasSums.Total(j));
   return env.Undefined();
 }
 

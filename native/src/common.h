@@ -196,6 +196,13 @@ class ThreadRows {
   ThreadRows(int64_t width, T init) : width_(width), data_(static_cast<size_t>(omp_get_max_threads() * width), init) {}
   // The calling thread's row; inside the region.
   T* Row() { return data_.data() + omp_get_thread_num() * width_; }
+  // Column j summed over the threads' rows in thread order, so the result does not depend on which thread
+  // finished first (with a static schedule it is the same for the same thread count).
+  T Total(int64_t j) const {
+    T s = T();
+    for (size_t t = 0; t < data_.size() / static_cast<size_t>(width_); ++t) s += data_[t * width_ + j];
+    return s;
+  }
 
  private:
   int64_t width_;

@@ -11,7 +11,8 @@
   X(Reduce, "reduce") X(Softmax, "softmax") X(SoftmaxCrossEntropy, "softmaxCrossEntropy")                             \
   X(SoftmaxCrossEntropyGrad, "softmaxCrossEntropyGrad") X(BatchNorm, "batchNorm") X(BatchNormGrad, "batchNormGrad")    \
   X(Cast, "cast") X(Transpose, "transpose") X(Tile, "tile") X(Slice, "slice") X(Fill, "fill") X(Concat, "concat")      \
-  X(KerasRmspropUpdate, "kerasRmspropUpdate") X(KerasAdamUpdate, "kerasAdamUpdate")
+  X(KerasRmspropUpdate, "kerasRmspropUpdate") X(KerasAdamUpdate, "kerasAdamUpdate")                                    \
+  X(BatchNormReluTrain, "batchNormReluTrain") X(BatchNormReluGrad, "batchNormReluGrad") X(Dropout, "dropout")
 
 #define MNIST_DECLARE_KERNEL(function, name) Napi::Value function(const Napi::CallbackInfo& info);
 

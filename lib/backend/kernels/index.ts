@@ -2,7 +2,8 @@
 import { batchMatMulConfig, fusedMatMulConfig } from "./matmul";
 import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig, conv2dConfig, fusedConv2dConfig } from "./conv2d";
 import { elementwiseConfigs } from "./elementwise";
-import { batchNormGradConfig, fusedBatchNormConfig } from "./batchnorm";
+import { batchNormGradConfig, batchNormReluGradConfig, batchNormReluTrainConfig, fusedBatchNormConfig } from "./batchnorm";
+import { dropoutConfig } from "./dropout";
 import { maxPoolConfig, maxPoolGradConfig } from "./pool";
 import { reduceConfigs } from "./reduce";
 import { shapeOpConfigs } from "./shape_ops";
@@ -11,7 +12,8 @@ import { kerasAdamUpdateConfig, kerasRmspropUpdateConfig } from "./optimizer";
 import type { NativeKernelConfig } from "./util";
 
 export type { NativeKernelArgs, NativeKernelConfig, NativeKernelFunc } from "./util";
-export { BATCH_NORM_GRAD } from "./batchnorm";
+export { BATCH_NORM_GRAD, BATCH_NORM_RELU_GRAD, BATCH_NORM_RELU_TRAIN, type BatchNormReluAttrs } from "./batchnorm";
+export { DROPOUT, type DropoutAttrs } from "./dropout";
 export { RELU_GRAD } from "./elementwise";
 export { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from "./softmax";
 export { KERAS_ADAM_UPDATE, KERAS_RMSPROP_UPDATE } from "./optimizer";
@@ -35,4 +37,7 @@ export const NATIVE_KERNELS: NativeKernelConfig[] = [
   ...shapeOpConfigs,
   kerasRmspropUpdateConfig,
   kerasAdamUpdateConfig,
+  batchNormReluTrainConfig,
+  batchNormReluGradConfig,
+  dropoutConfig,
 ];

@@ -1,0 +1,18 @@
+// Our own kernels' hot loops are built once per instruction set (baseline x86-64-v2, AVX2, AVX-512) and the widest
+// that oneDNN itself would use runs, so ONEDNN_MAX_CPU_ISA caps our kernels as it caps oneDNN's.
+#pragma once
+#include <dnnl.hpp>
+
+namespace mnist {
+
+enum class Simd { kBaseline, kAvx2, kAvx512 };
+
+inline Simd EffectiveSimd() {
+  const int isa = static_cast<int>(dnnl::get_effective_cpu_isa());
+  if ((isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core) return Simd::kAvx512;
+  if ((isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2) return Simd::kAvx2;
+  return Simd::kBaseline;
+}
+
+}  // namespace mnist
+
