@@ -6,37 +6,18 @@ import {
   buildReportCnn,
   compileReportCnn,
   initBackend,
+  kernelTable,
+  type KernelRow,
   machineInfo,
   makeOptimizer,
   predictLean,
+  profileTrainingStep,
   trainBatch,
   trainingStepKind,
   type ReportOptimizer,
 } from "../lib";
 
-interface Row {
-  kernel: string;
-  calls: number;
-  ms: number;
-}
-
-// tf.profile has awaited every kernelTimeMs by the time it returns.
-function table(kernels: Array<{ name: string; kernelTimeMs: unknown }>, steps: number): Row[] {
-  const by = new Map<string, Row>();
-  for (const k of kernels) {
-    // tfjs also records an op-level wrapper (`fusedConv2d__op`) around the kernel it runs: counted once.
-    if (k.name.endsWith("__op")) continue;
-    const row = by.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
-    row.calls += 1;
-    row.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
-    by.set(k.name, row);
-  }
-  return [...by.values()]
-    .map((r) => ({ kernel: r.kernel, calls: r.calls / steps, ms: Math.round((r.ms / steps) * 100) / 100 }))
-    .sort((a, b) => b.ms - a.ms);
-}
-
-function print(title: string, rows: Row[], wallMs: number): void {
+function print(title: string, rows: KernelRow[], wallMs: number): void {
   const total = rows.reduce((s, r) => s + r.ms, 0);
   process.stdout.write(`${title}: ${wallMs.toFixed(1)} ms wall, ${total.toFixed(1)} ms in kernels\n`);
   for (const r of rows.slice(0, 25))
@@ -57,23 +38,22 @@ async function main(): Promise<void> {
   const y = tf.cast(tf.oneHot(tf.randomUniform([86], 0, 10, "int32"), 10), "float32");
   process.stdout.write(`training step: ${trainingStepKind(model)}\n`);
   for (let i = 0; i < 3; i++) await trainBatch(model, x, y);
-  let t0 = performance.now();
-  const train = await tf.profile(async () => {
-    for (let i = 0; i < steps; i++) await trainBatch(model, x, y);
-  });
-  const trainWall = (performance.now() - t0) / steps;
-  const trainRows = table(train.kernels, steps);
-  print(`train step (${optimizer}, batch 86)`, trainRows, trainWall);
+  const split = await profileTrainingStep(model, x, y, steps);
+  print(`train step (${optimizer}, batch 86)`, split.kernels, split.wallMs);
+  process.stdout.write(
+    `  split: convolutions ${split.convMs.toFixed(1)} ms (${(100 * split.convShare).toFixed(0)}% of the step), ` +
+      `other kernels ${split.otherKernelsMs.toFixed(1)} ms, outside kernels ${split.outsideKernelsMs.toFixed(1)} ms\n`,
+  );
   const xb = tf.randomUniform([1000, 28, 28, 1]);
   tf.dispose(predictLean(model, xb));
-  t0 = performance.now();
+  const t0 = performance.now();
   const infer = await tf.profile(() => {
     const p = predictLean(model, xb);
     p.dataSync();
     p.dispose();
   });
   const inferWall = performance.now() - t0;
-  const inferRows = table(infer.kernels, 1);
+  const inferRows = kernelTable(infer.kernels, 1);
   print("inference (batch 1000)", inferRows, inferWall);
   process.stdout.write(
     `${JSON.stringify({
@@ -82,7 +62,7 @@ async function main(): Promise<void> {
       isa,
       threads,
       optimizer,
-      train: { wallMs: trainWall, kernels: trainRows },
+      train: split,
       infer: { wallMs: inferWall, kernels: inferRows },
     })}\n`,
   );

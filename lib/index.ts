@@ -250,4 +250,12 @@ export { classCountFrame, escapeHtml, frameHtml, frameMarkdown } from "./noteboo
 export { historyLogLines, previewGrid, printRunLog, runSummaryFrame } from "./notebook/training_views";
 
 // Diagnostics: the benchmark against PyTorch.
-export { defaultPytorchScript, formatBenchTable, runBench } from "./diagnostics/bench";
+export {
+  defaultPytorchScript,
+  formatBenchTable,
+  kernelTable,
+  type KernelRow,
+  profileTrainingStep,
+  runBench,
+  type StepSplit,
+} from "./diagnostics/bench";

@@ -560,9 +560,17 @@ test("kerasAdamUpdate p=[5,5,64,64] and p=[64], 3 steps, matches the op chain bi
 test("batchNormReluTrain and batchNormReluGrad z=[6,7,7,64]: as relu, moments, batchNorm and their tfjs gradients", async () => {
   const shape = [6, 7, 7, 64];
   const varianceEpsilon = 1e-3;
-  const inputs = () => ({ z: rand(shape, 1), gamma: tf.add(rand([64], 2), 1), beta: rand([64], 3), dy: rand(shape, 4) });
+  const momentum = 0.99;
+  const inputs = () => ({
+    z: rand(shape, 1),
+    gamma: tf.add(rand([64], 2), 1),
+    beta: rand([64], 3),
+    dy: rand(shape, 4),
+    movingMean: rand([64], 5),
+    movingVariance: tf.abs(rand([64], 6)),
+  });
   const expected = await runOn("cpu", () => {
-    const { z, gamma, beta, dy } = inputs();
+    const { z, gamma, beta, dy, movingMean, movingVariance } = inputs();
     const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
       const a = tf.relu(x);
       const { mean, variance } = tf.moments(a, [0, 1, 2]);
@@ -570,21 +578,64 @@ test("batchNormReluTrain and batchNormReluGrad z=[6,7,7,64]: as relu, moments, b
     };
     const { mean, variance } = tf.moments(tf.relu(z), [0, 1, 2]);
     const [dz, dGamma, dBeta] = tf.grads(f)([z, gamma, beta], dy);
-    return [f(z, gamma, beta), mean, variance, dz, dGamma, dBeta, tf.sum(dz, [0, 1, 2])];
+    // tfjs-layers' moving average, op by op.
+    const moved = (v: tf.Tensor, batch: tf.Tensor) => tf.sub(v, tf.mul(tf.sub(v, batch), 1 - momentum));
+    const moving = [moved(movingMean, mean), moved(movingVariance, variance)];
+    return [f(z, gamma, beta), mean, variance, ...moving, dz, dGamma, dBeta, tf.sum(dz, [0, 1, 2])];
   });
   resetKernelCallCounts();
   const actual = await runOn("onednn", () => {
-    const { z, gamma, beta, dy } = inputs();
-    const attrs = { varianceEpsilon } as unknown as tf.NamedAttrMap;
-    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_RELU_TRAIN, { z, gamma, beta }, attrs) as tf.Tensor[];
+    const { z, gamma, beta, dy, movingMean, movingVariance } = inputs();
+    const attrs = { varianceEpsilon, momentum } as unknown as tf.NamedAttrMap;
+    const forward = tf.engine().runKernel(BATCH_NORM_RELU_TRAIN, { z, gamma, beta, movingMean, movingVariance }, attrs) as tf.Tensor[];
+    const [, mean, variance] = forward;
     const grads = tf.engine().runKernel(BATCH_NORM_RELU_GRAD, { dy, z, mean, variance, gamma }, attrs) as tf.Tensor[];
-    return [y, mean, variance, ...grads];
+    return [...forward, ...grads];
   });
-  const names = ["y", "mean", "variance", "dz", "dGamma", "dBeta", "dBias"];
+  const names = ["y", "mean", "variance", "movingMean", "movingVariance", "dz", "dGamma", "dBeta", "dBias"];
   names.forEach((name, i) => assertAllClose(actual[i].values, expected[i].values, name, { rtol: 1e-4, atol: 1e-4 }));
   assertNativeRan("batchNormRelu");
   const { native } = getKernelCallCounts();
   assert.deepEqual([native[BATCH_NORM_RELU_TRAIN], native[BATCH_NORM_RELU_GRAD]], [1, 1], "each ran once, natively");
+});
+
+test("batchNormReluTrain/Grad with the 2×2 max-pool z=[4,9,8,16] (an odd border): as relu, moments, batchNorm, maxPool", async () => {
+  const shape = [4, 9, 8, 16];
+  const varianceEpsilon = 1e-3;
+  const inputs = () => ({
+    z: rand(shape, 11),
+    gamma: tf.add(rand([16], 12), 1),
+    beta: rand([16], 13),
+    dy: rand([4, 4, 4, 16], 14),
+    movingMean: rand([16], 15),
+    movingVariance: tf.abs(rand([16], 16)),
+  });
+  const expected = await runOn("cpu", () => {
+    const { z, gamma, beta, dy } = inputs();
+    const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const a = tf.relu(x);
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return tf.maxPool(tf.batchNorm(a, mean, variance, b, g, varianceEpsilon) as tf.Tensor4D, 2, 2, "valid");
+    };
+    const [dz, dGamma, dBeta] = tf.grads(f)([z, gamma, beta], dy);
+    return [f(z, gamma, beta), dz, dGamma, dBeta, tf.sum(dz, [0, 1, 2])];
+  });
+  resetKernelCallCounts();
+  const actual = await runOn("onednn", () => {
+    const { z, gamma, beta, dy, movingMean, movingVariance } = inputs();
+    const attrs = { varianceEpsilon, momentum: 0.99, pool: true } as unknown as tf.NamedAttrMap;
+    const [y, mean, variance, , , at] = tf
+      .engine()
+      .runKernel(BATCH_NORM_RELU_TRAIN, { z, gamma, beta, movingMean, movingVariance }, attrs) as tf.Tensor[];
+    const grads = tf.engine().runKernel(BATCH_NORM_RELU_GRAD, { dy, z, mean, variance, gamma, at }, attrs) as tf.Tensor[];
+    return [y, ...grads];
+  });
+  ["pooled y", "dz", "dGamma", "dBeta", "dBias"].forEach((name, i) =>
+    assertAllClose(actual[i].values, expected[i].values, name, { rtol: 1e-4, atol: 1e-4 }),
+  );
+  assertNativeRan("batchNormRelu with pool");
+  const { native } = getKernelCallCounts();
+  assert.deepEqual([native[BATCH_NORM_RELU_TRAIN], native[BATCH_NORM_RELU_GRAD], native.MaxPool], [1, 1, undefined]);
 });
 
 test("dropout x=[86,10,10,64] rate=0.25: y = x·multiplier, 1/0.75 or 0, a quarter dropped, the same mask for the same seed", async () => {

@@ -265,9 +265,28 @@ interface NativeFunctionSignatures {
   kerasRmspropUpdate(p: F32, g: F32, a: F32, pOut: F32, aOut: F32, rmsprop: KerasRmspropUpdateAttrs): void;
   /** KerasAdam's step in one pass: mOut = m·β₁ + g·(1 − β₁), vOut = v·β₂ + g²·(1 − β₂), pOut = p − mOut·lrT / (√vOut + ε). */
   kerasAdamUpdate(p: F32, g: F32, m: F32, v: F32, pOut: F32, mOut: F32, vOut: F32, adam: KerasAdamUpdateAttrs): void;
-  /** Training BatchNorm of relu(z), z = [rows, C]: the batch's mean and biased variance, and y; two passes. */
-  batchNormReluTrain(z: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, epsilon: number): void;
-  /** batchNormReluTrain's backward pass and the conv bias's gradient (dBias = Σ dz); two passes. */
+  /**
+   * Training BatchNorm of relu(z), z = [rows, C]: y, the batch's mean and biased variance, the moving statistics; two
+   * passes. With pool winners (z = [n, height, width, C]), y is its 2×2 stride-2 max-pool and the winners are filled.
+   */
+  batchNormReluTrain(
+    z: F32,
+    gamma: F32,
+    beta: F32,
+    movingMean: F32,
+    movingVariance: F32,
+    y: F32,
+    mean: F32,
+    variance: F32,
+    newMovingMean: F32,
+    newMovingVariance: F32,
+    epsilon: number,
+    momentum: number,
+    poolWinners: Int32Array | null,
+    height: number,
+    width: number,
+  ): void;
+  /** batchNormReluTrain's backward pass and the conv bias's gradient (dBias = Σ dz); with pool winners, dy is pooled. */
   batchNormReluGrad(
     dy: F32,
     z: F32,
@@ -279,6 +298,9 @@ interface NativeFunctionSignatures {
     dBeta: F32,
     dBias: F32,
     epsilon: number,
+    poolWinners: Int32Array | null,
+    height: number,
+    width: number,
   ): void;
   /** y = x·multiplier, multiplier = 1/(1 − rate) or 0 by a counter-based hash of (seed, index); one pass. */
   dropout(x: F32, y: F32, multiplier: F32, rate: number, seed: number): void;

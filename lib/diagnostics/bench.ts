@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
 import { initBackend, releasePooledMemory, type BackendDiagnostics } from "../backend";
 import { MNIST_COLS, MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, MNIST_ROWS, MNIST_TRAIN_IMAGES, loadMnist } from "../data/data";
 import { gatherBatch } from "../data/preprocess";
@@ -12,7 +13,7 @@ import { machineInfo, type MachineInfo } from "../shared/machine";
 import { Rng } from "../shared/random";
 import { buildReportCnn, compileReportCnn, predictLean } from "../model/model";
 import { REPORT_OPTIMIZERS, makeOptimizer, type OptimizerName, type ReportOptimizer } from "../training/optimizers";
-import { trainBatch } from "../training/fused_step";
+import { trainBatch, trainingStepKind } from "../training/fused_step";
 import { projectRoot } from "../shared/paths";
 
 export interface BenchOptions {
@@ -90,9 +91,79 @@ export interface BenchResult {
   pytorch?: PytorchFigures;
   /** Ours divided by PyTorch's (> 1: faster; for RSS > 1: more memory). */
   ratios?: { trainRmsprop: number; trainAdam: number; infer: number; peakRss: number };
+  /** Where one of our training steps goes (tf.profile), per optimizer, and which step trained ("fused" or why not). */
+  stepSplit: Record<ReportOptimizer, StepSplit>;
+  trainingStep: string;
+}
+
+/** One training step's wall time split into the convolutions' kernels, the other kernels and time outside any kernel. */
+export interface StepSplit {
+  wallMs: number;
+  convMs: number;
+  otherKernelsMs: number;
+  outsideKernelsMs: number;
+  /** convMs / wallMs. */
+  convShare: number;
+}
+
+/** The convolution kernels of a training step (forward, backward-data, backward-filter). */
+const CONV_KERNELS = new Set(["Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"]);
+
+/**
+ * Profiles `steps` training steps of `model` on one batch with tf.profile (which times each kernel) and splits the
+ * mean step's wall time; `kernels` gets each kernel's mean milliseconds and calls per step.
+ */
+export async function profileTrainingStep(
+  model: tfl.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  steps: number,
+): Promise<StepSplit & { kernels: KernelRow[] }> {
+  const started = performance.now();
+  const info = await tf.profile(async () => {
+    for (let i = 0; i < steps; i++) await trainBatch(model, x, y);
+  });
+  const wallMs = (performance.now() - started) / steps;
+  const kernels = kernelTable(info.kernels, steps);
+  const convMs = kernels.filter((k) => CONV_KERNELS.has(k.kernel)).reduce((a, k) => a + k.ms, 0);
+  const allMs = kernels.reduce((a, k) => a + k.ms, 0);
+  const round2 = (v: number) => Math.round(v * 100) / 100;
+  return {
+    wallMs: round2(wallMs),
+    convMs: round2(convMs),
+    otherKernelsMs: round2(allMs - convMs),
+    outsideKernelsMs: round2(Math.max(0, wallMs - allMs)),
+    convShare: round2(convMs / wallMs),
+    kernels,
+  };
+}
+
+/** tf.profile's kernels per kernel name: mean calls and milliseconds per repeat, slowest first. */
+export function kernelTable(profiled: Array<{ name: string; kernelTimeMs: unknown }>, repeats: number): KernelRow[] {
+  const by = new Map<string, KernelRow>();
+  for (const k of profiled) {
+    // tfjs also records an op-level wrapper (`fusedConv2d__op`) around the kernel it runs: counted once.
+    if (k.name.endsWith("__op")) continue;
+    const row = by.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
+    row.calls += 1;
+    row.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+    by.set(k.name, row);
+  }
+  const round2 = (v: number) => Math.round(v * 100) / 100;
+  return [...by.values()]
+    .map((r) => ({ kernel: r.kernel, calls: round2(r.calls / repeats), ms: round2(r.ms / repeats) }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
+export interface KernelRow {
+  kernel: string;
+  calls: number;
+  ms: number;
 }
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
+/** Steps tf.profile times for the step split (its per-kernel timing slows a step a little). */
+const PROFILED_STEPS = 5;
 const mib = (bytes: number) => round1(bytes / 2 ** 20);
 
 interface Batches {
@@ -306,8 +377,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
   let infer = 0;
   let pt: PytorchFigures | undefined;
 
+  const stepSplit = {} as BenchResult["stepSplit"];
+  let trainingStep = "";
   const runOurs = async (optimizer: ReportOptimizer) => {
     const r = await trainSpeed(optimizer, batches, o, log);
+    trainingStep = trainingStepKind(r.model);
+    const { x, y } = batches.next();
+    const { kernels: _kernels, ...split } = await profileTrainingStep(r.model, x, y, PROFILED_STEPS);
+    tf.dispose([x, y]);
+    stepSplit[optimizer] = split;
     train[optimizer] = Math.max(train[optimizer], r.imagesPerSec);
     rss[optimizer] = r.rss;
     tensors[optimizer] = r.tensors;
@@ -355,6 +433,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     peakRssMiB: round1(process.resourceUsage().maxRSS / 1024),
     rssMiB: rss,
     numTensors: tensors,
+    stepSplit,
+    trainingStep,
     environment: { OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? null, ONEDNN_MAX_CPU_ISA: process.env.ONEDNN_MAX_CPU_ISA ?? null },
     backendDiagnostics,
   };
@@ -432,6 +512,16 @@ export function formatBenchTable(result: BenchResult): string {
   lines.push(row(["", ...cols]), row(["", ...sub]));
   for (const [name, ours, theirs, ratio] of rows) {
     lines.push(row([name, String(ours), ...(p ? [String(theirs), `${ratio!.toFixed(2)}×`] : [])]));
+  }
+  lines.push(`our training step (${result.trainingStep}), mean of ${PROFILED_STEPS} profiled steps:`);
+  for (const optimizer of REPORT_OPTIMIZERS) {
+    const sp = result.stepSplit[optimizer];
+    if (!sp) continue;
+    lines.push(
+      `  ${optimizer.padEnd(8)} ${sp.wallMs.toFixed(1)} ms: ` +
+        `convolutions ${sp.convMs.toFixed(1)} ms (${(100 * sp.convShare).toFixed(0)}%), ` +
+        `other kernels ${sp.otherKernelsMs.toFixed(1)} ms, outside kernels ${sp.outsideKernelsMs.toFixed(1)} ms`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -4,8 +4,16 @@
 import type { Padding } from "../model/model";
 import { resolveTrainConfig, runIdFor, type TrainConfigInput } from "../training/runs";
 
-export type ForensicStudy = "padding" | "padding-confirm" | "head-start" | "collapse" | "reenact" | "control";
-export const FORENSIC_STUDIES: readonly ForensicStudy[] = ["padding", "padding-confirm", "head-start", "collapse", "reenact", "control"];
+export type ForensicStudy = "padding" | "padding-confirm" | "head-start" | "collapse" | "reenact" | "control" | "engine-check";
+export const FORENSIC_STUDIES: readonly ForensicStudy[] = [
+  "padding",
+  "padding-confirm",
+  "head-start",
+  "collapse",
+  "reenact",
+  "control",
+  "engine-check",
+];
 
 /**
  * What a study's runs depend on from earlier studies: the head start the window fit found (reenact), and the
@@ -84,6 +92,13 @@ export function studyRuns(study: ForensicStudy, evidence: StudyEvidence = {}): A
         ),
       );
     }
+    case "engine-check":
+      // Fresh seeds trained by the current engine, to set against the bands of head-start (Adam, 3 epochs, seeds 1–3)
+      // and collapse (RMSprop, 2 epochs, seeds 1–10) with bench/seed_band.ts: a change of engine must land inside them.
+      return [
+        { label: "adam s4", config: { optimizer: "adam", epochs: 3, seed: 4 } },
+        { label: "rmsprop s11", config: { optimizer: "rmsprop", epochs: 2, seed: 11 } },
+      ];
     case "head-start":
       // Adam's per-step curve over 3 epochs: room to slide a 697-step window up to one epoch in.
       return [1, 2, 3].map((seed) => ({ label: `adam s${seed}`, config: { optimizer: "adam", epochs: 3, seed } }));

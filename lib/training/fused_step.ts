@@ -51,7 +51,10 @@ const config = (layer: tfl.layers.Layer) => layer.getConfig() as Record<string, 
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [Number(v), Number(v)]);
 const activationOf = (layer: tfl.layers.Layer) => String(config(layer).activation ?? "linear");
 
-/** Conv2D (ReLU) then BatchNormalization: the conv with its bias, then ReLU and BatchNorm in one native kernel. */
+/**
+ * Conv2D (ReLU) then BatchNormalization, and the 2×2 max-pool after them when there is one: the conv with its bias,
+ * then ReLU, BatchNorm (and the pool) in one native kernel each way.
+ */
 class ConvReluBatchNorm implements Stage {
   private readonly kernel: LayerVariable;
   private readonly bias: LayerVariable;
@@ -61,10 +64,14 @@ class ConvReluBatchNorm implements Stage {
   private readonly movingVariance: LayerVariable;
   private readonly pad: Padding;
   private readonly epsilon: number;
-  private readonly decay: number;
-  private saved: { x: tf.Tensor4D; z: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } | null = null;
+  private readonly momentum: number;
+  private saved: { x: tf.Tensor4D; z: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor; at?: tf.Tensor } | null = null;
 
-  constructor(conv: tfl.layers.Layer, bn: tfl.layers.Layer) {
+  constructor(
+    conv: tfl.layers.Layer,
+    bn: tfl.layers.Layer,
+    private readonly pool: boolean,
+  ) {
     this.kernel = weight(conv, "kernel");
     this.bias = weight(conv, "bias");
     this.gamma = weight(bn, "gamma");
@@ -73,33 +80,35 @@ class ConvReluBatchNorm implements Stage {
     this.movingVariance = weight(bn, "moving_variance");
     this.pad = config(conv).padding as Padding;
     this.epsilon = Number(config(bn).epsilon);
-    // tfjs-layers' moving average: v ← v − (v − batch value)·(1 − momentum).
-    this.decay = 1 - Number(config(bn).momentum);
+    this.momentum = Number(config(bn).momentum);
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     const x4 = x as tf.Tensor4D;
     const z = tf.fused.conv2d({ x: x4, filter: this.kernel.read() as tf.Tensor4D, strides: 1, pad: this.pad, bias: this.bias.read() });
-    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_RELU_TRAIN, { z, gamma: this.gamma.read(), beta: this.beta.read() }, {
-      varianceEpsilon: this.epsilon,
-    } as never) as tf.Tensor[];
-    for (const [moving, batch] of [
-      [this.movingMean, mean],
-      [this.movingVariance, variance],
-    ] as const) {
-      const old = moving.read();
-      moving.write(tf.sub(old, tf.mul(tf.sub(old, batch), this.decay)));
-    }
-    this.saved = { x: x4, z, mean, variance };
+    const inputs = {
+      z,
+      gamma: this.gamma.read(),
+      beta: this.beta.read(),
+      movingMean: this.movingMean.read(),
+      movingVariance: this.movingVariance.read(),
+    };
+    const attrs = { varianceEpsilon: this.epsilon, momentum: this.momentum, pool: this.pool };
+    const [y, mean, variance, movingMean, movingVariance, at] = tf
+      .engine()
+      .runKernel(BATCH_NORM_RELU_TRAIN, inputs, attrs as never) as tf.Tensor[];
+    this.movingMean.write(movingMean);
+    this.movingVariance.write(movingVariance);
+    this.saved = { x: x4, z, mean, variance, at };
     return y;
   }
 
   backward(dy: tf.Tensor, grads: Map<LayerVariable, tf.Tensor>, needDx: boolean): tf.Tensor | null {
-    const { x, z, mean, variance } = this.saved!;
+    const { x, z, mean, variance, at } = this.saved!;
     this.saved = null;
-    const [dz, dGamma, dBeta, dBias] = tf.engine().runKernel(BATCH_NORM_RELU_GRAD, { dy, z, mean, variance, gamma: this.gamma.read() }, {
-      varianceEpsilon: this.epsilon,
-    } as never) as tf.Tensor[];
+    const inputs = { dy, z, mean, variance, gamma: this.gamma.read(), ...(at ? { at } : {}) };
+    const attrs = { varianceEpsilon: this.epsilon, pool: this.pool };
+    const [dz, dGamma, dBeta, dBias] = tf.engine().runKernel(BATCH_NORM_RELU_GRAD, inputs, attrs as never) as tf.Tensor[];
     const filter = this.kernel.read();
     const geometry = { strides: [1, 1], pad: this.pad, dataFormat: "NHWC", dimRoundingMode: undefined };
     const dW = tf.engine().runKernel(Conv2DBackpropFilter, { x, dy: dz }, { ...geometry, filterShape: filter.shape } as never) as tf.Tensor;
@@ -253,6 +262,13 @@ function unsupported(model: tfl.LayersModel): string | null {
   return null;
 }
 
+/** Whether `layer` is a 2×2, stride-2, 'valid' max-pool, which the BatchNorm kernels before it can take in. */
+function isPlainPool2(layer: tfl.layers.Layer | undefined): boolean {
+  if (layer?.getClassName() !== "MaxPooling2D") return false;
+  const c = config(layer);
+  return [...pair(c.poolSize), ...pair(c.strides ?? c.poolSize)].every((v) => v === 2) && c.padding === "valid";
+}
+
 /** The stages of a model `unsupported` accepted, and its last Dense layer, whose softmax goes into the loss. */
 function stagesOf(model: tfl.LayersModel): { stages: Stage[]; output: Dense } {
   const layers = model.layers.filter((l) => l.getClassName() !== "InputLayer");
@@ -260,9 +276,12 @@ function stagesOf(model: tfl.LayersModel): { stages: Stage[]; output: Dense } {
   for (let i = 0; i < layers.length - 1; i++) {
     const layer = layers[i];
     switch (layer.getClassName()) {
-      case "Conv2D":
-        stages.push(new ConvReluBatchNorm(layer, layers[++i]));
+      case "Conv2D": {
+        const pool = isPlainPool2(layers[i + 2]);
+        stages.push(new ConvReluBatchNorm(layer, layers[i + 1], pool));
+        i += pool ? 2 : 1;
         break;
+      }
       case "MaxPooling2D":
         stages.push(new MaxPool(layer));
         break;

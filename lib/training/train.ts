@@ -3,6 +3,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { BatchStepper } from "./batch_step";
+import { trainingStepKind } from "./fused_step";
 import { warmStart } from "./warm_start";
 import { OpenRun } from "./open_run";
 import { alreadyTrainingHere } from "../shared/run_lock";
@@ -373,7 +374,9 @@ async function resumeOrStart(run: RunContext, home: OpenRun, model: tfl.LayersMo
     const steps = await warmStart(model, config, { runsDir: path.dirname(run.runDir), stepper, rng, log });
     state = { rng, history: [], steps, backends: [], machines: [], startEpoch: 0, stopTraining: false, callbackStates: {} };
   }
-  if (state.backends[state.backends.length - 1] !== run.backend) state.backends.push(run.backend);
+  // The fused step and trainOnBatch round differently: a run says which trained each part of it.
+  const backend = trainingStepKind(model) === "fused" ? `${run.backend} (fused step)` : run.backend;
+  if (state.backends[state.backends.length - 1] !== backend) state.backends.push(backend);
   // A run resumed on another CPU is no longer one ISA's result: each machine is kept with the first epoch it ran.
   const machine = machineInfo();
   const lastMachine = state.machines[state.machines.length - 1];

@@ -147,6 +147,31 @@ void ForRowShares(int64_t rows, int64_t work, Body body) {
   }
 }
 
+// The 2×2, stride-2, 'valid' max-pool fused after a training BatchNorm: z = [images, h, w, c], and `at` the winner of
+// each pooled element's window; no `at` (null) means no pool.
+struct Pool {
+  Span<int32_t> at;
+  int64_t images = 0, h = 0, w = 0, c = 0;
+  int64_t PooledSize() const { return images * (h / 2) * (w / 2) * c; }
+};
+
+// Arguments i (at or null), i + 1 (height), i + 2 (width) for z of `size` elements and c channels.
+Pool GetPool(const Napi::CallbackInfo& info, size_t i, size_t size, int64_t c) {
+  Pool pool;
+  pool.at = GetArray<int32_t>(info, i, "pool winners", true);
+  if (!pool.at.data) return pool;
+  Napi::Env env = info.Env();
+  pool.h = ToInt(env, info[i + 1], "pool height", 2);
+  pool.w = ToInt(env, info[i + 2], "pool width", 2);
+  pool.c = c;
+  ONEDNN_CHECK(env, static_cast<int64_t>(size) % (pool.h * pool.w * c) == 0, RangeError,
+               "Expected z's size " + std::to_string(size) + " to be whole images of " + std::to_string(pool.h) + "x" +
+                   std::to_string(pool.w) + "x" + std::to_string(c));
+  pool.images = static_cast<int64_t>(size) / (pool.h * pool.w * c);
+  CheckSize(env, pool.at, pool.PooledSize(), "pool winners");
+  return pool;
+}
+
 void CheckChannels(Napi::Env env, size_t size, int64_t c, const char* name) {
   ONEDNN_CHECK(env, c > 0 && size > 0 && size % static_cast<size_t>(c) == 0, RangeError,
                std::string("Expected ") + name + "'s size to be a non-zero multiple of the channel count " + std::to_string(c) +
@@ -155,19 +180,25 @@ void CheckChannels(Napi::Env env, size_t size, int64_t c, const char* name) {
 
 }  // namespace
 
-// batchNormReluTrain(z, gamma, beta, y, mean, variance, epsilon): BatchNorm in training mode of a = relu(z), z = [rows, C]:
-// the batch's per-channel mean and (biased) variance of a, and y = (a − mean)·γ/√(variance + ε) + β. What tfjs-layers
-// computes with relu, moments and batchNormalization (about ten full-size ops), in two passes; sums in float64.
+// batchNormReluTrain(z, gamma, beta, movingMean, movingVariance, y, mean, variance, newMovingMean, newMovingVariance,
+// epsilon, momentum, poolWinners|null, height, width): BatchNorm in training mode of a = relu(z), z = [rows, C]: the batch's per-channel mean and
+// (biased) variance of a, y = (a − mean)·γ/√(variance + ε) + β, and the moving statistics as tfjs-layers updates them
+// (v − (v − batch)·(1 − momentum), op by op in float32). What tfjs-layers computes with relu, moments, batchNormalization
+// and six small ops (about sixteen kernels), in two passes; sums in float64. With pool winners, y is the 2×2 max-pool of
+// that (with each window's winner), in the same second pass.
 Napi::Value BatchNormReluTrain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto z = GetArray<float>(info, 0, "z");
-  auto [gamma, beta] = GetSameSizeArrays<float>(info, 1, {"gamma", "beta"});
-  auto y = GetArray<float>(info, 3, "y");
-  auto [mean, var] = GetSameSizeArrays<float>(info, 4, {"mean", "variance"});
-  const double eps = GetDouble(info, 6, "varianceEpsilon");
+  auto [gamma, beta, movingMean, movingVar] = GetSameSizeArrays<float>(info, 1, {"gamma", "beta", "movingMean", "movingVariance"});
+  auto y = GetArray<float>(info, 5, "y");
+  auto [mean, var, newMovingMean, newMovingVar] =
+      GetSameSizeArrays<float>(info, 6, {"mean", "variance", "newMovingMean", "newMovingVariance"});
+  const double eps = GetDouble(info, 10, "varianceEpsilon");
+  const float decay = static_cast<float>(1.0 - GetDouble(info, 11, "momentum"));
   const int64_t c = static_cast<int64_t>(gamma.size);
   CheckChannels(env, z.size, c, "z");
-  CheckSize(env, y, static_cast<int64_t>(z.size), "y");
+  const Pool pool = GetPool(info, 12, z.size, c);
+  CheckSize(env, y, pool.at.data ? pool.PooledSize() : static_cast<int64_t>(z.size), "y");
   CheckSize(env, mean, c, "mean");
   const int64_t rows = static_cast<int64_t>(z.size) / c;
   ThreadRows<double> sums(c, 0.0), squares(c, 0.0);
@@ -180,6 +211,17 @@ Napi::Value BatchNormReluTrain(const Napi::CallbackInfo& info) {
     mean.data[j] = static_cast<float>(mu);
     var.data[j] = static_cast<float>(std::max(0.0, squares.Total(j) / rows - mu * mu));
     k[j] = static_cast<float>(gamma.data[j] / std::sqrt(static_cast<double>(var.data[j]) + eps));
+    const float meanStep = (movingMean.data[j] - mean.data[j]) * decay, varStep = (movingVar.data[j] - var.data[j]) * decay;
+    newMovingMean.data[j] = movingMean.data[j] - meanStep;
+    newMovingVar.data[j] = movingVar.data[j] - varStep;
+  }
+  if (pool.at.data) {
+    const int64_t image = pool.h * pool.w * c, pooledImage = (pool.h / 2) * (pool.w / 2) * c;
+    ForRowShares(pool.images, rows * c, [&](int64_t first, int64_t count) {
+      MNIST_ROWS_FOR_SIMD(ReluNormalizePool)(z.data + first * image, y.data + first * pooledImage, pool.at.data + first * pooledImage,
+                                             count, pool.h, pool.w, c, mean.data, k.data(), beta.data);
+    });
+    return env.Undefined();
   }
   ForRowShares(rows, rows * c, [&](int64_t first, int64_t count) {
     MNIST_ROWS_FOR_SIMD(ReluNormalize)(z.data + first * c, y.data + first * c, count, c, mean.data, k.data(), beta.data);
@@ -187,8 +229,9 @@ Napi::Value BatchNormReluTrain(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// batchNormReluGrad(dy, z, mean, variance, gamma, dz, dGamma, dBeta, dBias, epsilon): the backward pass of
-// batchNormReluTrain and of the conv bias before it. With x̂ = (relu(z) − mean)/√(variance + ε) and N rows:
+// batchNormReluGrad(dy, z, mean, variance, gamma, dz, dGamma, dBeta, dBias, epsilon, poolWinners|null, height, width):
+// the backward pass of batchNormReluTrain and of the conv bias before it (with pool winners, of the max-pool too: dy is
+// the pooled gradient). With x̂ = (relu(z) − mean)/√(variance + ε) and N rows:
 // dγ = Σ dy·x̂, dβ = Σ dy, dz = [z > 0]·γ/√(variance + ε)·(dy − dβ/N − x̂·dγ/N), dBias = Σ dz.
 Napi::Value BatchNormReluGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -200,16 +243,25 @@ Napi::Value BatchNormReluGrad(const Napi::CallbackInfo& info) {
   const double eps = GetDouble(info, 9, "varianceEpsilon");
   const int64_t c = static_cast<int64_t>(mean.size);
   CheckChannels(env, z.size, c, "z");
-  CheckSize(env, dy, static_cast<int64_t>(z.size), "dy");
+  const Pool pool = GetPool(info, 10, z.size, c);
+  CheckSize(env, dy, pool.at.data ? pool.PooledSize() : static_cast<int64_t>(z.size), "dy");
   CheckSize(env, dz, static_cast<int64_t>(z.size), "dz");
   CheckSize(env, dGamma, c, "dGamma");
   const int64_t rows = static_cast<int64_t>(z.size) / c;
   std::vector<float> rs(c);
   for (int64_t j = 0; j < c; ++j) rs[j] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var.data[j]) + eps));
   ThreadRows<double> dySums(c, 0.0), dyXhatSums(c, 0.0);
-  ForRowShares(rows, rows * c, [&](int64_t first, int64_t count) {
-    MNIST_ROWS_FOR_SIMD(GradSums)(dy.data + first * c, z.data + first * c, count, c, mean.data, rs.data(), dySums.Row(), dyXhatSums.Row());
-  });
+  const int64_t image = pool.h * pool.w * c, pooledImage = (pool.h / 2) * (pool.w / 2) * c;
+  if (pool.at.data) {
+    ForRowShares(pool.images, rows * c, [&](int64_t first, int64_t count) {
+      MNIST_ROWS_FOR_SIMD(GradSumsPool)(dy.data + first * pooledImage, pool.at.data + first * pooledImage, z.data + first * image, count,
+                                        pool.h, pool.w, c, mean.data, rs.data(), dySums.Row(), dyXhatSums.Row());
+    });
+  } else {
+    ForRowShares(rows, rows * c, [&](int64_t first, int64_t count) {
+      MNIST_ROWS_FOR_SIMD(GradSums)(dy.data + first * c, z.data + first * c, count, c, mean.data, rs.data(), dySums.Row(), dyXhatSums.Row());
+    });
+  }
   // dz = [z > 0]·(k·dy − x̂·u − w) per channel, with k = γ·rs, u = k·dγ/N, w = k·dβ/N.
   std::vector<float> k(c), u(c), w(c);
   for (int64_t j = 0; j < c; ++j) {
@@ -222,10 +274,18 @@ Napi::Value BatchNormReluGrad(const Napi::CallbackInfo& info) {
     w[j] = static_cast<float>(kk * sumDy / rows);
   }
   ThreadRows<double> biasSums(c, 0.0);
-  ForRowShares(rows, rows * c, [&](int64_t first, int64_t count) {
-    MNIST_ROWS_FOR_SIMD(GradRows)(dy.data + first * c, z.data + first * c, dz.data + first * c, count, c, mean.data, rs.data(),
-                                  k.data(), u.data(), w.data(), biasSums.Row());
-  });
+  if (pool.at.data) {
+    ForRowShares(pool.images, rows * c, [&](int64_t first, int64_t count) {
+      MNIST_ROWS_FOR_SIMD(GradRowsPool)(dy.data + first * pooledImage, pool.at.data + first * pooledImage, z.data + first * image,
+                                        dz.data + first * image, count, pool.h, pool.w, c, mean.data, rs.data(), k.data(), u.data(),
+                                        w.data(), biasSums.Row());
+    });
+  } else {
+    ForRowShares(rows, rows * c, [&](int64_t first, int64_t count) {
+      MNIST_ROWS_FOR_SIMD(GradRows)(dy.data + first * c, z.data + first * c, dz.data + first * c, count, c, mean.data, rs.data(),
+                                    k.data(), u.data(), w.data(), biasSums.Row());
+    });
+  }
   for (int64_t j = 0; j < c; ++j) dBias.data[j] = static_cast<float>(biasSums.Total(j));
   return env.Undefined();
 }

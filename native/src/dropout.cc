@@ -1,24 +1,31 @@
 // Dropout of the training step (lib/training/fused_step.ts) in one pass: each element's keep decision comes from a
-// counter-based hash of (seed, index), so masks repeat exactly for a seed whatever the thread count, and no random
-// numbers are drawn in JS (tfjs draws one per element with seedrandom, then floors, divides and multiplies).
+// counter-based hash of (seed, index), so masks repeat exactly for a seed whatever the thread count or instruction
+// set, and no random numbers are drawn in JS (tfjs draws one per element with seedrandom, then floors, divides and
+// multiplies).
 #include <cstdint>
 
 #include "common.h"
 #include "kernels.h"
+#include "simd.h"
 
 namespace mnist {
-namespace {
 
-// A uniform number in [0, 1) with 24 random bits (exact in float32): SplitMix64's finaliser of seed and index.
-inline float Uniform(uint64_t seed, uint64_t index) {
-  uint64_t x = (seed << 32 ^ index) + 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  x ^= x >> 31;
-  return static_cast<float>(x >> 40) * (1.0f / 16777216.0f);
-}
-
-}  // namespace
+// The row loop, built per instruction set (see simd.h).
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,bmi,bmi2,f16c")
+namespace avx512 {
+#include "dropout_rows.inc"
+}  // namespace avx512
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx2,bmi,bmi2,f16c")
+namespace avx2 {
+#include "dropout_rows.inc"
+}  // namespace avx2
+#pragma GCC pop_options
+namespace baseline {
+#include "dropout_rows.inc"
+}  // namespace baseline
 
 // dropout(x, y, multiplier, rate, seed): multiplier = 1/(1 − rate) where uniform(seed, i) ≥ rate, else 0, as tfjs's
 // floor(u + keep)/keep; y = x·multiplier. The backward pass multiplies dy by the same multiplier.
@@ -27,18 +34,18 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   auto [x, y, multiplier] = GetSameSizeArrays<float>(info, 0, {"x", "y", "multiplier"});
   const double rate = GetDouble(info, 3, "rate");
   ONEDNN_CHECK(env, rate >= 0 && rate < 1, RangeError, "Expected a dropout rate in [0, 1) but found " + std::to_string(rate));
-  const uint64_t seed = static_cast<uint64_t>(ToInt(env, info[4], "seed", 0)) & 0xFFFFFFFFull;
+  const uint32_t seed = static_cast<uint32_t>(ToInt(env, info[4], "seed", 0));
   const float threshold = static_cast<float>(rate);
   const float scale = 1.0f / static_cast<float>(1.0 - rate);
   const int64_t n = static_cast<int64_t>(x.size);
-  const float* in = x.data;
-  float* out = y.data;
-  float* mult = multiplier.data;
-  ParallelFor(n, [&](int64_t i) {
-    const float m = Uniform(seed, static_cast<uint64_t>(i)) >= threshold ? scale : 0.f;
-    mult[i] = m;
-    out[i] = in[i] * m;
-  });
+  const Simd simd = EffectiveSimd();
+  auto rows = simd == Simd::kAvx512 ? avx512::DropoutRange : simd == Simd::kAvx2 ? avx2::DropoutRange : baseline::DropoutRange;
+#pragma omp parallel if (n > kParallelGrain)
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t first = n * t / threads, last = n * (t + 1) / threads;
+    rows(x.data, y.data, multiplier.data, first, last, seed, threshold, scale);
+  }
   return env.Undefined();
 }
 

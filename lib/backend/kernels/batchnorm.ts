@@ -1,7 +1,7 @@
 // FusedBatchNorm with given mean and variance (native/src/batchnorm.cc).
 import { FusedBatchNorm } from "@tensorflow/tfjs-core";
 import type { FusedBatchNormAttrs, FusedBatchNormInputs, TensorInfo } from "@tensorflow/tfjs-core";
-import { f32, nativeKernel, output } from "./util";
+import { f32, nativeKernel, output, sizeOf } from "./util";
 
 /** tfjs's FusedBatchNorm epsilon when its attrs give none. */
 const DEFAULT_VARIANCE_EPSILON = 0.001;
@@ -57,14 +57,28 @@ export const batchNormGradConfig = nativeKernel<FusedBatchNormAttrs>(BATCH_NORM_
 
 /**
  * The training step's conv ReLU and BatchNorm in one kernel (lib/training/fused_step.ts); only onednn has it.
- * Inputs {z, gamma, beta} with z = [..., C]; attrs {varianceEpsilon}; outputs [y, batch mean, batch variance].
+ * Inputs {z, gamma, beta, movingMean, movingVariance} with z = [..., C]; attrs {varianceEpsilon, momentum}; outputs
+ * [y, batch mean, batch variance, moving mean, moving variance] (the last two as tfjs-layers updates them).
  */
 export const BATCH_NORM_RELU_TRAIN = "OnednnBatchNormReluTrain";
-/** Its backward pass and the conv bias's gradient: inputs {dy, z, mean, variance, gamma}; outputs [dz, dGamma, dBeta, dBias]. */
+/** Its backward pass and the conv bias's gradient: inputs {dy, z, mean, variance, gamma, at?}; outputs [dz, dGamma, dBeta, dBias]. */
 export const BATCH_NORM_RELU_GRAD = "OnednnBatchNormReluGrad";
 
 export interface BatchNormReluAttrs {
   varianceEpsilon: number;
+  /** BatchNormReluTrain's moving-average momentum. */
+  momentum?: number;
+  /**
+   * With a 2×2, stride-2, 'valid' max-pool after the BatchNorm (z = [n, h, w, C]): the forward kernel outputs the pooled
+   * y and, last, each window's winner (int32, 0..3); the gradient kernel takes the pooled dy and those winners (`at`).
+   */
+  pool?: boolean;
+}
+
+/** The pooled shape of z = [n, h, w, C] under BatchNormReluAttrs.pool, or null when z is not 4-d. */
+function pooledShape(z: TensorInfo): number[] | null {
+  const [n, h, w, c] = z.shape;
+  return z.shape.length === 4 && h >= 2 && w >= 2 ? [n, Math.floor(h / 2), Math.floor(w / 2), c] : null;
 }
 
 /** The channel count of z = [..., C] when `perChannel` all hold C values, else 0. */
@@ -74,20 +88,45 @@ function channelsOf(z: TensorInfo | undefined, perChannel: Array<TensorInfo | un
 }
 
 export const batchNormReluTrainConfig = nativeKernel<BatchNormReluAttrs>(BATCH_NORM_RELU_TRAIN, ({ inputs, backend, attrs }) => {
-  const [z, gamma, beta] = [f32(backend, inputs.z), f32(backend, inputs.gamma), f32(backend, inputs.beta)];
-  const c = channelsOf(inputs.z, [inputs.gamma, inputs.beta]);
-  if (!z || !gamma || !beta || c === 0 || z.length === 0) return null;
-  const y = output(backend, [...inputs.z!.shape], "float32");
-  const [mean, variance] = [output(backend, [c], "float32"), output(backend, [c], "float32")];
-  backend.native.batchNormReluTrain(z, gamma, beta, y.values, mean.values, variance.values, attrs.varianceEpsilon);
-  return [y.info, mean.info, variance.info];
+  const names = ["z", "gamma", "beta", "movingMean", "movingVariance"] as const;
+  const [z, gamma, beta, movingMean, movingVariance] = names.map((name) => f32(backend, inputs[name]));
+  const c = channelsOf(inputs.z, [inputs.gamma, inputs.beta, inputs.movingMean, inputs.movingVariance]);
+  if (!z || !gamma || !beta || !movingMean || !movingVariance || c === 0 || z.length === 0 || attrs.momentum == null) return null;
+  const pooled = attrs.pool ? pooledShape(inputs.z!) : null;
+  if (attrs.pool && !pooled) return null;
+  const y = output(backend, pooled ?? [...inputs.z!.shape], "float32");
+  const winners = pooled ? output(backend, pooled, "int32") : null;
+  const [mean, variance, newMean, newVariance] = [0, 1, 2, 3].map(() => output(backend, [c], "float32"));
+  backend.native.batchNormReluTrain(
+    z,
+    gamma,
+    beta,
+    movingMean,
+    movingVariance,
+    y.values,
+    mean.values,
+    variance.values,
+    newMean.values,
+    newVariance.values,
+    attrs.varianceEpsilon,
+    attrs.momentum,
+    winners?.values ?? null,
+    inputs.z!.shape[1] ?? 0,
+    inputs.z!.shape[2] ?? 0,
+  );
+  const outputs = [y.info, mean.info, variance.info, newMean.info, newVariance.info];
+  return winners ? [...outputs, winners.info] : outputs;
 });
 
 export const batchNormReluGradConfig = nativeKernel<BatchNormReluAttrs>(BATCH_NORM_RELU_GRAD, ({ inputs, backend, attrs }) => {
   const names = ["dy", "z", "mean", "variance", "gamma"] as const;
   const [dy, z, mean, variance, gamma] = names.map((name) => f32(backend, inputs[name]));
   const c = channelsOf(inputs.z, [inputs.mean, inputs.variance, inputs.gamma]);
-  if (!dy || !z || !mean || !variance || !gamma || c === 0 || z.length === 0 || dy.length !== z.length) return null;
+  const pooled = attrs.pool ? pooledShape(inputs.z!) : null;
+  const winners = pooled ? backend.data.get(inputs.at!.dataId)?.values : null;
+  if (attrs.pool && (!pooled || !(winners instanceof Int32Array))) return null;
+  const dySize = pooled ? sizeOf(pooled) : z?.length;
+  if (!dy || !z || !mean || !variance || !gamma || c === 0 || z.length === 0 || dy.length !== dySize) return null;
   const dz = output(backend, [...inputs.z!.shape], "float32");
   const [dGamma, dBeta, dBias] = [output(backend, [c], "float32"), output(backend, [c], "float32"), output(backend, [c], "float32")];
   backend.native.batchNormReluGrad(
@@ -101,6 +140,9 @@ export const batchNormReluGradConfig = nativeKernel<BatchNormReluAttrs>(BATCH_NO
     dBeta.values,
     dBias.values,
     attrs.varianceEpsilon,
+    (winners as Int32Array | null) ?? null,
+    inputs.z!.shape[1] ?? 0,
+    inputs.z!.shape[2] ?? 0,
   );
   return [dz.info, dGamma.info, dBeta.info, dBias.info];
 });
