@@ -110,8 +110,9 @@ export interface StepSplit {
 const CONV_KERNELS = new Set(["Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"]);
 
 /**
- * Times `steps` training steps of `model` on one batch, then profiles as many with tf.profile (which times each
- * kernel), and splits the mean step's time; `kernels` gets each kernel's mean milliseconds and calls per step.
+ * Profiles `steps` training steps of `model` on one batch with tf.profile (which times each kernel) and splits the
+ * mean step's wall time; `kernels` gets each kernel's mean milliseconds and calls per step. Wall time and kernel times
+ * come from the same profiled steps, so their difference is the time outside kernels (tf.profile's own included).
  */
 export async function profileTrainingStep(
   model: tfl.LayersModel,
@@ -119,13 +120,11 @@ export async function profileTrainingStep(
   y: tf.Tensor,
   steps: number,
 ): Promise<StepSplit & { kernels: KernelRow[] }> {
-  // The step's time comes from unprofiled steps: tf.profile's bookkeeping around every kernel would lengthen it.
   const started = performance.now();
-  for (let i = 0; i < steps; i++) await trainBatch(model, x, y);
-  const wallMs = (performance.now() - started) / steps;
   const info = await tf.profile(async () => {
     for (let i = 0; i < steps; i++) await trainBatch(model, x, y);
   });
+  const wallMs = (performance.now() - started) / steps;
   const kernels = kernelTable(info.kernels, steps);
   const convMs = kernels.filter((k) => CONV_KERNELS.has(k.kernel)).reduce((a, k) => a + k.ms, 0);
   const allMs = kernels.reduce((a, k) => a + k.ms, 0);
