@@ -257,6 +257,8 @@ function unsupported(model: tfl.LayersModel): string | null {
     } else if (kind === "Dense") {
       if (!c.useBias || (layer !== last && !["relu", "linear"].includes(activationOf(layer))))
         return `layer ${layer.name} is not a Dense with bias and ReLU or no activation`;
+      const inputShape = (layer as unknown as { input?: { shape?: unknown[] } }).input?.shape;
+      if (inputShape?.length !== 2) return `layer ${layer.name} is a Dense on a rank-${inputShape?.length ?? "?"} input`;
     } else if (kind !== "Flatten") return `layer ${layer.name} is a ${kind}`;
   }
   return null;
@@ -298,7 +300,7 @@ function stagesOf(model: tfl.LayersModel): { stages: Stage[]; output: Dense } {
   return { stages, output: new Dense(layers[layers.length - 1]) };
 }
 
-/** Fused steps by model, rebuilt when the model is compiled again. */
+/** Fused steps by model, rebuilt when the model is compiled with another optimizer (its slots are bound to it). */
 const fusedSteps = new WeakMap<tfl.LayersModel, { optimizer: tf.Optimizer; step: FusedStep }>();
 
 /** The fused training step of one compiled model. */
@@ -362,18 +364,19 @@ export function trainingStepKind(model: tfl.LayersModel): string {
   return reason ? `tfjs-layers trainOnBatch (${reason})` : "fused";
 }
 
-/** Trains one batch: the fused step where the model, loss and backend allow it, else tfjs-layers' trainOnBatch. */
+/**
+ * Trains one batch: the fused step where the model, loss and backend allow it (checked every batch: a layer frozen or a
+ * model compiled again between batches is seen), else tfjs-layers' trainOnBatch.
+ */
 export async function trainBatch(model: tfl.LayersModel, xs: tf.Tensor, ys: tf.Tensor): Promise<StepOutcome> {
-  let entry = fusedSteps.get(model);
-  if (!entry || entry.optimizer !== model.optimizer || tf.getBackend() !== ONEDNN_BACKEND_NAME) {
-    entry = undefined;
-    fusedSteps.delete(model);
-    if (unsupported(model) === null) {
+  if (unsupported(model) === null) {
+    let entry = fusedSteps.get(model);
+    if (!entry || entry.optimizer !== model.optimizer) {
       entry = { optimizer: model.optimizer, step: new FusedStep(model) };
       fusedSteps.set(model, entry);
     }
+    return entry.step.run(xs, ys);
   }
-  if (entry) return entry.step.run(xs, ys);
   const [loss, accuracyValue] = (await model.trainOnBatch(xs, ys)) as number[];
   return { loss, accuracy: accuracyValue };
 }

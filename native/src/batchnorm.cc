@@ -181,11 +181,11 @@ void CheckChannels(Napi::Env env, size_t size, int64_t c, const char* name) {
 }  // namespace
 
 // batchNormReluTrain(z, gamma, beta, movingMean, movingVariance, y, mean, variance, newMovingMean, newMovingVariance,
-// epsilon, momentum, poolWinners|null, height, width): BatchNorm in training mode of a = relu(z), z = [rows, C]: the batch's per-channel mean and
-// (biased) variance of a, y = (a − mean)·γ/√(variance + ε) + β, and the moving statistics as tfjs-layers updates them
-// (v − (v − batch)·(1 − momentum), op by op in float32). What tfjs-layers computes with relu, moments, batchNormalization
-// and six small ops (about sixteen kernels), in two passes; sums in float64. With pool winners, y is the 2×2 max-pool of
-// that (with each window's winner), in the same second pass.
+// epsilon, momentum, poolWinners|null, height, width): BatchNorm in training mode of a = relu(z), z = [rows, C]: the
+// batch's per-channel mean and (biased) variance of a, y = (a − mean)·γ/√(variance + ε) + β, and the moving statistics
+// as tfjs-layers updates them (v − (v − batch)·(1 − momentum), op by op in float32). What tfjs-layers computes with
+// relu, moments, batchNormalization and six small ops (about sixteen kernels), in two passes; sums in float64. With
+// pool winners, y is the 2×2 max-pool of that (with each window's winner), in the same second pass.
 Napi::Value BatchNormReluTrain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto z = GetArray<float>(info, 0, "z");
