@@ -123,7 +123,7 @@ export const batchNormReluGradConfig = nativeKernel<BatchNormReluAttrs>(BATCH_NO
   const [dy, z, mean, variance, gamma] = names.map((name) => f32(backend, inputs[name]));
   const c = channelsOf(inputs.z, [inputs.mean, inputs.variance, inputs.gamma]);
   const pooled = attrs.pool ? pooledShape(inputs.z!) : null;
-  const winners = pooled ? backend.data.get(inputs.at!.dataId)?.values : null;
+  const winners = pooled && inputs.at ? backend.data.get(inputs.at.dataId)?.values : null;
   if (attrs.pool && (!pooled || !(winners instanceof Int32Array))) return null;
   const dySize = pooled ? sizeOf(pooled) : z?.length;
   if (!dy || !z || !mean || !variance || !gamma || c === 0 || z.length === 0 || dy.length !== dySize) return null;
