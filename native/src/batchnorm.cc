@@ -113,27 +113,11 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
 }
 
 // The row loops of the training kernels, built per instruction set (see simd.h).
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,bmi,bmi2,f16c")
-namespace avx512 {
-#include "batchnorm_rows.inc"
-}  // namespace avx512
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx2,bmi,bmi2,f16c")
-namespace avx2 {
-#include "batchnorm_rows.inc"
-}  // namespace avx2
-#pragma GCC pop_options
-namespace baseline {
-#include "batchnorm_rows.inc"
-}  // namespace baseline
+#define MNIST_SIMD_ROWS "batchnorm_rows.inc"
+#include "simd_builds.inc"
+#undef MNIST_SIMD_ROWS
 
 namespace {
-
-// The function `name` of the row loops built for the effective instruction set.
-#define MNIST_ROWS_FOR_SIMD(name) \
-  (EffectiveSimd() == Simd::kAvx512 ? avx512::name : EffectiveSimd() == Simd::kAvx2 ? avx2::name : baseline::name)
 
 // body(first, count, thread) over the threads' static shares of `rows` rows (all of them on one thread when the work
 // is below the parallel grain); thread numbers index ThreadRows.

@@ -11,21 +11,9 @@
 namespace mnist {
 
 // The row loop, built per instruction set (see simd.h).
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vl,avx512bw,avx512dq,avx2,bmi,bmi2,f16c")
-namespace avx512 {
-#include "dropout_rows.inc"
-}  // namespace avx512
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx2,bmi,bmi2,f16c")
-namespace avx2 {
-#include "dropout_rows.inc"
-}  // namespace avx2
-#pragma GCC pop_options
-namespace baseline {
-#include "dropout_rows.inc"
-}  // namespace baseline
+#define MNIST_SIMD_ROWS "dropout_rows.inc"
+#include "simd_builds.inc"
+#undef MNIST_SIMD_ROWS
 
 // dropout(x, y, multiplier, rate, seed): multiplier = 1/(1 − rate) where uniform(seed, i) ≥ rate, else 0, as tfjs's
 // floor(u + keep)/keep; y = x·multiplier. The backward pass multiplies dy by the same multiplier.
@@ -38,8 +26,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   const float threshold = static_cast<float>(rate);
   const float scale = 1.0f / static_cast<float>(1.0 - rate);
   const int64_t n = static_cast<int64_t>(x.size);
-  const Simd simd = EffectiveSimd();
-  auto rows = simd == Simd::kAvx512 ? avx512::DropoutRange : simd == Simd::kAvx2 ? avx2::DropoutRange : baseline::DropoutRange;
+  auto rows = MNIST_ROWS_FOR_SIMD(DropoutRange);
 #pragma omp parallel if (n > kParallelGrain)
   {
     const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();

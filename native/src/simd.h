@@ -1,5 +1,5 @@
-// Our own kernels' hot loops are built once per instruction set (baseline x86-64-v2, AVX2, AVX-512) and the widest
-// that oneDNN itself would use runs, so ONEDNN_MAX_CPU_ISA caps our kernels as it caps oneDNN's.
+// Our own kernels' hot loops are built once per instruction set (baseline x86-64-v2, AVX2, AVX-512; simd_builds.inc)
+// and the widest that oneDNN itself would use runs, so ONEDNN_MAX_CPU_ISA caps our kernels as it caps oneDNN's.
 #pragma once
 #include <dnnl.hpp>
 
@@ -15,4 +15,10 @@ inline Simd EffectiveSimd() {
 }
 
 }  // namespace mnist
+
+// The function `name` of a row file (simd_builds.inc) built for the effective instruction set.
+#define MNIST_ROWS_FOR_SIMD(name) \
+  (::mnist::EffectiveSimd() == ::mnist::Simd::kAvx512 ? avx512::name \
+   : ::mnist::EffectiveSimd() == ::mnist::Simd::kAvx2 ? avx2::name  \
+                                                      : baseline::name)
 
