@@ -6,7 +6,16 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { getKernelCallCounts, loadRun, resetKernelCallCounts, trainRun, type TrainConfigInput } from "mnist-lab";
+import {
+  BATCH_NORM_RELU_GRAD,
+  BATCH_NORM_RELU_TRAIN,
+  DROPOUT,
+  getKernelCallCounts,
+  loadRun,
+  resetKernelCallCounts,
+  trainRun,
+  type TrainConfigInput,
+} from "mnist-lab";
 import { assertAllClose, assertNativeRan } from "./backend_helpers";
 import { syntheticDigits, tempDir, trainStoppedAfterEpoch } from "./helpers/train_fixtures";
 
@@ -23,13 +32,15 @@ test("trainRun on onednn trains the report's CNN natively and records the backen
   assert.equal(tf.getBackend(), "onednn");
   assert.equal(run.status, "trained");
   assert.equal(run.history.length, 2);
-  assert.deepEqual(run.metrics.backends, ["onednn"]);
+  assert.deepEqual(run.metrics.backends, ["onednn (fused step)"]);
   assert.equal(run.metrics.trainCount, 172);
   assert.equal(run.metrics.validationCount, 100);
   for (const h of run.history) assert.ok(Number.isFinite(h.loss) && Number.isFinite(h.val_loss), `finite losses: ${JSON.stringify(h)}`);
   assertNativeRan("trainRun");
   const { native } = getKernelCallCounts();
-  for (const k of ["FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "_FusedMatMul", "MaxPool", "FusedBatchNorm"]) {
+  // Training's fused kernels, and validation's inference kernels (MaxPool, FusedBatchNorm).
+  const kernels = ["FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "_FusedMatMul", "MaxPool", "FusedBatchNorm"];
+  for (const k of [...kernels, BATCH_NORM_RELU_TRAIN, BATCH_NORM_RELU_GRAD, DROPOUT]) {
     assert.ok(native[k] > 0, `Expected ${k} to run natively during training but found no native call`);
   }
   assert.equal(tf.memory().numTensors, before, "tensors left after the run");
@@ -49,7 +60,7 @@ test("trainRun on onednn resumed after an interruption ends like an uninterrupte
   assert.equal(resumed.status, "resumed");
   assert.equal(resumed.resumedFromEpoch, 1);
   assert.match(lines[0], /^Resuming run .* after epoch 1\/2/);
-  assert.deepEqual(resumed.metrics.backends, ["onednn"]);
+  assert.deepEqual(resumed.metrics.backends, ["onednn (fused step)"]);
   // oneDNN's threaded reductions may sum in another order between runs, so the histories match closely, not bitwise.
   const [a, e] = [strip(resumed.history), strip(straight.history)];
   assert.deepEqual(
