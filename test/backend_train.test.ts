@@ -16,7 +16,7 @@ import {
   trainRun,
   type TrainConfigInput,
 } from "mnist-lab";
-import { assertAllClose, assertNativeRan } from "./backend_helpers";
+import { assertNativeRan } from "./backend_helpers";
 import { syntheticDigits, tempDir, trainStoppedAfterEpoch } from "./helpers/train_fixtures";
 
 // More images than the limits, so trainLimit (two batches of 86) and validationLimit do the selecting.
@@ -46,7 +46,7 @@ test("trainRun on onednn trains the report's CNN natively and records the backen
   assert.equal(tf.memory().numTensors, before, "tensors left after the run");
 });
 
-test("trainRun on onednn resumed after an interruption ends like an uninterrupted run", async () => {
+test("trainRun on onednn resumed after an interruption ends bit for bit like an uninterrupted run", async () => {
   const straight = await trainRun(config, { data, runsDir: tempDir(), log: quiet, backend: "onednn", loadModel: false });
   const runsDir = tempDir();
   await trainStoppedAfterEpoch(1, config, { data, runsDir, log: quiet, backend: "onednn" });
@@ -61,19 +61,7 @@ test("trainRun on onednn resumed after an interruption ends like an uninterrupte
   assert.equal(resumed.resumedFromEpoch, 1);
   assert.match(lines[0], /^Resuming run .* after epoch 1\/2/);
   assert.deepEqual(resumed.metrics.backends, ["onednn (fused step)"]);
-  // oneDNN's threaded reductions may sum in another order between runs, so the histories match closely, not bitwise.
-  const [a, e] = [strip(resumed.history), strip(straight.history)];
-  assert.deepEqual(
-    a.map((h) => Object.keys(h).sort()),
-    e.map((h) => Object.keys(h).sort()),
-  );
-  for (let i = 0; i < e.length; i++) {
-    const keys = Object.keys(e[i]).sort();
-    assertAllClose(
-      keys.map((k) => a[i][k]),
-      keys.map((k) => e[i][k]),
-      `epoch ${i + 1} ${keys.join(",")}`,
-      { rtol: 1e-3, atol: 1e-5 },
-    );
-  }
+  // The fused step's sums go in a fixed order for a thread count, and oneDNN's primitives are run-to-run
+  // deterministic on one machine: the resumed run is the uninterrupted one, bit for bit.
+  assert.deepEqual(strip(resumed.history), strip(straight.history));
 });
