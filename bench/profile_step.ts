@@ -1,6 +1,6 @@
 // Where a training step and an inference batch of the report's CNN spend their time, per tfjs kernel (tf.profile),
 // on the active backend. The PyTorch side of the same question: python3 bench/pytorch_cnn.py --profile.
-// Run: npm run -s build && node dist/bench/profile_step.js [rmsprop|adam] [steps] — prints a table and one JSON line.
+// Run: npm run -s build && node dist/bench/profile_step.js [rmsprop|adam] [steps] [padding, e.g. sss] — prints a table and one JSON line.
 import * as tf from "@tensorflow/tfjs-core";
 import {
   buildReportCnn,
@@ -10,8 +10,10 @@ import {
   type KernelRow,
   machineInfo,
   makeOptimizer,
+  paddingsOfReading,
   predictLean,
   profileTrainingStep,
+  REPORT_PADDING_READING,
   trainBatch,
   trainingStepKind,
   type ReportOptimizer,
@@ -27,12 +29,14 @@ function print(title: string, rows: KernelRow[], wallMs: number): void {
 async function main(): Promise<void> {
   const optimizer = (process.argv[2] ?? "rmsprop") as ReportOptimizer;
   const steps = Number(process.argv[3] ?? 5);
+  const padding = process.argv[4] ?? REPORT_PADDING_READING;
+  const paddings = paddingsOfReading(padding);
   const report = await initBackend();
   const machine = machineInfo();
   const threads = report.onednn?.threads ?? 1;
   const isa = report.onednn?.isa ?? machine.isa;
-  process.stdout.write(`${machine.cpu}; backend ${report.active}, ${isa}, ${threads} threads\n`);
-  const model = buildReportCnn({ seed: 42 });
+  process.stdout.write(`${machine.cpu}; backend ${report.active}, ${isa}, ${threads} threads; padding ${padding}\n`);
+  const model = buildReportCnn({ seed: 42, paddings });
   compileReportCnn(model, makeOptimizer(optimizer));
   const x = tf.randomUniform([86, 28, 28, 1]);
   const y = tf.cast(tf.oneHot(tf.randomUniform([86], 0, 10, "int32"), 10), "float32");

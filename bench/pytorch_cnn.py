@@ -24,16 +24,20 @@ import torch
 import torch.nn as nn
 
 
-def report_cnn() -> nn.Sequential:
-    # conv(5x5, valid) x2 -> pool -> conv(5x5, same) -> conv(3x3, same) -> pool
-    # -> conv(3x3, same) -> flatten(1600) -> dense 256 -> dense 10; 694,154 params.
+def report_cnn(padding: str) -> nn.Sequential:
+    """conv(5x5, valid) x2 -> pool -> conv(5x5) -> conv(3x3) -> pool -> conv(3x3) -> flatten -> dense 256 -> dense 10,
+    with conv 3-5 padded as `padding` names them (`vvs`: valid, valid, same, the recipe's reading)."""
     def conv(cin, k, pad):
         return [nn.Conv2d(cin, 64, k, padding=pad), nn.ReLU(), nn.BatchNorm2d(64)]
+    p3, p4, p5 = (k // 2 if letter == "s" else 0 for letter, k in zip(padding, (5, 3, 3)))
+    side = ((28 - 8) // 2 - (0 if p3 else 4) - (0 if p4 else 2)) // 2 - (0 if p5 else 2)
+    if side < 1:
+        raise SystemExit(f"Expected a padding reading that leaves an image for conv 5 but found {padding}")
     return nn.Sequential(
         *conv(1, 5, 0), *conv(64, 5, 0), nn.MaxPool2d(2, 2), nn.Dropout(0.25),
-        *conv(64, 5, 2), *conv(64, 3, 1), nn.MaxPool2d(2, 2), nn.Dropout(0.25),
-        *conv(64, 3, 1), nn.Dropout(0.25),
-        nn.Flatten(), nn.Linear(1600, 256), nn.ReLU(), nn.Dropout(0.25), nn.Linear(256, 10))
+        *conv(64, 5, p3), *conv(64, 3, p4), nn.MaxPool2d(2, 2), nn.Dropout(0.25),
+        *conv(64, 3, p5), nn.Dropout(0.25),
+        nn.Flatten(), nn.Linear(side * side * 64, 256), nn.ReLU(), nn.Dropout(0.25), nn.Linear(256, 10))
 
 
 def cpu_model() -> str:
@@ -93,13 +97,15 @@ def main() -> None:
     ap.add_argument("--infer-batch", type=int, default=1000)
     ap.add_argument("--infer-repeats", type=int, default=2, help="inference is the best of this many after one warm-up")
     ap.add_argument("--optimizer", choices=["rmsprop", "adam"], default="rmsprop")
+    ap.add_argument("--padding", default="vvs", help="conv 3-5's padding reading, e.g. vvs (valid, valid, same) or sss")
     ap.add_argument("--channels-last", action="store_true")
     ap.add_argument("--profile", action="store_true", help="print torch.profiler's per-op tables to stderr")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = report_cnn()
-    assert sum(p.numel() for p in model.parameters()) + 5 * 128 == 694154
+    if len(args.padding) != 3 or set(args.padding) - {"s", "v"}:
+        raise SystemExit(f"Expected --padding to be three of s/v (e.g. vvs) but found {args.padding!r}")
+    model = report_cnn(args.padding)
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
     # Keras's (and the report's) settings: RMSprop rho 0.9, both with epsilon outside the square root.
@@ -150,7 +156,10 @@ def main() -> None:
     print(json.dumps({
         "engine": f"pytorch {torch.__version__}", "cpu": cpu_model(),
         "isa": onednn_isa(), "aten_isa": aten_isa(), "threads": torch.get_num_threads(),
-        "batch": args.batch, "optimizer": args.optimizer,
+        "batch": args.batch, "optimizer": args.optimizer, "padding": args.padding,
+        # Keras counts BatchNorm's moving mean and variance as parameters; PyTorch keeps them as buffers.
+        "parameters": sum(p.numel() for p in model.parameters())
+        + sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var"))),
         "warmup": args.warmup, "steps": args.steps, "infer_batch": args.infer_batch, "infer_repeats": args.infer_repeats,
         "train_images_per_s": round(train_ips, 1),
         "epoch_60k_s": round(60000 / train_ips, 1),

@@ -7,12 +7,12 @@ import { BACKEND_CHAIN, fsErrorCode, fsErrorReason, makeDirs } from "../lib";
 /** A bad command-line value: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 
-/** Outputs of the report's CNN per image (64 filters; the sum over buildReportCnn's 19 layers), float32. */
-const REPORT_CNN_OUTPUT_BYTES_PER_IMAGE = 173_450 * 4;
+/** Outputs of the report's CNN per image (the recipe's padding, 64 filters; the sum over buildReportCnn's 19 layers), float32. */
+const REPORT_CNN_OUTPUT_BYTES_PER_IMAGE = 146_442 * 4;
 
 /**
  * The largest batch the CLI accepts: tfjs keeps every layer's output for the whole batch until the backward pass,
- * so 4096 images already hold 2.6 GiB before gradients and optimizer temporaries.
+ * so 4096 images already hold 2.2 GiB before gradients and optimizer temporaries.
  */
 export const MAX_BATCH_SIZE = 4096;
 

@@ -67,6 +67,10 @@ export {
   predictLean,
   REPORT_CNN_DEFAULTS,
   REPORT_CNN_PARAMS,
+  REPORT_PADDING_READING,
+  paddingReadingName,
+  paddingReadings,
+  paddingsOfReading,
   topologySha256,
 } from "./model/model";
 export { loadModelDir, loadWeightsIntoModel, optimizerStateToFiles, restoreOptimizerState, saveModelDir } from "./model/model_io";
@@ -158,7 +162,7 @@ export {
 } from "./evaluation/confusion";
 export { experimentBase, experimentFrame, experimentSettings, experimentVerdict, runExperiments } from "./evaluation/experiments";
 export { evaluateFinishedRun, type FinishedRun, loadFinishedRun, loadRunModel } from "./evaluation/finished_runs";
-export { FORENSIC_STUDIES, type ForensicStudy, paddingReadings, studyRuns } from "./evaluation/forensic_studies";
+export { EARLIER_PADDING, EARLIER_PADDING_READING, FORENSIC_STUDIES, type ForensicStudy, studyRuns } from "./evaluation/forensic_studies";
 export {
   controlVerdict,
   detectCollapse,

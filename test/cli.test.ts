@@ -103,7 +103,7 @@ test("mnist-lab bench refuses a --batch-size beyond the training images or above
     large.stderr,
     new RegExp(
       "^error: Expected --batch-size to be at most 4096 but found 5000: training holds every layer's output for the whole batch " +
-        "\\(0\\.66 MiB an image with the report's CNN\\), so 5000 images need 3\\.2 GiB before gradients\\n$",
+        "\\(0\\.56 MiB an image with the report's CNN\\), so 5000 images need 2\\.7 GiB before gradients\\n$",
     ),
   );
 });

@@ -75,7 +75,7 @@ test("mnist-lab train refuses --train-limit, --validation-limit or --batch-size 
       ["--batch-size", "8192"],
       new RegExp(
         "^error: Expected --batch-size to be at most 4096 but found 8192: training holds every layer's output for the whole batch " +
-          "\\(0\\.66 MiB an image with the report's CNN\\), so 8192 images need 5\\.3 GiB before gradients\\n$",
+          "\\(0\\.56 MiB an image with the report's CNN\\), so 8192 images need 4\\.5 GiB before gradients\\n$",
       ),
     ],
   ];

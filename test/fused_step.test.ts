@@ -68,7 +68,8 @@ async function trainBoth(
     seedDropout([fused, reference], k);
     const ours = step.run(xs, ys, { dropoutMultiplier: tfjsMasks });
     const [loss, accuracy] = (await reference.trainOnBatch(xs, ys)) as number[];
-    assertAllClose([ours.loss], [loss], `step ${k + 1} loss`, { rtol: 1e-4, atol: 1e-6 });
+    // Step 1 starts from the same weights; later steps from weights that RMSprop and Adam have moved apart (see below).
+    assertAllClose([ours.loss], [loss], `step ${k + 1} loss`, { rtol: k === 0 ? 1e-4 : 1e-3, atol: 1e-6 });
     assert.equal(ours.accuracy, accuracy, `step ${k + 1} accuracy`);
     tf.dispose([xs, ys]);
   }

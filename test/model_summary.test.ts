@@ -17,7 +17,7 @@ test("modelSummaryRows lists the report's layers with Keras-style shapes and par
   const rows = modelSummaryRows(model);
   assert.equal(rows.length, 19);
   assert.deepEqual(rows[0], { ...rows[0], type: "Conv2D", outputShape: "(None, 24, 24, 64)", params: 1664 });
-  assert.equal(rows.find((r) => r.layer === "flatten")!.outputShape, "(None, 1600)");
+  assert.equal(rows.find((r) => r.layer === "flatten")!.outputShape, "(None, 256)");
   assert.equal(rows.at(-1)!.outputShape, "(None, 10)");
   assert.equal(
     rows.reduce((n, r) => n + r.params, 0),
@@ -27,7 +27,7 @@ test("modelSummaryRows lists the report's layers with Keras-style shapes and par
     rows.every((r) => r.role.length > 0),
     "every layer type is explained",
   );
-  assert.deepEqual(parameterCounts(model), { total: 694154, trainable: 693514, nonTrainable: 640 });
+  assert.deepEqual(parameterCounts(model), { total: 350090, trainable: 349450, nonTrainable: 640 });
   const frame = modelSummaryFrame(model);
   assert.deepEqual([frame.height, frame.columns[0], frame.columns.at(-1)], [19, "layer", "what it does"]);
   model.dispose();
@@ -47,9 +47,9 @@ test("modelSummaryRows describes each layer from its own config: dropout 0.5 and
       .filter((r) => r.startsWith("Dropout"))
       .every((r) => r === "Dropout: drops 50% of the activations while training, against overfitting"),
   );
-  assert.ok(roles.includes("Flatten: turns the 5×5×32 feature maps into one vector of 800"));
+  assert.ok(roles.includes("Flatten: turns the 2×2×32 feature maps into one vector of 128"));
   assert.ok(roles.includes("MaxPooling2D: keeps the largest value of each 2×2 window (stride 2): 20×20×32 → 10×10×32"));
-  assert.ok(!roles.some((r) => /64|25%|1600/.test(r)), `nothing of the report's CNN: ${roles.join(" | ")}`);
+  assert.ok(!roles.some((r) => /64|25%|vector of 256/.test(r)), `nothing of the report's CNN: ${roles.join(" | ")}`);
   model.dispose();
   const small = tfl.sequential({
     layers: [

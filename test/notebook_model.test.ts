@@ -20,7 +20,7 @@ function modelFromCell(edit: (source: string) => string = (s) => s): lab.tfl.Seq
   return new Function("lab", `${js}\nreturn model;`)(lab) as lab.tfl.Sequential;
 }
 
-test("01_model's layer-by-layer cell builds exactly lab.buildReportCnn's network (694,154 parameters)", async () => {
+test("01_model's layer-by-layer cell builds exactly lab.buildReportCnn's network (350,090 parameters)", async () => {
   await lab.initBackend("cpu");
   const fromCell = modelFromCell();
   const check = lab.compareArchitectures(fromCell, lab.buildReportCnn());
@@ -71,7 +71,7 @@ test("saveNotebookModel writes one file into the runs dir that listRuns passes b
   assert.deepEqual(loaded.topology, JSON.parse(JSON.stringify(model.toJSON(null, false))));
   assert.equal(loaded.sameAsReport, true);
   assert.deepEqual(loaded.differences, []);
-  assert.match(loaded.summary, /^01_model's model \(saved .*, 694,154 parameters\) is the report's CNN: 02_train trains the report's runs/);
+  assert.match(loaded.summary, /^01_model's model \(saved .*, 350,090 parameters\) is the report's CNN: 02_train trains the report's runs/);
   model.dispose();
   fs.rmSync(runsDir, { recursive: true, force: true });
 });
@@ -201,9 +201,9 @@ test("modelVariant changes every dropout rate, leaves out BatchNormalization, or
   assert.equal(noNorm.countParams(), lab.REPORT_CNN_PARAMS - 5 * 4 * 64);
   assert.ok(!noNorm.layers.some((l) => l.getClassName() === "BatchNormalization"));
 
-  // 3×3 in the first three: convs 640 + 36,928 + 36,928; 28 → 26 → 24 → pool 12 → 12 → 12 → pool 6 → 6: dense 2304 × 256 + 256.
+  // 3×3 in the first three: convs 640 + 36,928 + 36,928; 28 → 26 → 24 → pool 12 → 10 → 8 → pool 4 → 4: dense 1024 × 256 + 256.
   const small = await build({ kernelSize: { size: 3, convs: 3 } });
-  assert.equal(small.countParams(), lab.REPORT_CNN_PARAMS - (1664 - 640) - 2 * (102_464 - 36_928) + (590_080 - 409_856));
+  assert.equal(small.countParams(), lab.REPORT_CNN_PARAMS - (1664 - 640) - 2 * (102_464 - 36_928) + (262_400 - 65_792));
   assert.deepEqual(
     small.layers.filter((l) => l.getClassName() === "Conv2D").map((l) => (l.getConfig() as { kernelSize: number[] }).kernelSize),
     [

@@ -33,11 +33,11 @@ test("mnist-lab results prints the seed table, one row per run and the verdicts 
     const final = `${(100 * metrics.valAccuracy).toFixed(2)}%`;
     const best = `${(100 * metrics.bestValAccuracy).toFixed(2)}% (epoch ${metrics.bestEpoch})`;
     assert.ok(r.stdout.includes(`| ${label} | as-run | 1 | ${final} | ${best} |`), `${label}'s run row in\n${r.stdout}`);
-    assert.ok(r.stdout.includes(`| ${label} | as-run, clipped loss | 1 | ${final} (n = 1) |`), `${label}'s seed row`);
+    assert.ok(r.stdout.includes(`| ${label} | as-run, clipped loss, padding sss | 1 | ${final} (n = 1) |`), `${label}'s seed row`);
   }
   assert.match(
     r.stdout,
-    /\n- as-run, clipped loss: RMSprop .* vs Adam .*; no test \(needs at least 2 seeds per side \(found 1 and 1\)\)\.\n/,
+    /\n- as-run, clipped loss, padding sss: RMSprop .* vs Adam .*; no test \(needs at least 2 seeds per side \(found 1 and 1\)\)\.\n/,
   );
 
   const json = run("results", "--results-dir", dir, "--json");

@@ -11,7 +11,15 @@ import { MNIST_COLS, MNIST_IMAGE_BYTES, MNIST_NUM_CLASSES, MNIST_ROWS, MNIST_TRA
 import { gatherBatch } from "../data/preprocess";
 import { machineInfo, type MachineInfo } from "../shared/machine";
 import { Rng } from "../shared/random";
-import { buildReportCnn, compileReportCnn, predictLean } from "../model/model";
+import {
+  REPORT_PADDING_READING,
+  buildReportCnn,
+  compileReportCnn,
+  paddingReadingName,
+  paddingsOfReading,
+  predictLean,
+  type ReportCnnOptions,
+} from "../model/model";
 import { REPORT_OPTIMIZERS, makeOptimizer, type OptimizerName, type ReportOptimizer } from "../training/optimizers";
 import { trainBatch, trainingStepKind } from "../training/fused_step";
 import { projectRoot } from "../shared/paths";
@@ -23,6 +31,8 @@ export interface BenchOptions {
   warmupSteps?: number;
   /** Images per training step (the report: 86). */
   batchSize?: number;
+  /** Padding reading of conv 3–5 on both sides, e.g. `sss` (default: the recipe's, REPORT_PADDING_READING). */
+  padding?: string;
   /** Images per inference batch (default 1000). */
   inferBatchSize?: number;
   /** Inference is the best of this many batches after one untimed batch (default 2). */
@@ -72,6 +82,10 @@ export interface BenchResult {
   /** "mnist" when the MNIST training images were found, else "random". */
   data: "mnist" | "random";
   batchSize: number;
+  /** Padding reading of conv 3–5 both sides trained (e.g. `vvs`, the recipe's). */
+  padding: string;
+  /** Parameters of that model, BatchNorm's moving statistics included (PyTorch's must equal it). */
+  parameters: number;
   warmupSteps: number;
   steps: number;
   inferBatchSize: number;
@@ -205,10 +219,12 @@ async function makeBatches(batchSize: number): Promise<Batches> {
   };
 }
 
-type Timing = Required<Pick<BenchOptions, "steps" | "warmupSteps" | "batchSize" | "inferBatchSize" | "inferRepeats">>;
+type Timing = Required<Pick<BenchOptions, "steps" | "warmupSteps" | "batchSize" | "inferBatchSize" | "inferRepeats">> & {
+  paddings: NonNullable<ReportCnnOptions["paddings"]>;
+};
 
 async function trainSpeed(optimizer: OptimizerName, batches: Batches, o: Timing, log: (l: string) => void) {
-  const model = buildReportCnn({ seed: 42 });
+  const model = buildReportCnn({ seed: 42, paddings: o.paddings });
   compileReportCnn(model, makeOptimizer(optimizer));
   const step = async () => {
     const { x, y } = batches.next();
@@ -262,6 +278,8 @@ export function defaultPytorchScript(): string {
 /** What one run of pytorch_cnn.py is asked to do; the same numbers our side runs with. */
 export interface PytorchRunOptions {
   optimizer: ReportOptimizer;
+  /** Padding reading of conv 3–5, e.g. `vvs`. */
+  padding: string;
   steps: number;
   warmupSteps: number;
   batchSize: number;
@@ -279,6 +297,8 @@ export interface PytorchRun {
   isa: string;
   atenIsa: string;
   threads: number;
+  /** Parameters of the model it trained, counted as Keras does (BatchNorm's moving statistics included). */
+  parameters: number;
   trainImagesPerSec: number;
   inferImagesPerSec: number;
   peakRssMiB: number;
@@ -294,6 +314,8 @@ export function runPytorchReference(options: PytorchRunOptions): PytorchRun {
     script,
     "--optimizer",
     options.optimizer,
+    "--padding",
+    options.padding,
     "--steps",
     String(options.steps),
     "--warmup",
@@ -326,6 +348,7 @@ export function runPytorchReference(options: PytorchRunOptions): PytorchRun {
     isa: string;
     aten_isa: string;
     threads: number;
+    parameters: number;
     train_images_per_s: number;
     infer_images_per_s: number;
     peak_rss_mib: number;
@@ -336,6 +359,7 @@ export function runPytorchReference(options: PytorchRunOptions): PytorchRun {
     isa: out.isa,
     atenIsa: out.aten_isa,
     threads: out.threads,
+    parameters: out.parameters,
     trainImagesPerSec: out.train_images_per_s,
     inferImagesPerSec: out.infer_images_per_s,
     peakRssMiB: out.peak_rss_mib,
@@ -364,12 +388,14 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     batchSize: options.batchSize ?? 86,
     inferBatchSize: options.inferBatchSize ?? 1000,
     inferRepeats: Math.max(1, options.inferRepeats ?? 2),
+    paddings: paddingsOfReading(options.padding ?? REPORT_PADDING_READING),
   };
+  const padding = paddingReadingName(o.paddings);
   const rounds = Math.max(1, options.rounds ?? 1);
   const backendDiagnostics = await initBackend(options.backend);
   const machine = machineInfo();
   const { isa, threads } = ourIsaAndThreads(backendDiagnostics, machine);
-  log(`${machine.cpu}; backend ${backendDiagnostics.active}, ${isa}, ${threads} threads`);
+  log(`${machine.cpu}; backend ${backendDiagnostics.active}, ${isa}, ${threads} threads; padding ${padding}`);
   const batches = await makeBatches(o.batchSize);
   log(`data: ${batches.kind === "mnist" ? "MNIST training images" : "random images (MNIST not found)"}`);
   const train: Record<ReportOptimizer, number> = { rmsprop: 0, adam: 0 };
@@ -380,9 +406,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
 
   const stepSplit = {} as BenchResult["stepSplit"];
   let trainingStep = "";
+  let parameters = 0;
   const runOurs = async (optimizer: ReportOptimizer) => {
     const r = await trainSpeed(optimizer, batches, o, log);
     trainingStep = trainingStepKind(r.model);
+    parameters = r.model.countParams();
     const { x, y } = batches.next();
     const { kernels: _kernels, ...split } = await profileTrainingStep(r.model, x, y, PROFILED_STEPS);
     tf.dispose([x, y]);
@@ -401,7 +429,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     r.model.dispose();
   };
   const runTheirs = (optimizer: ReportOptimizer) => {
-    const p = runPytorchReference({ ...o, optimizer, threads, script: options.pytorchScript, python: options.python });
+    const p = runPytorchReference({ ...o, optimizer, padding, threads, script: options.pytorchScript, python: options.python });
+    if (parameters && p.parameters !== parameters)
+      throw new Error(`Expected PyTorch's model to have our ${parameters} parameters (padding ${padding}) but found ${p.parameters}`);
     log(
       `  ${p.engine} ${optimizer}: train ${p.trainImagesPerSec} img/s, infer ${p.inferImagesPerSec} img/s (${p.isa}, ${p.threads} threads)`,
     );
@@ -423,6 +453,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult 
     threads,
     data: batches.kind,
     batchSize: o.batchSize,
+    padding,
+    parameters,
     warmupSteps: o.warmupSteps,
     steps: o.steps,
     inferBatchSize: o.inferBatchSize,
@@ -487,6 +519,7 @@ export function formatBenchTable(result: BenchResult): string {
     r = result.ratios;
   const lines = [
     `CPU: ${result.machine.cpu}, ${result.machine.isa}, ${result.machine.cores} logical cores`,
+    `model: the report's CNN, padding ${result.padding} (${result.parameters.toLocaleString("en")} parameters)`,
     `training: batch ${result.batchSize}, ${result.warmupSteps} warm-up + ${result.steps} timed steps; ` +
       `inference: batch ${result.inferBatchSize}, best of ${result.inferRepeats}; ` +
       `best of ${result.rounds} round${result.rounds === 1 ? "" : "s"}${p ? " (ours and PyTorch alternating)" : ""}`,

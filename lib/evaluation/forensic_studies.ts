@@ -1,7 +1,7 @@
 // The forensic studies of the report's logged lines, as code: which runs each one trains. Each run is an
 // ordinary resumable run (trainRun) whose summary, per-step history included, is exported to
 // forensics/<study>/<run-id>/ by `mnist-lab forensics <study>`; 06_forensics reads them back.
-import type { Padding } from "../model/model";
+import { paddingReadingName, paddingReadings, type Padding } from "../model/model";
 import { resolveTrainConfig, runIdFor, type TrainConfigInput } from "../training/runs";
 
 export type ForensicStudy = "padding" | "padding-confirm" | "head-start" | "collapse" | "reenact" | "control" | "engine-check";
@@ -24,36 +24,17 @@ export interface StudyEvidence {
   paddingFinalists?: string[];
 }
 
+/**
+ * The padding the studies other than the padding screen and confirmation ran with: conv 3–5 'same', the recipe's
+ * reading until the confirmation settled another. Their runs keep it, so a re-run resumes them instead of mixing two
+ * readings in one study.
+ */
+export const EARLIER_PADDING: [Padding, Padding, Padding, Padding, Padding] = ["valid", "valid", "same", "same", "same"];
+export const EARLIER_PADDING_READING = paddingReadingName(EARLIER_PADDING);
+const earlier = { paddings: EARLIER_PADDING };
+
 /** Seeds and epochs of the padding confirmation: ≥ 2 seeds, and the report's ten logged epochs. */
 export const PADDING_CONFIRM = { seeds: [1, 2], epochs: 10 } as const;
-
-/** The paddings of conv 3–5 (the report shows conv 1–2: 'valid'); the image must not vanish before the dense layer. */
-export type PaddingReading = [Padding, Padding, Padding];
-
-/** Side of the square a conv of kernel `k` leaves from `size` under `padding`. */
-function convOut(size: number, k: number, padding: Padding): number {
-  return padding === "same" ? size : size - k + 1;
-}
-
-/**
- * Every reading of the report's padding that its text allows, with its flattened feature size: conv 1–2 'valid'
- * (shown), conv 3–5 (5×5, 3×3, 3×3) each 'valid' or 'same' as long as an image is left for the last conv.
- */
-export function paddingReadings(filters = 64): Array<{ reading: PaddingReading; name: string; features: number }> {
-  const readings: Array<{ reading: PaddingReading; name: string; features: number }> = [];
-  const options: Padding[] = ["same", "valid"];
-  for (const p3 of options)
-    for (const p4 of options)
-      for (const p5 of options) {
-        const afterBlock1 = Math.floor(convOut(convOut(28, 5, "valid"), 5, "valid") / 2);
-        const afterBlock2 = Math.floor(convOut(convOut(afterBlock1, 5, p3), 3, p4) / 2);
-        const last = convOut(afterBlock2, 3, p5);
-        if (afterBlock2 < 1 || last < 1) continue;
-        const reading: PaddingReading = [p3, p4, p5];
-        readings.push({ reading, name: reading.map((p) => p[0]).join(""), features: last * last * filters });
-      }
-  return readings;
-}
 
 /** The runs a study trains: full data, the report's augmentation and batch, the as-run recipe unless stated. */
 export function studyRuns(study: ForensicStudy, evidence: StudyEvidence = {}): Array<{ label: string; config: TrainConfigInput }> {
@@ -62,14 +43,22 @@ export function studyRuns(study: ForensicStudy, evidence: StudyEvidence = {}): A
       // The report's logged Adam fit re-enacted: the head start the window fit found, then ten logged epochs.
       const headStartSteps = evidence.headStartSteps;
       if (!headStartSteps) return [];
-      return [{ label: `adam s1 after ${headStartSteps} steps`, config: { optimizer: "adam", epochs: 10, seed: 1, headStartSteps } }];
+      return [
+        {
+          label: `adam s1 after ${headStartSteps} steps`,
+          config: { optimizer: "adam", epochs: 10, seed: 1, headStartSteps, model: earlier },
+        },
+      ];
     }
     case "control": {
       // Adam from a model RMSprop trained for 10 epochs: its epoch 1 should print ≥ 0.99, not the report's 0.9658.
-      const rmsprop: TrainConfigInput = { optimizer: "rmsprop", epochs: 10, seed: 1 };
+      const rmsprop: TrainConfigInput = { optimizer: "rmsprop", epochs: 10, seed: 1, model: earlier };
       return [
         { label: "rmsprop s1, 10 epochs", config: rmsprop },
-        { label: "adam s1 from it", config: { optimizer: "adam", epochs: 1, seed: 1, startFrom: runIdFor(resolveTrainConfig(rmsprop)) } },
+        {
+          label: "adam s1 from it",
+          config: { optimizer: "adam", epochs: 1, seed: 1, model: earlier, startFrom: runIdFor(resolveTrainConfig(rmsprop)) },
+        },
       ];
     }
     case "padding":
@@ -96,17 +85,17 @@ export function studyRuns(study: ForensicStudy, evidence: StudyEvidence = {}): A
       // Fresh seeds trained by the current engine, to set against the bands of head-start (Adam, 3 epochs, seeds 1–3)
       // and collapse (RMSprop, 2 epochs, seeds 1–10) with bench/seed_band.ts: a change of engine must land inside them.
       return [
-        { label: "adam s4", config: { optimizer: "adam", epochs: 3, seed: 4 } },
-        { label: "rmsprop s11", config: { optimizer: "rmsprop", epochs: 2, seed: 11 } },
+        { label: "adam s4", config: { optimizer: "adam", epochs: 3, seed: 4, model: earlier } },
+        { label: "rmsprop s11", config: { optimizer: "rmsprop", epochs: 2, seed: 11, model: earlier } },
       ];
     case "head-start":
       // Adam's per-step curve over 3 epochs: room to slide a 697-step window up to one epoch in.
-      return [1, 2, 3].map((seed) => ({ label: `adam s${seed}`, config: { optimizer: "adam", epochs: 3, seed } }));
+      return [1, 2, 3].map((seed) => ({ label: `adam s${seed}`, config: { optimizer: "adam", epochs: 3, seed, model: earlier } }));
     case "collapse":
       // RMSprop's first two epochs on ten seeds: how often its epoch 1 collapses late.
       return Array.from({ length: 10 }, (_, i) => ({
         label: `rmsprop s${i + 1}`,
-        config: { optimizer: "rmsprop", epochs: 2, seed: i + 1 },
+        config: { optimizer: "rmsprop", epochs: 2, seed: i + 1, model: earlier },
       }));
   }
 }

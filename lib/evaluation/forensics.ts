@@ -5,14 +5,14 @@ import * as path from "node:path";
 import { MnistLabError } from "../shared/errors";
 import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, type ReportEpochLog } from "../training/lab_report_log";
 import pl from "nodejs-polars";
-import { REPORT_CNN_DEFAULTS, buildReportCnn } from "../model/model";
+import { REPORT_CNN_DEFAULTS, REPORT_PADDING_READING, buildReportCnn, paddingReadingName, paddingReadings } from "../model/model";
 import { confidentlyWrongSample } from "../model/loss";
 import { configLoss } from "../training/runs";
 import type { EpochLogs } from "../training/callbacks";
 import type { StepLog } from "../training/steps";
 import { listRunResults, type RunResultSummary } from "./results";
 import { spread } from "./reproduction";
-import { PADDING_CONFIRM, paddingReadings, studyRuns, type ForensicStudy } from "./forensic_studies";
+import { EARLIER_PADDING_READING, PADDING_CONFIRM, studyRuns, type ForensicStudy } from "./forensic_studies";
 
 /** Steps per epoch in the Kaggle kernel the report follows: `steps_per_epoch = len(X_train) // 86`. */
 export const KAGGLE_STEPS_PER_EPOCH = 697;
@@ -338,7 +338,7 @@ export function lossVerdict(scores: readonly CandidateScore[]): string[] {
   const firm = strength !== undefined && strength.likelihoodRatio >= 20;
   return [
     ...lossNumericsVerdict(confidentlyWrongSample("from-logits"), confidentlyWrongSample("clipped")),
-    ...rankingVerdict("Loss (seed 1, the recipe's padding, epochs 2–5)", scores, "from-logits"),
+    ...rankingVerdict(`Loss (seed 1, padding ${EARLIER_PADDING_READING}, epochs 2–5)`, scores, "from-logits"),
     `Verdict: Keras 2.3.1 on TensorFlow computed the loss from the logits (its source), so the recipe does; ` +
       (strength === undefined
         ? "no runs of both losses yet to see whether the report's lines could tell them apart."
@@ -444,17 +444,25 @@ export function candidatesBy(runs: readonly RunResultSummary[], nameOf: (r: RunR
   return [...byName.values()];
 }
 
-/** The name of a run's padding reading of conv 3–5: `sss` is the recipe's valid, valid, same, same, same. */
+/** The name of a run's padding reading of conv 3–5 (paddingReadingName), e.g. `vvs`. */
 export function readingName(r: RunResultSummary): string {
-  return (r.config.model?.paddings ?? REPORT_CNN_DEFAULTS.paddings)
-    .slice(2)
-    .map((p) => p[0])
-    .join("");
+  return paddingReadingName(r.config.model?.paddings ?? REPORT_CNN_DEFAULTS.paddings);
 }
 
-/** The seed-to-seed scale from the committed full-profile as-run results (3 or more seeds per optimizer). */
+/**
+ * The seed-to-seed scale from the committed full-profile as-run results of the recipe the studies were scaled by
+ * (clipped loss, padding sss; 3 seeds per optimizer): one group, so that another recipe's seeds neither widen the sd
+ * with the gap between two means nor shift verdicts already drawn.
+ */
 export function reproductionScale(results: readonly RunResultSummary[]): ReturnType<typeof seedScale> {
-  const asRun = results.filter((r) => r.config.schedule === "as-run" && r.config.epochs === 40 && r.config.trainLimit === null);
+  const asRun = results.filter(
+    (r) =>
+      r.config.schedule === "as-run" &&
+      r.config.epochs === 40 &&
+      r.config.trainLimit === null &&
+      configLoss(r.config) === "clipped" &&
+      readingName(r) === EARLIER_PADDING_READING,
+  );
   const histories = (o: "rmsprop" | "adam") => asRun.filter((r) => r.config.optimizer === o).map((r) => r.history);
   return seedScale({ RMSprop: histories("rmsprop"), Adam: histories("adam") });
 }
@@ -465,10 +473,10 @@ export function forensicVerdicts(forensicsDir: string, results: readonly RunResu
   const padding = loadStudy("padding", forensicsDir);
   const headStart = loadStudy("head-start", forensicsDir).filter((r) => r.config.optimizer === "adam" && r.steps.length > 0);
   const collapse = loadStudy("collapse", forensicsDir).filter((r) => r.config.optimizer === "rmsprop");
-  // The loss: the recipe's reading under each loss, seed 1, over the epochs both have.
+  // The loss: the reading both losses were trained with, seed 1, over the epochs both have.
   const sameReading = [
-    ...padding.filter((r) => readingName(r) === "sss"),
-    ...results.filter((r) => r.config.seed === 1 && readingName(r) === "sss"),
+    ...padding.filter((r) => readingName(r) === EARLIER_PADDING_READING),
+    ...results.filter((r) => r.config.seed === 1 && readingName(r) === EARLIER_PADDING_READING),
   ];
   const verdicts: Record<string, string[]> = {
     loss: lossVerdict(
@@ -535,7 +543,7 @@ export function paddingVerdict(
   const ranking = screenRanking(screen, scale);
   // Only readings with both optimizers' runs: one missing would drop its optimizer's figures from every score.
   const paired = candidatesBy(screen, readingName).filter((c) => c.runs.RMSprop.length > 0 && c.runs.Adam.length > 0);
-  const screened = rankingVerdict("Padding (epochs 2–5 of the screen)", rankCandidates(paired, scale), "sss");
+  const screened = rankingVerdict("Padding (epochs 2–5 of the screen)", rankCandidates(paired, scale), REPORT_PADDING_READING);
   if (!ranking) {
     return [
       ...screened,
@@ -562,7 +570,21 @@ export function paddingVerdict(
     return [...lines, `Confirmation: ${done} of ${planned} runs committed; \`mnist-lab forensics padding-confirm\` trains the rest.`];
   }
   const what = `Padding (epochs 2–${PADDING_CONFIRM.epochs}, ${PADDING_CONFIRM.seeds.length} seeds per finalist and optimizer)`;
-  return [...lines, ...rankingVerdict(what, rankCandidates(confirmed, scale), "sss")];
+  const ranked = rankCandidates(confirmed, scale);
+  const best = ranked[0].name;
+  const layers = (name: string) => paddingReadings().find((r) => r.name === name)!;
+  const { likelihoodRatio } = rankingStrength(ranked)!;
+  const strength = likelihoodRatio < 3 ? "weakly" : likelihoodRatio < 20 ? "positively" : "strongly";
+  return [
+    ...lines,
+    ...rankingVerdict(what, ranked, REPORT_PADDING_READING),
+    best === REPORT_PADDING_READING
+      ? `Verdict: the report's network was most likely ${best} (conv 1–5: valid, valid, ${layers(best).reading.join(", ")}; ` +
+        `${layers(best).features} features), ${strength} ahead of ${ranked[1].name}; the recipe builds it. ` +
+        `The loss, head-start and collapse studies ran earlier, on ${EARLIER_PADDING_READING}.`
+      : `Verdict: the confirmation favours ${best}, ${strength} over ${ranked[1].name}, but the recipe builds ` +
+        `${REPORT_PADDING_READING}: REPORT_CNN_DEFAULTS.paddings should follow the evidence.`,
+  ];
 }
 
 /** Every padding reading: its layers, size, the screen's runs and its distance to the report, ranked (06's table). */

@@ -7,6 +7,7 @@ import type { ReportOptimizer } from "../training/optimizers";
 import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, REPORT_FINAL_ACCURACY } from "../training/lab_report_log";
 import type { RunResultSummary } from "./results";
 import { canonicalJson, configLoss, resolveTrainConfig, type Schedule, type TrainConfig } from "../training/runs";
+import { REPORT_PADDING_READING, paddingReadingName } from "../model/model";
 
 // The reproduction's statistics over seeds: every conclusion 04_reproduction states is computed here.
 
@@ -39,7 +40,7 @@ export function formatSpread(s: Spread): string {
 export interface SeedGroup {
   optimizer: ReportOptimizer;
   schedule: Schedule;
-  /** The schedule, and the loss when it is not the recipe's (runs made before the loss came from the logits). */
+  /** The schedule, then the loss and padding where they are not the recipe's (runs of an earlier recipe). */
   recipe: string;
   runs: RunResultSummary[];
   final: Spread;
@@ -47,9 +48,17 @@ export interface SeedGroup {
   test: Spread;
 }
 
-/** The recipe a run followed, as groups name it: `as-run`, or `as-run, clipped loss` for runs of the earlier recipe. */
+/**
+ * The recipe a run followed, as groups name it: `as-run`, or e.g. `as-run, clipped loss, padding sss` for runs of an
+ * earlier recipe (the loss before it came from the logits, the padding before the forensics settled it).
+ */
 export function recipeOf(config: TrainConfig): string {
-  return configLoss(config) === "from-logits" ? config.schedule : `${config.schedule}, clipped loss`;
+  const reading = config.model ? paddingReadingName(config.model.paddings) : REPORT_PADDING_READING;
+  return [
+    config.schedule,
+    ...(configLoss(config) === "from-logits" ? [] : ["clipped loss"]),
+    ...(reading === REPORT_PADDING_READING ? [] : [`padding ${reading}`]),
+  ].join(", ");
 }
 
 /** A result left out of the reproduction's groups, and why. */
@@ -59,9 +68,15 @@ export interface ExcludedResult {
   reason: string;
 }
 
-/** The report's recipe for a run's optimizer, schedule, loss and seed: what a result must equal to join a group. */
+/** The report's recipe for a run's optimizer, schedule, loss, padding and seed: what a result must equal to join a group. */
 function reportRecipe(config: TrainConfig): TrainConfig {
-  return resolveTrainConfig({ optimizer: config.optimizer, seed: config.seed, schedule: config.schedule, loss: configLoss(config) });
+  return resolveTrainConfig({
+    optimizer: config.optimizer,
+    seed: config.seed,
+    schedule: config.schedule,
+    loss: configLoss(config),
+    ...(config.model ? { model: { paddings: config.model.paddings } } : {}),
+  });
 }
 
 /**
