@@ -46,7 +46,8 @@ async function main(): Promise<void> {
   print(`train step (${optimizer}, batch 86)`, split.kernels, split.wallMs);
   process.stdout.write(
     `  split: convolutions ${split.convMs.toFixed(1)} ms (${(100 * split.convShare).toFixed(0)}% of the step), ` +
-      `other kernels ${split.otherKernelsMs.toFixed(1)} ms, outside kernels ${split.outsideKernelsMs.toFixed(1)} ms\n`,
+      `other kernels ${split.otherKernelsMs.toFixed(1)} ms, outside kernels ${split.outsideKernelsMs.toFixed(1)} ms ` +
+      `(unprofiled wall time; under tf.profile a step took ${split.profiledWallMs.toFixed(1)} ms)\n`,
   );
   const xb = tf.randomUniform([1000, 28, 28, 1]);
   tf.dispose(predictLean(model, xb));

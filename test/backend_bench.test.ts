@@ -23,8 +23,11 @@ function stubScript(dir: string): { script: string; calls: () => string[][] } {
       "with open(log, 'a') as f: f.write(json.dumps(sys.argv[1:]) + '\\n')",
       "n = sum(1 for _ in open(log))",
       "print('progress noise')",
+      // The parameters of the model it was asked for (Keras's count), or 0 for a reading it does not know.
+      "padding = sys.argv[sys.argv.index('--padding') + 1]",
+      "parameters = {'vvs': 350090, 'sss': 694154}.get(padding, 0)",
       "print(json.dumps({'engine': 'pytorch stub', 'cpu': 'stub cpu', 'isa': 'avx2', 'aten_isa': 'avx2', 'threads': 2,",
-      "  'train_images_per_s': 10.0 * n, 'infer_images_per_s': 100.0 * n, 'peak_rss_mib': 50.0 + n}))",
+      "  'parameters': parameters, 'train_images_per_s': 10.0 * n, 'infer_images_per_s': 100.0 * n, 'peak_rss_mib': 50.0 + n}))",
     ].join("\n"),
   );
   return {
@@ -55,6 +58,11 @@ test("runBench steps=2 batch=8 rounds=2 reports positive speeds, CPU, ISA and th
   assert.ok(result.inferImagesPerSec > 0 && result.peakRssMiB > 0);
   assert.equal(result.numTensors.adam.end, result.numTensors.adam.afterWarmup);
   assert.equal(result.pytorch, undefined);
+  for (const split of Object.values(result.stepSplit)) {
+    // The split covers the unprofiled step; tf.profile's own cost stays out of it.
+    assert.ok(split.wallMs > 0 && split.profiledWallMs > 0 && split.convMs > 0, JSON.stringify(split));
+    assert.ok(split.convMs + split.otherKernelsMs + split.outsideKernelsMs >= split.wallMs - 0.02, JSON.stringify(split));
+  }
 });
 
 test(
@@ -93,8 +101,9 @@ test(
             arg(c, "--infer-batch"),
             arg(c, "--infer-repeats"),
             arg(c, "--threads"),
+            arg(c, "--padding"),
           ],
-          ["1", "2", "8", "16", "3", String(result.threads)],
+          ["1", "2", "8", "16", "3", String(result.threads), "vvs"],
         );
       }
       const order = lines.filter((l) => /^ {2}(ours|pytorch stub) (rmsprop|adam):/.test(l)).map((l) => l.trim().split(":")[0]);
@@ -124,6 +133,23 @@ test(
       assert.ok(table.includes(`${result.isa}, ${result.threads} threads`), table);
       assert.ok(table.includes("avx2 (ATen avx2), 2 threads"), table);
       assert.match(table, /train Adam \(img\/s\) +[\d.]+ +40 +[\d.]+×/);
+      assert.ok(table.includes("model: the report's CNN, padding vvs (350,090 parameters)"), table);
+
+      // A script that trained another model than ours is refused, not compared.
+      await assert.rejects(
+        runBench({
+          backend: "onednn",
+          steps: 1,
+          warmupSteps: 1,
+          batchSize: 8,
+          inferBatchSize: 16,
+          padding: "svs",
+          comparePytorch: true,
+          pytorchScript: stub.script,
+          python,
+        }),
+        /^Error: Expected PyTorch's model to have our \d+ parameters \(padding svs\) but found 0$/,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -84,7 +84,7 @@ test("02_train trains the changed model as model… runs, not the report's", () 
   const ids = runsAfterFirst.map((r) => r.runId);
   assert.equal(ids.length, 2, ids.join(", "));
   // conv 2 (5×5×64×8 + 8), its BatchNorm (4 × 8) and conv 3 (5×5×8×64 + 64) instead of 102,464 + 256 + 102,464.
-  for (const id of ids) assert.match(id, /^model514674-(rmsprop|adam)-e2-b86-aug-n1720-asrun-s42-[0-9a-f]{8}$/);
+  for (const id of ids) assert.match(id, /^model170610-(rmsprop|adam)-e2-b86-aug-n1720-asrun-s42-[0-9a-f]{8}$/);
   for (const r of runsAfterFirst) {
     assert.equal(r.config.model, null);
     assert.equal(r.metrics?.epochsCompleted, 2);
