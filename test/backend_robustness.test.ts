@@ -69,6 +69,7 @@ const ADAM: KerasAdamUpdateAttrs = {
 };
 const f32 = (n: number) => new Float32Array(n);
 const linear = () => native().enums.activation.linear;
+const float32 = () => native().enums.convPrecision.float32;
 
 test("addon enums give every name lib/backend uses a code of its own", () => {
   assert.equal(checkNativeEnums(native().enums), null);
@@ -131,15 +132,15 @@ test("loadNativeBinding refuses an addon that lacks a function, naming it and th
 });
 
 test("addon conv2dForward wrong dtype throws TypeError", () => {
-  assert.throws(() => native().conv2dForward(new Int32Array(50) as never, f32(72), null, f32(36), CONV, linear(), 0), TypeError);
+  assert.throws(() => native().conv2dForward(new Int32Array(50) as never, f32(72), null, f32(36), CONV, linear(), 0, float32()), TypeError);
 });
 test("addon conv2dForward wrong sizes throw RangeError naming the argument", () => {
-  assert.throws(() => native().conv2dForward(f32(49), f32(72), null, f32(36), CONV, linear(), 0), /Expected 50 elements in x but found 49/);
-  assert.throws(() => native().conv2dForward(f32(50), f32(72), f32(3), f32(36), CONV, linear(), 0), /elements in bias/);
-  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(35), CONV, linear(), 0), RangeError);
+  assert.throws(() => native().conv2dForward(f32(49), f32(72), null, f32(36), CONV, linear(), 0, float32()), /Expected 50 elements in x but found 49/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), f32(3), f32(36), CONV, linear(), 0, float32()), /elements in bias/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(35), CONV, linear(), 0, float32()), RangeError);
 });
 test("addon conv2d geometry with a missing, negative, zero or inconsistent field throws naming the field", () => {
-  const forward = (conv: unknown) => () => native().conv2dForward(f32(50), f32(72), null, f32(36), conv as ConvGeometry, linear(), 0);
+  const forward = (conv: unknown) => () => native().conv2dForward(f32(50), f32(72), null, f32(36), conv as ConvGeometry, linear(), 0, float32());
   assert.throws(forward([1, 5, 5, 2, 3, 3, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0]), /Expected an object for conv but found an array/);
   assert.throws(forward({ ...CONV, strideHeight: undefined }), { name: "TypeError", message: /conv\.strideHeight but found undefined/ });
   assert.throws(forward({ ...CONV, strideHeight: -1 }), { name: "RangeError", message: /at least 1 for conv\.strideHeight but found -1/ });
@@ -148,10 +149,10 @@ test("addon conv2d geometry with a missing, negative, zero or inconsistent field
   assert.throws(forward({ ...CONV, padInfo: undefined }), { name: "TypeError", message: /object for conv\.padInfo/ });
   assert.throws(forward({ ...CONV, padInfo: { ...CONV.padInfo, right: -1 } }), /conv\.padInfo\.right but found -1/);
   assert.throws(
-    () => native().conv2dBackwardData(f32(36), f32(72), f32(50), { ...CONV, outHeight: 4 }),
+    () => native().conv2dBackwardData(f32(36), f32(72), f32(50), { ...CONV, outHeight: 4 }, float32()),
     /Expected conv output size 3x3 \(from input, filter, stride and padding\) but found 4x3/,
   );
-  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV, 9, 0), /activation code 0\.\.5 but found 9/);
+  assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(36), CONV, 9, 0, float32()), /activation code 0\.\.5 but found 9/);
 });
 test("addon matMul geometry with a missing, negative, fractional or mistyped field throws naming the field", () => {
   const matMul = (geometry: unknown) => () => native().matMul(f32(6), f32(6), f32(4), geometry as MatMulGeometry, null, linear(), 0);

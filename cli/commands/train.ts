@@ -3,6 +3,7 @@ import {
   MnistLabError,
   REPORT_OPTIMIZERS,
   LOSSES,
+  PRECISIONS,
   MNIST_TEST_IMAGES,
   MNIST_TRAIN_IMAGES,
   SCHEDULES,
@@ -35,6 +36,7 @@ interface TrainCliOptions {
   validation?: string;
   schedule?: string;
   loss?: string;
+  precision?: string;
   augment: boolean;
   seed?: string;
   learningRate?: string;
@@ -66,6 +68,8 @@ export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
   if (opts.validation !== undefined) choiceOption("--validation", opts.validation, ["test", "split"]);
   const schedule = opts.schedule === undefined ? undefined : choiceOption("--schedule", opts.schedule, SCHEDULES);
   const loss = opts.loss === undefined ? undefined : choiceOption("--loss", opts.loss, LOSSES);
+  // float32 is the default and no field of the config, so that runs of before keep their ids.
+  const precision = opts.precision === undefined ? undefined : choiceOption("--precision", opts.precision, ["float32", ...PRECISIONS]);
   const model: Record<string, number> = {};
   const filters = optionalInteger("--filters", opts.filters, 1);
   const denseUnits = optionalInteger("--dense-units", opts.denseUnits, 1);
@@ -80,6 +84,7 @@ export function trainConfigFromCli(opts: TrainCliOptions): TrainConfigInput {
     validation: opts.validation as "test" | "split" | undefined,
     schedule,
     loss,
+    ...(precision === "mixed_bfloat16" ? { precision } : {}),
     augment: opts.augment,
     seed: optionalInteger("--seed", opts.seed, 0),
     learningRate: parsePositiveNumber("--learning-rate", opts.learningRate),
@@ -128,6 +133,7 @@ export function registerTrainCommand(program: Command): void {
     .option("--seed <s>", "seed of weights, shuffles, augmentation and dropout (default 42)")
     .option("--schedule <name>", "as-run (the report's Keras: constant rate) or as-intended (ReduceLROnPlateau on val_accuracy)", "as-run")
     .option("--loss <name>", "from-logits (Keras 2.3.1 on TensorFlow, the default) or clipped (tfjs's)")
+    .option("--precision <name>", "float32 (the default) or mixed_bfloat16 (bf16 convolutions, f32 weights; AVX512_BF16 or AMX CPUs)")
     .option("--runs-dir <dir>", "where run directories go (default: $MNIST_LAB_RUNS_DIR, else runs/ in the project)")
     .option("--retrain", "discard a stored run of this config and train again")
     .option("--json", "end with one JSON line of results")

@@ -1,7 +1,7 @@
 // Public API of the backend module: selection, the onednn backend and its diagnostics.
 export { BACKEND_CHAIN, formatBackendDiagnostics, initBackend } from "./select";
 export type { BackendCandidate, BackendName, BackendDiagnostics } from "./select";
-export { ONEDNN_BACKEND_NAME, OnednnBackend, releasePooledMemory, runFusedUpdate } from "./onednn_backend";
+export { ONEDNN_BACKEND_NAME, OnednnBackend, releasePooledMemory, runFusedUpdate, setConvPrecision } from "./onednn_backend";
 export { getKernelCallCounts, nativeKernelNames, registerOnednnBackend, resetKernelCallCounts } from "./register_onednn";
 export type { KernelCallCounts } from "./register_onednn";
 export {
@@ -21,10 +21,12 @@ export {
   checkNativeEnums,
   checkNativeFunctions,
   loadNativeBinding,
+  onednnHasBf16,
   onednnIsaName,
 } from "./native_binding";
 export type {
   ConvGeometry,
+  ConvPrecision,
   KerasAdamUpdateAttrs,
   KerasRmspropUpdateAttrs,
   MatMulGeometry,

@@ -102,6 +102,7 @@ export const NATIVE_ENUM_NAMES = {
     LogicalNot,
   ],
   reduceOp: [Sum, Mean, Max, Min, Prod, ArgMax, ArgMin, Any, All],
+  convPrecision: ["float32", "bfloat16"],
 } as const;
 
 type EnumNames = typeof NATIVE_ENUM_NAMES;
@@ -109,6 +110,8 @@ export type ActivationName = EnumNames["activation"][number];
 export type BinaryOpName = EnumNames["binaryOp"][number];
 export type UnaryOpName = EnumNames["unaryOp"][number];
 export type ReduceOpName = EnumNames["reduceOp"][number];
+/** What a convolution computes in: float32, or bfloat16 inputs and weights with float32 accumulation and outputs. */
+export type ConvPrecision = EnumNames["convPrecision"][number];
 /** The addon's `enums`: per enum, name -> integer code. */
 export type NativeEnums = { readonly [E in keyof EnumNames]: Readonly<Record<EnumNames[E][number], number>> };
 
@@ -218,9 +221,19 @@ interface NativeFunctionSignatures {
   /** glibc's M_MMAP_THRESHOLD, fixed (false where the C library is not glibc). */
   setMallocMmapThreshold(bytes: number): boolean;
   /** x NHWC, filter HWIO, out NHWC; then bias and the activation (an `enums.activation` code; alpha for leakyrelu). */
-  conv2dForward(x: F32, filter: F32, bias: F32 | null, out: F32, conv: ConvGeometry, activation: number, alpha: number): void;
-  conv2dBackwardData(dy: F32, filter: F32, dx: F32, conv: ConvGeometry): void;
-  conv2dBackwardFilter(x: F32, dy: F32, dw: F32, conv: ConvGeometry): void;
+  /** precision: an `enums.convPrecision` code (bfloat16 throws on a CPU without AVX512_BF16 or AMX). */
+  conv2dForward(
+    x: F32,
+    filter: F32,
+    bias: F32 | null,
+    out: F32,
+    conv: ConvGeometry,
+    activation: number,
+    alpha: number,
+    precision: number,
+  ): void;
+  conv2dBackwardData(dy: F32, filter: F32, dx: F32, conv: ConvGeometry, precision: number): void;
+  conv2dBackwardFilter(x: F32, dy: F32, dw: F32, conv: ConvGeometry, precision: number): void;
   /** out = a·b per batch (shapes in `matMul`); then bias (one value per column) and the activation, as conv2dForward's. */
   matMul(a: F32, b: F32, out: F32, matMul: MatMulGeometry, bias: F32 | null, activation: number, alpha: number): void;
   /** NHWC. */
@@ -315,6 +328,12 @@ export type NativeBinding = Pick<NativeFunctionSignatures, NativeFunctionName> &
   /** The op codes of binary, unary, reduce and the activations take their values from here. */
   readonly enums: NativeEnums;
 };
+
+/** Whether oneDNN's `dnnl_cpu_isa_t` code (info().isa) has native bfloat16 kernels (avx512_core_bf16, AMX). */
+export function onednnHasBf16(code: number): boolean {
+  const AVX512_CORE_BF16 = 0xe7; // dnnl_types.h; AMX's codes contain its bits
+  return (code & AVX512_CORE_BF16) === AVX512_CORE_BF16;
+}
 
 /**
  * The vector ISA behind oneDNN's `dnnl_cpu_isa_t` code (info().isa): what its kernels dispatch to on this CPU,

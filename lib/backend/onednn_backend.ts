@@ -3,7 +3,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 // Importing tfjs-backend-cpu registers its kernels (not a choice of backend); register_onednn.ts copies their configs.
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import type { NativeBinding } from "./native_binding";
+import { onednnHasBf16, onednnIsaName, type ConvPrecision, type NativeBinding } from "./native_binding";
+import { MnistLabError } from "../shared/errors";
+import { machineInfo } from "../shared/machine";
 import { BufferPool } from "./buffer_pool";
 
 export const ONEDNN_BACKEND_NAME = "onednn";
@@ -29,6 +31,8 @@ function typedView(dtype: PoolDtype, buffer: ArrayBuffer, size: number): PoolArr
 /** A MathBackendCPU whose hot kernels call the oneDNN addon, with a pool that recycles output arrays. */
 export class OnednnBackend extends MathBackendCPU {
   readonly native: NativeBinding;
+  /** What the convolutions compute in (setConvPrecision): float32 unless a run asks for mixed_bfloat16. */
+  convPrecision: ConvPrecision = "float32";
   private readonly pool = new BufferPool(POOL_MAX_BYTES);
   // Arrays this backend allocated and nobody outside a native kernel has seen; only these are recycled.
   private readonly owned = new WeakSet<object>();
@@ -121,4 +125,29 @@ export function runFusedUpdate(kernelName: string, inputs: Record<string, tf.Ten
 export function releasePooledMemory(): void {
   const backend = tf.backend();
   if (backend instanceof OnednnBackend) backend.releasePool();
+}
+
+/**
+ * Sets what the active onednn backend's convolutions compute in from now on: "float32", or "bfloat16" (bf16 inputs
+ * and weights, f32 accumulation and outputs; the rest of the step stays f32). Throws one line when bfloat16 is asked
+ * of another backend or of a CPU whose oneDNN kernels lack AVX512_BF16 and AMX (ONEDNN_MAX_CPU_ISA may lower them).
+ * @returns the precision it replaced, for the caller to restore
+ */
+export function setConvPrecision(precision: ConvPrecision): ConvPrecision {
+  const backend = tf.backend();
+  if (!(backend instanceof OnednnBackend)) {
+    if (precision === "float32") return "float32";
+    throw new MnistLabError(`Expected the onednn backend for bfloat16 convolutions but the active backend is ${tf.getBackend()}`);
+  }
+  const isa = backend.native.info().isa;
+  if (precision === "bfloat16" && !onednnHasBf16(isa)) {
+    const capped = process.env.ONEDNN_MAX_CPU_ISA ? `, ONEDNN_MAX_CPU_ISA=${process.env.ONEDNN_MAX_CPU_ISA}` : "";
+    throw new MnistLabError(
+      `Expected a CPU with AVX512_BF16 or AMX for mixed_bfloat16 but found ${machineInfo().cpu} ` +
+        `(oneDNN dispatches to ${onednnIsaName(isa)} without bf16${capped}); train in float32 (leave --precision out)`,
+    );
+  }
+  const previous = backend.convPrecision;
+  backend.convPrecision = precision;
+  return previous;
 }

@@ -4,7 +4,15 @@
 import { paddingReadingName, paddingReadings, type Padding } from "../model/model";
 import { resolveTrainConfig, runIdFor, type TrainConfigInput } from "../training/runs";
 
-export type ForensicStudy = "padding" | "padding-confirm" | "head-start" | "collapse" | "reenact" | "control" | "engine-check";
+export type ForensicStudy =
+  | "padding"
+  | "padding-confirm"
+  | "head-start"
+  | "collapse"
+  | "reenact"
+  | "control"
+  | "engine-check"
+  | "bf16-check";
 export const FORENSIC_STUDIES: readonly ForensicStudy[] = [
   "padding",
   "padding-confirm",
@@ -13,6 +21,7 @@ export const FORENSIC_STUDIES: readonly ForensicStudy[] = [
   "reenact",
   "control",
   "engine-check",
+  "bf16-check",
 ];
 
 /**
@@ -88,6 +97,12 @@ export function studyRuns(study: ForensicStudy, evidence: StudyEvidence = {}): A
         { label: "adam s4", config: { optimizer: "adam", epochs: 3, seed: 4, model: earlier } },
         { label: "rmsprop s11", config: { optimizer: "rmsprop", epochs: 2, seed: 11, model: earlier } },
       ];
+    case "bf16-check":
+      // engine-check's runs under mixed_bfloat16 (bf16 convolutions): they must land inside the same float32 bands.
+      return studyRuns("engine-check").map(({ label, config }) => ({
+        label: `${label} mixed_bfloat16`,
+        config: { ...config, precision: "mixed_bfloat16" },
+      }));
     case "head-start":
       // Adam's per-step curve over 3 epochs: room to slide a 697-step window up to one epoch in.
       return [1, 2, 3].map((seed) => ({ label: `adam s${seed}`, config: { optimizer: "adam", epochs: 3, seed, model: earlier } }));

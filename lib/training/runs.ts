@@ -44,6 +44,11 @@ export interface TrainConfig {
   loss?: LossName;
   /** Steps trained before the logged epochs and not logged (epoch 0 of the per-step history): a re-run cell's head start. */
   headStartSteps?: number;
+  /**
+   * Keras's `mixed_bfloat16` policy for the convolutions (setConvPrecision): bf16 inputs and weights, f32 accumulation
+   * and outputs, f32 weights and optimizer state; on CPUs with AVX512_BF16 or AMX. Absent: float32, the report's.
+   */
+  precision?: Precision;
   /** A finished run, in the same runs directory, whose final weights this run starts from (optimizer state fresh). */
   startFrom?: string;
   /** SHA-256 of the training and validation data when it is not the verified MNIST (absent for MNIST). */
@@ -91,6 +96,16 @@ export const REPORT_TRAIN_DEFAULTS: Omit<TrainConfig, "optimizer"> = {
 function positiveInteger(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw invalidParameterError(name, "an integer > 0", value);
   return value;
+}
+
+/** Number formats a run may compute in besides float32 (the report's, and a config's when it names none). */
+export const PRECISIONS = ["mixed_bfloat16"] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+function precisionOption(value: unknown): Precision {
+  if (!PRECISIONS.includes(value as Precision))
+    throw invalidParameterError("precision", `${PRECISIONS.map((p) => `"${p}"`).join(" or ")} (float32 is the default: leave it out)`, value);
+  return value as Precision;
 }
 
 /** A run id as runIdFor makes it: a folder name, never a path. */
@@ -161,6 +176,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
     architecture: model ? undefined : (input.architecture as TrainConfig["architecture"]),
     loss,
     headStartSteps: input.headStartSteps === undefined ? undefined : positiveInteger("headStartSteps", input.headStartSteps),
+    precision: input.precision === undefined ? undefined : precisionOption(input.precision),
     startFrom: input.startFrom === undefined ? undefined : runIdOption("startFrom", input.startFrom),
     dataSha256: input.dataSha256,
     schedule,

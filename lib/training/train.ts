@@ -7,7 +7,7 @@ import { trainingStepKind } from "./fused_step";
 import { warmStart } from "./warm_start";
 import { OpenRun } from "./open_run";
 import { alreadyTrainingHere } from "../shared/run_lock";
-import { initBackend } from "../backend";
+import { initBackend, setConvPrecision } from "../backend";
 import {
   BestModelCheckpoint,
   CsvLogger,
@@ -283,6 +283,8 @@ async function runTraining(config: TrainConfig, options: TrainRunOptions, given?
     log(`Waiting for the interrupted training of ${runId} to stop after its current batch …`);
     await active.done.catch(() => undefined);
   }
+  // The run's number format holds while it trains and validates (a CPU without bf16 refuses here, before any work).
+  const previousPrecision = setConvPrecision(config.precision === "mixed_bfloat16" ? "bfloat16" : "float32");
   const entry = { stopping: false, done: Promise.resolve() as Promise<unknown> };
   const started = trainLocked({ config, runId, runDir, backend, log, options, wantModel, entry, given });
   entry.done = started;
@@ -291,6 +293,7 @@ async function runTraining(config: TrainConfig, options: TrainRunOptions, given?
     return await started;
   } finally {
     if (activeTrainings.get(runDir) === entry) activeTrainings.delete(runDir);
+    setConvPrecision(previousPrecision);
   }
 }
 

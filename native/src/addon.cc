@@ -96,6 +96,7 @@ Napi::Object Enums(Napi::Env env) {
   enums.Set("binaryOp", MNIST_ENUM_OBJECT(binary_op, MNIST_BINARY_OPS));
   enums.Set("unaryOp", MNIST_ENUM_OBJECT(unary_op, MNIST_UNARY_OPS));
   enums.Set("reduceOp", MNIST_ENUM_OBJECT(reduce_op, MNIST_REDUCE_OPS));
+  enums.Set("convPrecision", MNIST_ENUM_OBJECT(conv_precision, MNIST_CONV_PRECISIONS));
   enums.Freeze();
   return enums;
 }

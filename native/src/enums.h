@@ -30,6 +30,10 @@
   X(kSum, "Sum") X(kMean, "Mean") X(kMax, "Max") X(kMin, "Min") X(kProd, "Prod") X(kArgMax, "ArgMax")            \
   X(kArgMin, "ArgMin") X(kAny, "Any") X(kAll, "All")
 
+// The number format a convolution computes in: float32, or bfloat16 inputs and weights with float32 accumulation and
+// outputs (Keras's mixed_bfloat16 policy for a conv).
+#define MNIST_CONV_PRECISIONS(X) X(kFloat32, "float32") X(kBfloat16, "bfloat16")
+
 #define MNIST_ENUM_CONSTANT(constant, name) constant,
 
 namespace mnist {
@@ -44,6 +48,9 @@ enum Code { MNIST_UNARY_OPS(MNIST_ENUM_CONSTANT) kCount };
 }
 namespace reduce_op {
 enum Code { MNIST_REDUCE_OPS(MNIST_ENUM_CONSTANT) kCount };
+}
+namespace conv_precision {
+enum Code { MNIST_CONV_PRECISIONS(MNIST_ENUM_CONSTANT) kCount };
 }
 
 // The code argument i of one of the enums above (`what` names it in errors), checked to be in range.

@@ -21,6 +21,9 @@ type ConvInfo = backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
 
 const TO_NHWC = [0, 2, 3, 1];
+
+/** The backend's conv precision as the addon's code. */
+const precision = (backend: OnednnBackend) => backend.native.enums.convPrecision[backend.convPrecision];
 const TO_NCHW = [0, 3, 1, 2];
 
 /** tfjs's geometry of a conv of these shapes under a kernel's attrs, and whether its tensors are NCHW. */
@@ -128,7 +131,7 @@ function conv2dForward(args: NativeKernelArgs<Conv2DAttrs | FusedConv2DAttrs, Co
   if (!isNativeGeometry(info)) return null;
   const xs = toNhwc(backend, x, inputs.x!.shape, nchw);
   const y = inLayout(backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], nchw, (out) =>
-    backend.native.conv2dForward(xs.values, w, epilogue.bias, out, info, epilogue.activation, epilogue.alpha),
+    backend.native.conv2dForward(xs.values, w, epilogue.bias, out, info, epilogue.activation, epilogue.alpha, precision(backend)),
   );
   if (xs.temp) backend.disposeIntermediateTensorInfo(xs.temp);
   return epilogue.finish(y);
@@ -170,7 +173,7 @@ export const conv2dBackpropInputConfig = nativeKernel<Conv2DBackpropInputAttrs, 
     return backprop(backend, shapes, attrs, (info, nchw) => {
       const dys = toNhwc(backend, dy, shapes.dy, nchw);
       const nhwcIn = [info.batchSize, info.inHeight, info.inWidth, info.inChannels];
-      const dx = inLayout(backend, nhwcIn, nchw, (out) => backend.native.conv2dBackwardData(dys.values, w, out, info));
+      const dx = inLayout(backend, nhwcIn, nchw, (out) => backend.native.conv2dBackwardData(dys.values, w, out, info, precision(backend)));
       if (dys.temp) backend.disposeIntermediateTensorInfo(dys.temp);
       return dx;
     });
@@ -189,7 +192,7 @@ export const conv2dBackpropFilterConfig = nativeKernel<Conv2DBackpropFilterAttrs
       const dw = output(backend, [...filterShape], "float32");
       const xs = toNhwc(backend, x, shapes.x, nchw),
         dys = toNhwc(backend, dy, shapes.dy, nchw);
-      backend.native.conv2dBackwardFilter(xs.values, dys.values, dw.values, info);
+      backend.native.conv2dBackwardFilter(xs.values, dys.values, dw.values, info, precision(backend));
       for (const t of [xs.temp, dys.temp]) if (t) backend.disposeIntermediateTensorInfo(t);
       return dw.info;
     });
