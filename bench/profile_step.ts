@@ -1,6 +1,7 @@
 // Where a training step and an inference batch of the report's CNN spend their time, per tfjs kernel (tf.profile),
 // on the active backend. The PyTorch side of the same question: python3 bench/pytorch_cnn.py --profile.
-// Run: npm run -s build && node dist/bench/profile_step.js [rmsprop|adam] [steps] [padding, e.g. sss] — prints a table and one JSON line.
+// Run: npm run -s build && node dist/bench/profile_step.js [rmsprop|adam] [steps] [padding, e.g. sss] [float32|bfloat16]
+// — prints a table and one JSON line.
 import * as tf from "@tensorflow/tfjs-core";
 import {
   buildReportCnn,
@@ -14,6 +15,8 @@ import {
   predictLean,
   profileTrainingStep,
   REPORT_PADDING_READING,
+  setConvPrecision,
+  type ConvPrecision,
   trainBatch,
   trainingStepKind,
   type ReportOptimizer,
@@ -31,11 +34,15 @@ async function main(): Promise<void> {
   const steps = Number(process.argv[3] ?? 5);
   const padding = process.argv[4] ?? REPORT_PADDING_READING;
   const paddings = paddingsOfReading(padding);
+  const precision = (process.argv[5] ?? "float32") as ConvPrecision;
   const report = await initBackend();
   const machine = machineInfo();
   const threads = report.onednn?.threads ?? 1;
   const isa = report.onednn?.isa ?? machine.isa;
-  process.stdout.write(`${machine.cpu}; backend ${report.active}, ${isa}, ${threads} threads; padding ${padding}\n`);
+  setConvPrecision(precision);
+  process.stdout.write(
+    `${machine.cpu}; backend ${report.active}, ${isa}, ${threads} threads; padding ${padding}; convolutions in ${precision}\n`,
+  );
   const model = buildReportCnn({ seed: 42, paddings });
   compileReportCnn(model, makeOptimizer(optimizer));
   const x = tf.randomUniform([86, 28, 28, 1]);

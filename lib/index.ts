@@ -34,6 +34,8 @@ export {
   NATIVE_FUNCTION_NAMES,
   type NativeBinding,
   nativeKernelNames,
+  OnednnBackend,
+  onednnHasBf16,
   type PoolGeometry,
   resetKernelCallCounts,
   setConvPrecision,

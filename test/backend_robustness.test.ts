@@ -135,12 +135,16 @@ test("addon conv2dForward wrong dtype throws TypeError", () => {
   assert.throws(() => native().conv2dForward(new Int32Array(50) as never, f32(72), null, f32(36), CONV, linear(), 0, float32()), TypeError);
 });
 test("addon conv2dForward wrong sizes throw RangeError naming the argument", () => {
-  assert.throws(() => native().conv2dForward(f32(49), f32(72), null, f32(36), CONV, linear(), 0, float32()), /Expected 50 elements in x but found 49/);
+  assert.throws(
+    () => native().conv2dForward(f32(49), f32(72), null, f32(36), CONV, linear(), 0, float32()),
+    /Expected 50 elements in x but found 49/,
+  );
   assert.throws(() => native().conv2dForward(f32(50), f32(72), f32(3), f32(36), CONV, linear(), 0, float32()), /elements in bias/);
   assert.throws(() => native().conv2dForward(f32(50), f32(72), null, f32(35), CONV, linear(), 0, float32()), RangeError);
 });
 test("addon conv2d geometry with a missing, negative, zero or inconsistent field throws naming the field", () => {
-  const forward = (conv: unknown) => () => native().conv2dForward(f32(50), f32(72), null, f32(36), conv as ConvGeometry, linear(), 0, float32());
+  const forward = (conv: unknown) => () =>
+    native().conv2dForward(f32(50), f32(72), null, f32(36), conv as ConvGeometry, linear(), 0, float32());
   assert.throws(forward([1, 5, 5, 2, 3, 3, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0]), /Expected an object for conv but found an array/);
   assert.throws(forward({ ...CONV, strideHeight: undefined }), { name: "TypeError", message: /conv\.strideHeight but found undefined/ });
   assert.throws(forward({ ...CONV, strideHeight: -1 }), { name: "RangeError", message: /at least 1 for conv\.strideHeight but found -1/ });

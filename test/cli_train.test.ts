@@ -48,6 +48,7 @@ test("mnist-lab train rejects bad parameters with one clear message and exit cod
     [["--optimizer", "adam", "--backend", "gpu"], /^error: Expected --backend to be one of auto, .*cpu but found "gpu"\n$/],
     [["--optimizer", "adam", "--validation", "train"], /^error: Expected --validation to be one of test, split but found "train"\n$/],
     [["--optimizer", "adam", "--schedule", "asrun"], /^error: Expected --schedule to be one of as-run, as-intended but found "asrun"\n$/],
+    [["--optimizer", "adam", "--precision", "bf16"], /^error: Expected --precision to be one of float32, mixed_bfloat16 but found "bf16"/],
   ];
   for (const [args, message] of cases) {
     const r = runCli(["train", ...args, "--runs-dir", tempDir()]);

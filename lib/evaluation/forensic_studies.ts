@@ -5,14 +5,7 @@ import { paddingReadingName, paddingReadings, type Padding } from "../model/mode
 import { resolveTrainConfig, runIdFor, type TrainConfigInput } from "../training/runs";
 
 export type ForensicStudy =
-  | "padding"
-  | "padding-confirm"
-  | "head-start"
-  | "collapse"
-  | "reenact"
-  | "control"
-  | "engine-check"
-  | "bf16-check";
+  "padding" | "padding-confirm" | "head-start" | "collapse" | "reenact" | "control" | "engine-check" | "bf16-check";
 export const FORENSIC_STUDIES: readonly ForensicStudy[] = [
   "padding",
   "padding-confirm",

@@ -104,7 +104,11 @@ export type Precision = (typeof PRECISIONS)[number];
 
 function precisionOption(value: unknown): Precision {
   if (!PRECISIONS.includes(value as Precision))
-    throw invalidParameterError("precision", `${PRECISIONS.map((p) => `"${p}"`).join(" or ")} (float32 is the default: leave it out)`, value);
+    throw invalidParameterError(
+      "precision",
+      `${PRECISIONS.map((p) => `"${p}"`).join(" or ")} (float32 is the default: leave it out)`,
+      value,
+    );
   return value as Precision;
 }
 
