@@ -6,6 +6,7 @@ import {
   groupMachines,
   reportHistory,
   runResultsFrame,
+  EARLIER_PADDING,
   resolveTrainConfig,
   seedBandFigure,
   seedGroupFrame,
@@ -194,8 +195,13 @@ test("runResultsFrame names the pairs tied for the most confused, and (0,6) in b
   assert.equal(cell("(0,6)"), 2);
   assert.equal(cell("seconds"), 6908);
   assert.equal(cell("s/epoch"), 173);
+  assert.equal(cell("recipe"), "as-run");
   const single = runResultsFrame([result("adam", 2, 0.99, confusionWith({ "3,5": 7, "4,9": 2 }))]);
   assert.equal(single.row(0)[columns.indexOf("most confused")], "(3,5): 7");
+  // A run of an earlier recipe says which.
+  const earlier = result("adam", 3, 0.99, confusionWith({}));
+  const config = { ...earlier.config, loss: "clipped" as const, model: { ...earlier.config.model!, paddings: EARLIER_PADDING } };
+  assert.equal(runResultsFrame([{ ...earlier, config }]).row(0)[columns.indexOf("recipe")], "as-run, clipped loss, padding sss");
 });
 
 test("groupMachines lists each known CPU once and each run with an unknown CPU on its own", () => {

@@ -247,13 +247,13 @@ export function pairMoreOften(
 }
 
 /**
- * One row per run: optimizer, schedule, seed, final and best validation accuracy, the test set's most confused
- * pairs (ties included) and (0,6), wall time, CPU.
+ * One row per run: optimizer, recipe (recipeOf: the schedule, and the loss and padding of an earlier recipe), seed,
+ * final and best validation accuracy, the test set's most confused pairs (ties included) and (0,6), wall time, CPU.
  */
 export function runResultsFrame(runs: readonly RunResultSummary[]): pl.DataFrame {
   return pl.DataFrame({
     optimizer: runs.map((r) => OPTIMIZER_LABELS[r.config.optimizer as ReportOptimizer] ?? r.config.optimizer),
-    schedule: runs.map((r) => r.config.schedule),
+    recipe: runs.map((r) => recipeOf(r.config)),
     seed: runs.map((r) => r.config.seed),
     "final val_accuracy": runs.map((r) => `${(100 * r.metrics.valAccuracy).toFixed(2)}%`),
     "best val_accuracy": runs.map((r) => `${(100 * r.metrics.bestValAccuracy).toFixed(2)}% (epoch ${r.metrics.bestEpoch})`),
