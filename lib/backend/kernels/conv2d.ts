@@ -21,10 +21,10 @@ type ConvInfo = backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
 
 const TO_NHWC = [0, 2, 3, 1];
-
-/** The backend's conv precision as the addon's code. */
-const precision = (backend: OnednnBackend) => backend.native.enums.convPrecision[backend.convPrecision];
 const TO_NCHW = [0, 3, 1, 2];
+
+/** The backend's conv precision (setConvPrecision) as the addon's code. */
+const precision = (backend: OnednnBackend) => backend.native.enums.convPrecision[backend.convPrecision];
 
 /** tfjs's geometry of a conv of these shapes under a kernel's attrs, and whether its tensors are NCHW. */
 function geometry(
