@@ -193,6 +193,7 @@ export {
   groupMachines,
   optimizerComparison,
   partitionResults,
+  recipeOf,
   reproductionVerdicts,
   runResultsFrame,
   seedGroupFrame,

@@ -148,6 +148,7 @@ test("mnist-lab sweep checks --runs-dir and --results-dir before it trains, and 
     [["--optimizer", "rmsprop,sgd"], 'error: Expected --optimizer to be a comma-separated list of "rmsprop" and "adam" but found "sgd"\n'],
     [["--schedule", "asrun"], 'error: Expected --schedule to be one of as-run, as-intended but found "asrun"\n'],
     [["--profile", "huge"], 'error: Expected --profile to be one of smoke, quick, full but found "huge"\n'],
+    [["--precision", "bf16"], 'error: Expected --precision to be one of float32, mixed_bfloat16 but found "bf16"\n'],
   ];
   for (const [args, stderr] of cases) {
     const r = runCli(["sweep", "--profile", "smoke", ...args], 60_000);

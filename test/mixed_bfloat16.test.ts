@@ -11,9 +11,11 @@ import {
   OnednnBackend,
   onednnHasBf16,
   projectRoot,
+  recipeOf,
   resolveTrainConfig,
   runIdFor,
   setConvPrecision,
+  sweepEntries,
   trainRun,
   type ConvPrecision,
 } from "mnist-lab";
@@ -109,6 +111,13 @@ test("a run's config names mixed_bfloat16 only when asked for, so float32 runs k
   const mixed = resolveTrainConfig({ optimizer: "adam", precision: "mixed_bfloat16" });
   assert.equal(mixed.precision, "mixed_bfloat16");
   assert.notEqual(runIdFor(mixed), runIdFor(plain));
+  // A sweep asked for it trains runs of their own, which form their own group in results/.
+  const spec = { optimizers: ["adam" as const], seeds: [1], schedule: "as-run" as const, profile: "full" as const };
+  const [bf16Entry] = sweepEntries({ ...spec, precision: "mixed_bfloat16" });
+  assert.equal(bf16Entry.config.precision, "mixed_bfloat16");
+  assert.notEqual(bf16Entry.runId, sweepEntries(spec)[0].runId);
+  assert.equal(recipeOf(resolveTrainConfig(bf16Entry.config)), "as-run, mixed_bfloat16");
+  assert.equal(recipeOf(plain), "as-run");
   assert.throws(
     () => resolveTrainConfig({ optimizer: "adam", precision: "bfloat16" as never }),
     /Expected "mixed_bfloat16" \(float32 is the default: leave it out\) for precision but found "bfloat16"/,

@@ -7,6 +7,7 @@ import {
   PROFILES,
   RunBusyError,
   REPORT_OPTIMIZERS,
+  PRECISIONS,
   SCHEDULES,
   SLURM_REQUEUE_SIGNAL,
   TrainingInterrupted,
@@ -45,6 +46,7 @@ interface SweepOptions {
   seeds: string;
   schedule: string;
   profile: string;
+  precision?: string;
   runsDir?: string;
   resultsDir?: string;
   slurm?: boolean;
@@ -69,6 +71,9 @@ function resolveSweep(opts: SweepOptions): { spec: SweepSpec; runsDir: string; r
     schedule: choiceOption("--schedule", opts.schedule, SCHEDULES),
     profile: choiceOption("--profile", opts.profile, PROFILES),
   };
+  // float32 is the default and no field of a run's config, so that runs of before keep their ids.
+  const precision = opts.precision === undefined ? undefined : choiceOption("--precision", opts.precision, ["float32", ...PRECISIONS]);
+  if (precision === "mixed_bfloat16") spec.precision = precision;
   const runsDir = writableDirOption(opts.runsDir !== undefined ? "--runs-dir" : "the runs directory", opts.runsDir ?? defaultRunsDir());
   // Only the full profile's runs become results: smaller sweeps neither need nor create the folder.
   const resultsDir = sweepExportsResults(spec.profile)
@@ -241,6 +246,7 @@ export function registerSweepCommand(program: Command): void {
     .option("--seeds <list>", "comma-separated seeds", "1,2,3")
     .option("--schedule <name>", `${SCHEDULES.join(" or ")}`, "as-run")
     .option("--profile <name>", `${PROFILES.join(", ")}`, "full")
+    .option("--precision <name>", "float32 (the default) or mixed_bfloat16 (bf16 convolutions; AVX512_BF16 or AMX CPUs)")
     .option(
       "--runs-dir <dir>",
       "where run directories go (default: $MNIST_LAB_RUNS_DIR, else runs/ in the project); on Slurm, shared by every node",

@@ -50,7 +50,8 @@ export interface SeedGroup {
 
 /**
  * The recipe a run followed, as groups name it: `as-run`, or e.g. `as-run, clipped loss, padding sss` for runs of an
- * earlier recipe (the loss before it came from the logits, the padding before the forensics settled it).
+ * earlier recipe (the loss before it came from the logits, the padding before the forensics settled it), and
+ * `…, mixed_bfloat16` for runs with bf16 convolutions.
  */
 export function recipeOf(config: TrainConfig): string {
   const reading = config.model ? paddingReadingName(config.model.paddings) : REPORT_PADDING_READING;
@@ -58,6 +59,7 @@ export function recipeOf(config: TrainConfig): string {
     config.schedule,
     ...(configLoss(config) === "from-logits" ? [] : ["clipped loss"]),
     ...(reading === REPORT_PADDING_READING ? [] : [`padding ${reading}`]),
+    ...(config.precision ? [config.precision] : []),
   ].join(", ");
 }
 
@@ -68,7 +70,7 @@ export interface ExcludedResult {
   reason: string;
 }
 
-/** The report's recipe for a run's optimizer, schedule, loss, padding and seed: what a result must equal to join a group. */
+/** The report's recipe for a run's optimizer, schedule, loss, padding, precision and seed: what a result must equal to join a group. */
 function reportRecipe(config: TrainConfig): TrainConfig {
   return resolveTrainConfig({
     optimizer: config.optimizer,
@@ -76,6 +78,7 @@ function reportRecipe(config: TrainConfig): TrainConfig {
     schedule: config.schedule,
     loss: configLoss(config),
     ...(config.model ? { model: { paddings: config.model.paddings } } : {}),
+    ...(config.precision ? { precision: config.precision } : {}),
   });
 }
 

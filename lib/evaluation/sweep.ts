@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { CHECKSUMS_FILE } from "../shared/checked_dir";
 import type { ReportOptimizer } from "../training/optimizers";
 import { profileTrainConfig, type Profile } from "../training/profiles";
-import { RUN_FILES, resolveTrainConfig, runIdFor, type Schedule, type TrainConfigInput } from "../training/runs";
+import { RUN_FILES, resolveTrainConfig, runIdFor, type Precision, type Schedule, type TrainConfigInput } from "../training/runs";
 import { trainRun, type RunResult, type TrainRunOptions } from "../training/train";
 import { exportRunResult } from "./results";
 
@@ -17,6 +17,8 @@ export interface SweepSpec {
   seeds: number[];
   schedule: Schedule;
   profile: Profile;
+  /** mixed_bfloat16 for bf16 convolutions (CPUs with AVX512_BF16 or AMX); absent: float32, the report's. */
+  precision?: Precision;
 }
 
 /** One run of a sweep. */
@@ -32,7 +34,11 @@ export interface SweepEntry {
 export function sweepEntries(spec: SweepSpec): SweepEntry[] {
   return spec.seeds.flatMap((seed) =>
     spec.optimizers.map((optimizer) => {
-      const config = profileTrainConfig(spec.profile, optimizer, { seed, schedule: spec.schedule });
+      const config = profileTrainConfig(spec.profile, optimizer, {
+        seed,
+        schedule: spec.schedule,
+        ...(spec.precision ? { precision: spec.precision } : {}),
+      });
       return { optimizer, seed, config, runId: runIdFor(resolveTrainConfig(config)) };
     }),
   );
