@@ -4,8 +4,8 @@
 // In bfloat16 precision the activations a pass reads and its weights are rounded to bf16 copies (oneDNN reorders);
 // it accumulates and writes float32, so every array that crosses N-API stays float32.
 #include <map>
-#include <tuple>
 #include <memory>
+#include <tuple>
 #include <utility>
 
 #include "activation.h"
@@ -94,7 +94,8 @@ struct Activation {
       convert = dnnl::reorder(user, converted);
     }
   }
-  // Binds `data` and returns the memory the primitive takes (converting `data` into it first if needed).
+  // Binds `data` and returns the memory the primitive takes (converting `data` into it first if needed; the arrays a
+  // pass writes are f32 NHWC as asked, so they are never converted).
   const memory& Bind(dnnl::stream& s, float* data) {
     user.set_data_handle(data);
     if (!needsConvert) return user;
