@@ -4,7 +4,7 @@ import { MnistLabError } from "../shared/errors";
 
 /**
  * The largest model we build or train: 50 million parameters is 200 MB of float32 weights, and training holds
- * about four times that (gradients and two Adam moments); the report's CNN has 694,154.
+ * about four times that (gradients and two Adam moments); the report's CNN has 350,090.
  */
 export const MAX_MODEL_PARAMETERS = 50_000_000;
 
