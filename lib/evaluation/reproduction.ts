@@ -40,7 +40,7 @@ export function formatSpread(s: Spread): string {
 export interface SeedGroup {
   optimizer: ReportOptimizer;
   schedule: Schedule;
-  /** The schedule, then the loss and padding where they are not the recipe's (runs of an earlier recipe). */
+  /** The schedule, then the loss, padding and precision where they are not the recipe's (recipeOf). */
   recipe: string;
   runs: RunResultSummary[];
   final: Spread;
