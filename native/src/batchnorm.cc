@@ -119,18 +119,6 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo& info) {
 
 namespace {
 
-// body(first, count, thread) over the threads' static shares of `rows` rows (all of them on one thread when the work
-// is below the parallel grain); thread numbers index ThreadRows.
-template <typename Body>
-void ForRowShares(int64_t rows, int64_t work, Body body) {
-#pragma omp parallel if (work > kParallelGrain)
-  {
-    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
-    if (last > first) body(first, last - first);
-  }
-}
-
 // The 2×2, stride-2, 'valid' max-pool fused after a training BatchNorm: z = [images, h, w, c], and `at` the winner of
 // each pooled element's window; no `at` (null) means no pool.
 struct Pool {

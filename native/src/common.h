@@ -188,25 +188,53 @@ void ParallelFor(int64_t n, Body body, int64_t work = -1) {
   }
 }
 
+// body(first, count) over the threads' static shares of `rows` rows (all of them on one thread when the work is below
+// the parallel grain); the share a thread gets is fixed by its number, which indexes ThreadRows.
+template <typename Body>
+void ForRowShares(int64_t rows, int64_t work, Body body) {
+#pragma omp parallel if (work > kParallelGrain)
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
+    if (last > first) body(first, last - first);
+  }
+}
+
 // Scratch rows of `width` values per thread of a parallel region, allocated before it: an allocation failing inside
-// an OpenMP region would end the process, since the exception cannot leave it.
+// an OpenMP region would end the process, since the exception cannot leave it. Each row starts on a cache-line pair of
+// its own: the row loops update their row once per input row, and two threads writing one line would pass it back
+// and forth on every update (false sharing), which made two threads slower than one.
 template <typename T>
 class ThreadRows {
  public:
-  ThreadRows(int64_t width, T init) : width_(width), data_(static_cast<size_t>(omp_get_max_threads() * width), init) {}
+  ThreadRows(int64_t width, T init)
+      : stride_((width + kLine - 1) / kLine * kLine),
+        threads_(omp_get_max_threads()),
+        data_(static_cast<size_t>(threads_ * stride_ + kLine), init),
+        base_(AlignedStart(data_.data())) {}
+  ThreadRows(const ThreadRows&) = delete;
+  ThreadRows& operator=(const ThreadRows&) = delete;
   // The calling thread's row; inside the region.
-  T* Row() { return data_.data() + omp_get_thread_num() * width_; }
+  T* Row() { return base_ + omp_get_thread_num() * stride_; }
   // Column j summed over the threads' rows in thread order, so the result does not depend on which thread
   // finished first (with a static schedule it is the same for the same thread count).
   T Total(int64_t j) const {
     T s = T();
-    for (size_t t = 0; t < data_.size() / static_cast<size_t>(width_); ++t) s += data_[t * width_ + j];
+    for (int64_t t = 0; t < threads_; ++t) s += base_[t * stride_ + j];
     return s;
   }
 
  private:
-  int64_t width_;
+  // Values per 128 bytes: a cache line and the neighbour the adjacent-line prefetcher pulls in with it.
+  static constexpr int64_t kLine = static_cast<int64_t>(128 / sizeof(T));
+  static T* AlignedStart(T* p) {
+    const uintptr_t address = reinterpret_cast<uintptr_t>(p);
+    return reinterpret_cast<T*>((address + 127) & ~static_cast<uintptr_t>(127));
+  }
+  int64_t stride_;
+  int64_t threads_;
   std::vector<T> data_;
+  T* base_;
 };
 
 }  // namespace mnist

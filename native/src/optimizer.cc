@@ -5,8 +5,14 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "simd.h"
 
 namespace mnist {
+
+// The element loops, built per instruction set (see simd.h).
+#define MNIST_SIMD_ROWS "optimizer_rows.inc"
+#include "simd_builds.inc"
+#undef MNIST_SIMD_ROWS
 
 // kerasRmspropUpdate(p, g, a, pOut, aOut, rmsprop); rmsprop is lib/backend's KerasRmspropUpdateAttrs, read by field name.
 // a' = a·ρ + g²·(1 − ρ);  p' = p − (g·lr) / (√a' + ε)
@@ -19,16 +25,9 @@ Napi::Value KerasRmspropUpdate(const Napi::CallbackInfo& info) {
   const float oneMinusRho = static_cast<float>(attrs.Double("oneMinusRho"));
   const float eps = static_cast<float>(attrs.Double("epsilon"));
   const int64_t n = static_cast<int64_t>(p.size);
-  const float* __restrict pv = p.data;
-  const float* __restrict gv = g.data;
-  const float* __restrict av = a.data;
-  float* __restrict po = pOut.data;
-  float* __restrict ao = aOut.data;
-  ParallelFor(n, [&](int64_t i) {
-    const float gi = gv[i];
-    const float na = av[i] * rho + (gi * gi) * oneMinusRho;
-    ao[i] = na;
-    po[i] = pv[i] - (gi * lr) / (std::sqrt(na) + eps);
+  ForRowShares(n, n, [&](int64_t first, int64_t count) {
+    MNIST_ROWS_FOR_SIMD(RmspropRows)(p.data + first, g.data + first, a.data + first, pOut.data + first, aOut.data + first, count, lr,
+                                     rho, oneMinusRho, eps);
   });
   return env.Undefined();
 }
@@ -47,20 +46,9 @@ Napi::Value KerasAdamUpdate(const Napi::CallbackInfo& info) {
   const float omb2 = static_cast<float>(attrs.Double("oneMinusBeta2"));
   const float eps = static_cast<float>(attrs.Double("epsilon"));
   const int64_t n = static_cast<int64_t>(p.size);
-  const float* __restrict pv = p.data;
-  const float* __restrict gv = g.data;
-  const float* __restrict mv = m.data;
-  const float* __restrict vv = v.data;
-  float* __restrict po = pOut.data;
-  float* __restrict mo = mOut.data;
-  float* __restrict vo = vOut.data;
-  ParallelFor(n, [&](int64_t i) {
-    const float gi = gv[i];
-    const float nm = mv[i] * b1 + gi * omb1;
-    const float nv = vv[i] * b2 + (gi * gi) * omb2;
-    mo[i] = nm;
-    vo[i] = nv;
-    po[i] = pv[i] - (nm * lrT) / (std::sqrt(nv) + eps);
+  ForRowShares(n, n, [&](int64_t first, int64_t count) {
+    MNIST_ROWS_FOR_SIMD(AdamRows)(p.data + first, g.data + first, m.data + first, v.data + first, pOut.data + first, mOut.data + first,
+                                  vOut.data + first, count, lrT, b1, omb1, b2, omb2, eps);
   });
   return env.Undefined();
 }
