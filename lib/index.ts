@@ -215,7 +215,14 @@ export {
   slurmSweepStatus,
   submitSlurmSweep,
 } from "./evaluation/slurm";
-export { runSweepEntry, sweepEntries, sweepExportsResults, type SweepSpec } from "./evaluation/sweep";
+export {
+  runSweepEntry,
+  sweepEntries,
+  sweepEntryExported,
+  sweepEntryProgress,
+  sweepExportsResults,
+  type SweepSpec,
+} from "./evaluation/sweep";
 
 // The notebooks' side: figures, tables, displays, notebook runs and the HTML report.
 export { CELL_INTERRUPTED_LINE } from "./notebook/cell_interrupts";

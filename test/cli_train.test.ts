@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseHistoryCsv } from "mnist-lab";
+import { CHECKSUMS_FILE, parseHistoryCsv, sweepEntries, sweepEntryProgress } from "mnist-lab";
 import { writeTinyMnist } from "./helpers/idx_fixtures";
 import { tempDir } from "./helpers/train_fixtures";
 
@@ -233,4 +233,21 @@ test("mnist-lab train killed with SIGKILL resumes after the last checkpoint and 
   assert.equal(loaded.status, 0, loaded.stderr);
   assert.equal(lastJson(loaded.stdout).status, "loaded");
   assert.equal(lastJson(loaded.stdout).valLoss, expected.valLoss);
+});
+
+test("mnist-lab sweep does not train again a run whose result is kept, even with no run directory (a fresh clone)", () => {
+  const [entry] = sweepEntries({ optimizers: ["rmsprop"], seeds: [7], schedule: "as-run", profile: "full" });
+  const runsDir = tempDir();
+  const resultsDir = tempDir();
+  fs.mkdirSync(path.join(resultsDir, entry.runId));
+  fs.writeFileSync(path.join(resultsDir, entry.runId, CHECKSUMS_FILE), "{}\n");
+  assert.equal(sweepEntryProgress(entry, runsDir, resultsDir), "done");
+  // Were the kept result missed, this would start a 40-epoch run: the timeout turns that into a failure.
+  const r = runCli(
+    ["sweep", "--profile", "full", "--optimizer", "rmsprop", "--seeds", "7", "--runs-dir", runsDir, "--results-dir", resultsDir],
+    120_000,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`already in ${resultsDir}, not trained again: rmsprop seed 7\n`));
+  assert.deepEqual(fs.readdirSync(runsDir), []);
 });

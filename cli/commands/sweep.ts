@@ -25,6 +25,7 @@ import {
   slurmSweepStatus,
   submitSlurmSweep,
   sweepEntries,
+  sweepEntryExported,
   sweepExportsResults,
   type ReportOptimizer,
   type RunResult,
@@ -93,11 +94,19 @@ function resolveSweep(opts: SweepOptions): { spec: SweepSpec; runsDir: string; r
 async function sweepHere(spec: SweepSpec, runsDir: string, resultsDir: string | undefined): Promise<void> {
   const entries = sweepEntries(spec);
   const backend = await initBackend();
-  process.stdout.write(`Backend: ${backend.active}; ${entries.length} runs (${spec.profile}, ${spec.schedule})\n`);
+  // A run whose result is kept is not trained again (a fresh clone has results/ but no runs/).
+  const kept = entries.filter((e) => sweepEntryExported(e, resultsDir)).map((e) => `${e.optimizer} seed ${e.seed}`);
+  process.stdout.write(
+    `Backend: ${backend.active}; ${entries.length} runs (${spec.profile}, ${spec.schedule})` +
+      (kept.length > 0 ? `; already in ${resultsDir}, not trained again: ${kept.join(", ")}` : "") +
+      "\n",
+  );
+  const toTrain = entries.filter((e) => !sweepEntryExported(e, resultsDir));
+  if (toTrain.length === 0) return;
   const data = await loadMnist();
   const rows: string[] = [];
   const busy: string[] = [];
-  for (const entry of entries) {
+  for (const entry of toTrain) {
     let run: RunResult;
     try {
       const done = await runSweepEntry(entry, { data, runsDir, resultsDir, ...terminalTraining });

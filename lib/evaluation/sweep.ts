@@ -49,12 +49,20 @@ export function sweepExportsResults(profile: Profile): boolean {
   return profile === "full";
 }
 
-/** Where a sweep entry stands on disk: finished (and, when results are kept, exported), started, or not begun. */
+/** Whether `resultsDir` already holds the entry's exported result. */
+export function sweepEntryExported(entry: SweepEntry, resultsDir: string | undefined): boolean {
+  return resultsDir !== undefined && fs.existsSync(path.join(resultsDir, entry.runId, CHECKSUMS_FILE));
+}
+
+/**
+ * Where a sweep entry stands on disk: done (its result is kept; without a results directory, its run finished),
+ * started, or not begun. A kept result is done even with no run directory: a fresh clone has results/ from git but
+ * no runs/, and training the run again would only repeat it.
+ */
 export function sweepEntryProgress(entry: SweepEntry, runsDir: string, resultsDir: string | undefined): "done" | "started" | "absent" {
   const runDir = path.join(runsDir, entry.runId);
-  const finished = fs.existsSync(path.join(runDir, RUN_FILES.metrics));
-  const exported = resultsDir === undefined || fs.existsSync(path.join(resultsDir, entry.runId, CHECKSUMS_FILE));
-  if (finished && exported) return "done";
+  if (sweepEntryExported(entry, resultsDir)) return "done";
+  if (resultsDir === undefined && fs.existsSync(path.join(runDir, RUN_FILES.metrics))) return "done";
   return fs.existsSync(path.join(runDir, RUN_FILES.config)) ? "started" : "absent";
 }
 
