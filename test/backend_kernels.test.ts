@@ -534,7 +534,8 @@ test("conv2d and matMul NaN and Infinity x=[1,4,4,2] f=[2,2,2,3]", () =>
 // Shapes on both sides of the threading threshold; gradients of mixed scales, zeros among them.
 function optimizerSteps(make: () => KerasRMSprop | KerasAdam): tf.Tensor[] {
   const scales = rand([3], 9).dataSync();
-  const p = [tf.variable(rand([5, 5, 64, 64], 1)), tf.variable(rand([64], 2))];
+  // One kernel call updates them all: the threads' shares of the elements laid end to end cross variables.
+  const p = [tf.variable(rand([5, 5, 64, 64], 1)), tf.variable(rand([3, 7], 5)), tf.variable(rand([64], 2))];
   const optimizer = make();
   for (let step = 0; step < 3; step++) {
     optimizer.applyGradients(
@@ -550,9 +551,9 @@ function optimizerSteps(make: () => KerasRMSprop | KerasAdam): tf.Tensor[] {
   tf.dispose(p);
   return out;
 }
-test("kerasRmspropUpdate p=[5,5,64,64] and p=[64], 3 steps, matches the op chain bit for bit", () =>
+test("kerasRmspropUpdate p=[5,5,64,64], [3,7] and [64], 3 steps, matches the op chain bit for bit", () =>
   assertMatchesCpu("KerasRMSprop", () => optimizerSteps(() => new KerasRMSprop(0.001, 0.9, 1e-8)), { rtol: 0, atol: 0 }));
-test("kerasAdamUpdate p=[5,5,64,64] and p=[64], 3 steps, matches the op chain bit for bit", () =>
+test("kerasAdamUpdate p=[5,5,64,64], [3,7] and [64], 3 steps, matches the op chain bit for bit", () =>
   assertMatchesCpu("KerasAdam", () => optimizerSteps(() => new KerasAdam(0.001, 0.9, 0.999, 1e-8)), { rtol: 0, atol: 0 }));
 
 // The training step's fused kernels (onednn only; lib/training/fused_step.ts) against the op chains they replace, which

@@ -177,9 +177,9 @@ test("addon matMul geometry with a missing, negative, fractional or mistyped fie
 });
 test("addon kerasRmspropUpdate and kerasAdamUpdate attrs with a missing or mistyped field throw naming the field", () => {
   const rmsprop = (attrs: unknown) => () =>
-    native().kerasRmspropUpdate(f32(3), f32(3), f32(3), f32(3), f32(3), attrs as KerasRmspropUpdateAttrs);
+    native().kerasRmspropUpdate([f32(3)], [f32(3)], [f32(3)], [f32(3)], [f32(3)], attrs as KerasRmspropUpdateAttrs);
   const adam = (attrs: unknown) => () =>
-    native().kerasAdamUpdate(f32(3), f32(3), f32(3), f32(3), f32(3), f32(3), f32(3), attrs as KerasAdamUpdateAttrs);
+    native().kerasAdamUpdate([f32(3)], [f32(3)], [f32(3)], [f32(3)], [f32(3)], [f32(3)], [f32(3)], attrs as KerasAdamUpdateAttrs);
   rmsprop(RMSPROP)();
   adam(ADAM)();
   assert.throws(rmsprop(undefined), { name: "TypeError", message: /Expected an object for rmsprop but found undefined/ });
@@ -190,7 +190,19 @@ test("addon kerasRmspropUpdate and kerasAdamUpdate attrs with a missing or misty
   assert.throws(adam([0.001, 0.9, 0.1, 0.999, 0.001, 1e-7]), { name: "TypeError", message: /object for adam but found an array/ });
   assert.throws(adam({ ...ADAM, beta1: "0.9" }), { name: "TypeError", message: /Expected a number for adam\.beta1 but found a string/ });
   assert.throws(adam({ ...ADAM, learningRate: undefined }), /adam\.learningRate but found undefined/);
-  assert.throws(() => native().kerasAdamUpdate(f32(3), f32(3), f32(3), f32(2), f32(3), f32(3), f32(3), ADAM), /Expected 3 elements in v/);
+  const list = (...sizes: number[]) => sizes.map((n) => f32(n));
+  assert.throws(
+    () => native().kerasAdamUpdate(list(3, 5), list(3, 5), list(3, 5), list(3, 4), list(3, 5), list(3, 5), list(3, 5), ADAM),
+    /Expected 5 elements in v\[1\] but found 4/,
+  );
+  assert.throws(
+    () => native().kerasRmspropUpdate(list(3, 5), list(3, 5), list(3), list(3, 5), list(3, 5), RMSPROP),
+    /Expected 2 arrays in a but found 1/,
+  );
+  assert.throws(() => native().kerasRmspropUpdate(f32(3) as never, list(3), list(3), list(3), list(3), RMSPROP), {
+    name: "TypeError",
+    message: /Expected an array of TypedArrays for p \(argument 0\)/,
+  });
 });
 test("addon missing and non-array arguments throw TypeError", () => {
   const b = native() as unknown as Record<string, (...args: unknown[]) => unknown>;

@@ -274,10 +274,16 @@ interface NativeFunctionSignatures {
   fill(out: Numeric, value: number): void;
   /** Input i is [outer, inners[i]]; out is [outer, sum(inners)]. */
   concat(inputs: Numeric[], inners: number[], outer: number, out: Numeric): void;
-  /** KerasRMSprop's step in one pass, in float32 op by op: aOut = a·ρ + g²·(1 − ρ), pOut = p − g·lr / (√aOut + ε). */
-  kerasRmspropUpdate(p: F32, g: F32, a: F32, pOut: F32, aOut: F32, rmsprop: KerasRmspropUpdateAttrs): void;
-  /** KerasAdam's step in one pass: mOut = m·β₁ + g·(1 − β₁), vOut = v·β₂ + g²·(1 − β₂), pOut = p − mOut·lrT / (√vOut + ε). */
-  kerasAdamUpdate(p: F32, g: F32, m: F32, v: F32, pOut: F32, mOut: F32, vOut: F32, adam: KerasAdamUpdateAttrs): void;
+  /**
+   * KerasRMSprop's step for every variable at once (the k-th array of each list is variable k's), in float32 op by op:
+   * aOut = a·ρ + g²·(1 − ρ), pOut = p − g·lr / (√aOut + ε).
+   */
+  kerasRmspropUpdate(p: F32[], g: F32[], a: F32[], pOut: F32[], aOut: F32[], rmsprop: KerasRmspropUpdateAttrs): void;
+  /**
+   * KerasAdam's step for every variable at once, as kerasRmspropUpdate: mOut = m·β₁ + g·(1 − β₁),
+   * vOut = v·β₂ + g²·(1 − β₂), pOut = p − mOut·lrT / (√vOut + ε).
+   */
+  kerasAdamUpdate(p: F32[], g: F32[], m: F32[], v: F32[], pOut: F32[], mOut: F32[], vOut: F32[], adam: KerasAdamUpdateAttrs): void;
   /**
    * Training BatchNorm of relu(z), z = [rows, C]: y, the batch's mean and biased variance, the moving statistics; two
    * passes. With pool winners (z = [n, height, width, C]), y is its 2×2 stride-2 max-pool and the winners are filled.

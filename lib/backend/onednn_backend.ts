@@ -109,16 +109,29 @@ export class OnednnBackend extends MathBackendCPU {
 }
 
 /**
- * Runs a fused optimizer update (KERAS_RMSPROP_UPDATE, KERAS_ADAM_UPDATE) when the active backend has it and holds
- * every input as a float32 array; null otherwise, and the caller runs its tfjs op chain, which gives the same bits.
+ * Runs a fused optimizer update (KERAS_RMSPROP_UPDATE, KERAS_ADAM_UPDATE) of every variable of a step in one kernel
+ * call when the active backend has it and holds every input as a float32 array; null otherwise, and the caller runs
+ * its tfjs op chain, which gives the same bits.
+ * @param perVariable each variable's inputs by name ({p, g, a} for RMSprop)
+ * @returns each variable's outputs, in the kernel's order
  */
-export function runFusedUpdate(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, number>): tf.Tensor[] | null {
+export function runFusedUpdate(
+  kernelName: string,
+  perVariable: Record<string, tf.Tensor>[],
+  attrs: Record<string, number>,
+): tf.Tensor[][] | null {
   const backend = tf.backend();
-  if (!(backend instanceof OnednnBackend) || tf.getKernel(kernelName, tf.getBackend()) == null) return null;
+  if (perVariable.length === 0 || !(backend instanceof OnednnBackend) || tf.getKernel(kernelName, tf.getBackend()) == null) return null;
+  const inputs: Record<string, tf.Tensor> = {};
+  perVariable.forEach((tensors, k) => {
+    for (const [name, t] of Object.entries(tensors)) inputs[`${name}${k}`] = t;
+  });
   for (const t of Object.values(inputs)) {
     if (t.dtype !== "float32" || !backend.data.has(t.dataId) || !(backend.data.get(t.dataId)?.values instanceof Float32Array)) return null;
   }
-  return tf.engine().runKernel(kernelName, inputs, attrs) as tf.Tensor[];
+  const outputs = tf.engine().runKernel(kernelName, inputs, attrs) as tf.Tensor[];
+  const each = outputs.length / perVariable.length;
+  return perVariable.map((_, k) => outputs.slice(k * each, (k + 1) * each));
 }
 
 /** Releases the onednn backend's pooled output arrays when it is the active backend; a no-op otherwise. */

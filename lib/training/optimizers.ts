@@ -16,6 +16,11 @@ interface SlotSet {
   slots: tf.Variable[];
 }
 
+/** One variable's part of a step: its slots and its gradient. */
+interface VariableUpdate extends SlotSet {
+  gradient: tf.Tensor;
+}
+
 /**
  * Base of the Keras-exact optimizers: per-variable slot variables created at the first step, the iteration
  * count as an integer (state, not a running product, so a restored optimizer continues bit for bit), and a
@@ -33,8 +38,16 @@ abstract class KerasOptimizer extends tf.Optimizer {
       throw invalidParameterError("learning rate", "a finite number > 0", learningRate);
   }
 
-  /** The update of one variable; `slots` are the variable's slots in `slotNames` order. Runs inside tidy. */
+  /** The update of one variable, op by op; `slots` are the variable's slots in `slotNames` order. Runs inside tidy. */
   protected abstract step(value: tf.Variable, gradient: tf.Tensor, slots: tf.Variable[], iteration: number): void;
+
+  /**
+   * Every variable's update of one step in one native kernel (the same float32 operations as `step`), or false when
+   * the active backend (or this optimizer) has no such kernel. Runs inside tidy.
+   */
+  protected fusedStep(_updates: VariableUpdate[], _iteration: number): boolean {
+    return false;
+  }
 
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const entries = Array.isArray(variableGradients)
@@ -43,10 +56,11 @@ abstract class KerasOptimizer extends tf.Optimizer {
     if (this.restored) this.bindRestored(entries.map(([name]) => name));
     // Keras's `t = iterations + 1`: the step being taken, counted from 1.
     const iteration = this.iterations + 1;
-    for (const [name, gradient] of entries) {
-      if (gradient == null) continue;
-      const set = this.slotsFor(name);
-      tf.tidy(() => this.step(set.variable, gradient, set.slots, iteration));
+    const updates: VariableUpdate[] = entries
+      .filter(([, gradient]) => gradient != null)
+      .map(([name, gradient]) => ({ ...this.slotsFor(name), gradient }));
+    if (!tf.tidy(() => this.fusedStep(updates, iteration))) {
+      for (const u of updates) tf.tidy(() => this.step(u.variable, u.gradient, u.slots, iteration));
     }
     this.incrementIterations();
   }
@@ -143,18 +157,21 @@ export class KerasRMSprop extends KerasOptimizer {
     super(learningRate);
   }
 
-  protected override step(p: tf.Variable, g: tf.Tensor, [a]: tf.Variable[]): void {
-    // One native pass on the onednn backend, the same float32 operations as the chain below.
+  protected override fusedStep(updates: VariableUpdate[]): boolean {
     const fused = runFusedUpdate(
       KERAS_RMSPROP_UPDATE,
-      { p, g, a },
+      updates.map((u) => ({ p: u.variable, g: u.gradient, a: u.slots[0] })),
       { learningRate: f32(this.learningRate), rho: f32(this.rho), oneMinusRho: f32(1 - this.rho), epsilon: f32(this.epsilon) },
     );
-    if (fused) {
-      a.assign(fused[1]);
-      p.assign(fused[0]);
-      return;
-    }
+    if (!fused) return false;
+    updates.forEach((u, k) => {
+      u.slots[0].assign(fused[k][1]);
+      u.variable.assign(fused[k][0]);
+    });
+    return true;
+  }
+
+  protected override step(p: tf.Variable, g: tf.Tensor, [a]: tf.Variable[]): void {
     const newA = tf.add(tf.mul(a, f32(this.rho)), tf.mul(tf.square(g), f32(1 - this.rho)));
     a.assign(newA);
     p.assign(tf.sub(p, tf.div(tf.mul(g, f32(this.learningRate)), tf.add(tf.sqrt(newA), f32(this.epsilon)))));
@@ -196,11 +213,10 @@ export class KerasAdam extends KerasOptimizer {
     return f32(f32(this.learningRate) * f32(f32(Math.sqrt(f32(1 - b2t))) / f32(1 - b1t)));
   }
 
-  protected override step(p: tf.Variable, g: tf.Tensor, [m, v]: tf.Variable[], t: number): void {
-    // One native pass on the onednn backend, the same float32 operations as the chain below.
+  protected override fusedStep(updates: VariableUpdate[], t: number): boolean {
     const fused = runFusedUpdate(
       KERAS_ADAM_UPDATE,
-      { p, g, m, v },
+      updates.map((u) => ({ p: u.variable, g: u.gradient, m: u.slots[0], v: u.slots[1] })),
       {
         learningRate: this.correctedRate(t),
         beta1: f32(this.beta1),
@@ -210,12 +226,16 @@ export class KerasAdam extends KerasOptimizer {
         epsilon: f32(this.epsilon),
       },
     );
-    if (fused) {
-      m.assign(fused[1]);
-      v.assign(fused[2]);
-      p.assign(fused[0]);
-      return;
-    }
+    if (!fused) return false;
+    updates.forEach((u, k) => {
+      u.slots[0].assign(fused[k][1]);
+      u.slots[1].assign(fused[k][2]);
+      u.variable.assign(fused[k][0]);
+    });
+    return true;
+  }
+
+  protected override step(p: tf.Variable, g: tf.Tensor, [m, v]: tf.Variable[], t: number): void {
     const newM = tf.add(tf.mul(m, f32(this.beta1)), tf.mul(g, f32(1 - this.beta1)));
     const newV = tf.add(tf.mul(v, f32(this.beta2)), tf.mul(tf.square(g), f32(1 - this.beta2)));
     m.assign(newM);

@@ -3,6 +3,7 @@
 #include <napi.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <sstream>
@@ -38,20 +39,25 @@ template <> constexpr napi_typedarray_type ArrayTypeOf<float>() { return napi_fl
 template <> constexpr napi_typedarray_type ArrayTypeOf<int32_t>() { return napi_int32_array; }
 template <> constexpr napi_typedarray_type ArrayTypeOf<uint8_t>() { return napi_uint8_array; }
 
+// A typed array of T from a JS value known to be a TypedArray.
+template <typename T>
+Span<T> ToSpan(Napi::Env env, const Napi::Value& v, const std::string& name) {
+  Napi::TypedArray a = v.As<Napi::TypedArray>();
+  ONEDNN_CHECK(env, a.TypedArrayType() == ArrayTypeOf<T>(), TypeError,
+               std::string("Expected a ") + TypeName(ArrayTypeOf<T>()) + " for " + name + " but found a " + TypeName(a.TypedArrayType()));
+  Span<T> s;
+  s.data = reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+  s.size = a.ElementLength();
+  return s;
+}
+
 template <typename T>
 Span<T> GetArray(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional = false) {
   Napi::Env env = info.Env();
   if (optional && (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined())) return {};
   ONEDNN_CHECK(env, info.Length() > i && info[i].IsTypedArray(), TypeError,
                std::string("Expected a TypedArray for ") + name + " (argument " + std::to_string(i) + ")");
-  Napi::TypedArray a = info[i].As<Napi::TypedArray>();
-  ONEDNN_CHECK(env, a.TypedArrayType() == ArrayTypeOf<T>(), TypeError,
-               std::string("Expected a ") + TypeName(ArrayTypeOf<T>()) + " for " + name + " but found a " +
-                   TypeName(a.TypedArrayType()));
-  Span<T> s;
-  s.data = reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
-  s.size = a.ElementLength();
-  return s;
+  return ToSpan<T>(env, info[i], name);
 }
 
 // Element type of a typed array argument: 'f' float32, 'i' int32, 'b' uint8/bool.
@@ -139,6 +145,31 @@ std::array<Span<T>, N> GetSameSizeArrays(const Napi::CallbackInfo& info, size_t 
   return spans;
 }
 
+// Arguments first, first + 1, ... as JS arrays of typed arrays of T, one array per name: all of one length, and the k-th
+// typed array of each of the size of the first argument's k-th; named in errors as name[k].
+template <typename T, size_t N>
+std::array<std::vector<Span<T>>, N> GetSameSizeArrayLists(const Napi::CallbackInfo& info, size_t first, const char* const (&names)[N]) {
+  Napi::Env env = info.Env();
+  std::array<std::vector<Span<T>>, N> lists;
+  for (size_t k = 0; k < N; ++k) {
+    const size_t i = first + k;
+    ONEDNN_CHECK(env, info.Length() > i && info[i].IsArray(), TypeError,
+                 std::string("Expected an array of TypedArrays for ") + names[k] + " (argument " + std::to_string(i) + ")");
+    Napi::Array list = info[i].As<Napi::Array>();
+    ONEDNN_CHECK(env, k == 0 || list.Length() == lists[0].size(), RangeError,
+                 std::string("Expected ") + std::to_string(lists[0].size()) + " arrays in " + names[k] + " but found " +
+                     std::to_string(list.Length()));
+    for (uint32_t j = 0; j < list.Length(); ++j) {
+      const std::string name = std::string(names[k]) + "[" + std::to_string(j) + "]";
+      Napi::Value v = list.Get(j);
+      ONEDNN_CHECK(env, v.IsTypedArray(), TypeError, "Expected a TypedArray for " + name + " but found " + Describe(v));
+      lists[k].push_back(ToSpan<T>(env, v, name));
+      CheckSize(env, lists[k].back(), static_cast<int64_t>(lists[0][j].size), name.c_str());
+    }
+  }
+  return lists;
+}
+
 // A parameter object read by field name (the addon's structs: tfjs's Conv2DInfo and Pool2DInfo, MatMulGeometry and the
 // optimizer updates' attrs of lib/backend), each field checked and named in errors as object.field.
 class Fields {
@@ -197,6 +228,24 @@ void ForRowShares(int64_t rows, int64_t work, Body body) {
     const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
     const int64_t first = rows * t / threads, last = rows * (t + 1) / threads;
     if (last > first) body(first, last - first);
+  }
+}
+
+// body(list, first, count) over the elements of arrays of `sizes` laid end to end, split into the threads' static
+// shares in one parallel region (one wake-up of the threads for every array; a share may span several arrays).
+template <typename Body>
+void ForListShares(const std::vector<int64_t>& sizes, Body body) {
+  std::vector<int64_t> start(sizes.size() + 1, 0);
+  for (size_t k = 0; k < sizes.size(); ++k) start[k + 1] = start[k] + sizes[k];
+  const int64_t total = start.back();
+#pragma omp parallel if (total > kParallelGrain)
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t lo = total * t / threads, hi = total * (t + 1) / threads;
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      const int64_t first = std::max(lo, start[k]), last = std::min(hi, start[k + 1]);
+      if (last > first) body(k, first - start[k], last - first);
+    }
   }
 }
 
