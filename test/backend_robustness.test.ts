@@ -226,6 +226,7 @@ test("addon missing and non-array arguments throw TypeError", () => {
     "fill",
     "concat",
     "setMallocMmapThreshold",
+    "alignmentOffset",
     "kerasRmspropUpdate",
     "kerasAdamUpdate",
   ]) {

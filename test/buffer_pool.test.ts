@@ -1,9 +1,9 @@
-// The onednn backend's buffer pool: best fit within the waste bound, oldest evicted at the cap, and a
-// recycled view of a larger buffer never escapes to code that reads `values.buffer` whole.
+// The onednn backend's buffer pool: best fit within the waste bound, oldest evicted at the cap, views that start on a
+// cache line, and a view of a larger buffer never escapes to code that reads `values.buffer` whole.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { BufferPool } from "mnist-lab";
+import { BufferPool, loadNativeBinding } from "mnist-lab";
 import { onednnReady } from "./backend_helpers";
 
 test("BufferPool takes the smallest buffer that fits within maxWaste", () => {
@@ -56,4 +56,25 @@ test("onednn recycles a larger buffer for a smaller output, and dataSync returns
   assert.equal(read.buffer.byteLength, 32000, "what escapes owns an exact-size buffer");
   assert.deepEqual([read[0], read[7999]], [3, 3]);
   tf.dispose([ones, two, smallInput, small]);
+});
+
+test("onednn's pooled outputs start on a 64-byte line of their buffer, and what escapes starts at 0 of its own", async () => {
+  await onednnReady();
+  await tf.setBackend("onednn");
+  const native = loadNativeBinding().binding!;
+  const internalValues = (t: tf.Tensor) =>
+    (tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(t.dataId as object).values;
+  const input = tf.ones([3, 5000]);
+  // Several outputs, so that more than one buffer (and more than one start address) is seen.
+  const outputs = [1, 2, 3, 4].map((v) => tf.add(input, v));
+  for (const out of outputs) {
+    const values = internalValues(out);
+    assert.equal(values.byteOffset, native.alignmentOffset(values.buffer as ArrayBuffer, 64), "the view starts on a cache line");
+    assert.ok(values.byteOffset < 64 && values.buffer.byteLength >= values.byteLength + values.byteOffset);
+  }
+  const read = outputs[0].dataSync() as Float32Array;
+  assert.deepEqual([read.byteOffset, read.buffer.byteLength, read[0], read[14999]], [0, 60000, 2, 2]);
+  assert.throws(() => native.alignmentOffset(new ArrayBuffer(8), 48), /power of two up to 4096 for alignment but found 48/);
+  assert.throws(() => native.alignmentOffset(new Float32Array(2) as never, 64), /Expected an ArrayBuffer for buffer/);
+  tf.dispose([input, ...outputs]);
 });

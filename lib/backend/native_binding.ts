@@ -183,6 +183,7 @@ export const NATIVE_FUNCTION_NAMES = [
   "info",
   "setThreads",
   "setMallocMmapThreshold",
+  "alignmentOffset",
   "conv2dForward",
   "conv2dBackwardData",
   "conv2dBackwardFilter",
@@ -220,6 +221,8 @@ interface NativeFunctionSignatures {
   setThreads(threads: number): void;
   /** glibc's M_MMAP_THRESHOLD, fixed (false where the C library is not glibc). */
   setMallocMmapThreshold(bytes: number): boolean;
+  /** The bytes to skip from the buffer's start to an address that is a multiple of `alignment` (a power of two ≤ 4096). */
+  alignmentOffset(buffer: ArrayBuffer, alignment: number): number;
   /** x NHWC, filter HWIO, out NHWC; then bias and the activation (an `enums.activation` code; alpha for leakyrelu). */
   /** precision: an `enums.convPrecision` code (bfloat16 throws on a CPU without AVX512_BF16 or AMX). */
   conv2dForward(
