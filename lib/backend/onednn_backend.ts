@@ -28,8 +28,8 @@ function typedView(dtype: PoolDtype, buffer: ArrayBuffer, size: number, byteOffs
       : new Uint8Array(buffer, byteOffset, size);
 }
 
-// Pooled arrays start on a cache line: vector loads and stores that straddle two lines slowed the streaming kernels
-// (BatchNorm's passes, the optimizer) by about a third, and an ArrayBuffer's own start is only 16-byte aligned.
+// Pooled arrays start on a cache line: an ArrayBuffer's own start is only 16-byte aligned, and vector loads and stores
+// that straddle two lines slow the streaming kernels (bench/array_alignment.ts).
 const CACHE_LINE = 64;
 
 /** A MathBackendCPU whose hot kernels call the oneDNN addon, with a pool that recycles output arrays. */

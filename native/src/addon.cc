@@ -134,8 +134,8 @@ Napi::Value SetMallocMmapThreshold(const Napi::CallbackInfo& info) {
 }
 
 // The bytes to skip from an ArrayBuffer's start to reach a multiple of `alignment` bytes (a power of two up to 4096).
-// The backend's pool lays its views there: vector loads and stores that straddle cache lines cost the streaming
-// kernels about a third more.
+// The backend's pool lays its views there: vector loads and stores that straddle two cache lines are slower
+// (bench/array_alignment.ts measures it on BatchNorm's kernels).
 Napi::Value AlignmentOffset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ONEDNN_CHECK(env, info.Length() > 0 && info[0].IsArrayBuffer(), TypeError, "Expected an ArrayBuffer for buffer");

@@ -44,7 +44,8 @@ template <typename T>
 Span<T> ToSpan(Napi::Env env, const Napi::Value& v, const std::string& name) {
   Napi::TypedArray a = v.As<Napi::TypedArray>();
   ONEDNN_CHECK(env, a.TypedArrayType() == ArrayTypeOf<T>(), TypeError,
-               std::string("Expected a ") + TypeName(ArrayTypeOf<T>()) + " for " + name + " but found a " + TypeName(a.TypedArrayType()));
+               std::string("Expected a ") + TypeName(ArrayTypeOf<T>()) + " for " + name + " but found a " +
+                   TypeName(a.TypedArrayType()));
   Span<T> s;
   s.data = reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
   s.size = a.ElementLength();
@@ -148,7 +149,8 @@ std::array<Span<T>, N> GetSameSizeArrays(const Napi::CallbackInfo& info, size_t 
 // Arguments first, first + 1, ... as JS arrays of typed arrays of T, one array per name: all of one length, and the k-th
 // typed array of each of the size of the first argument's k-th; named in errors as name[k].
 template <typename T, size_t N>
-std::array<std::vector<Span<T>>, N> GetSameSizeArrayLists(const Napi::CallbackInfo& info, size_t first, const char* const (&names)[N]) {
+std::array<std::vector<Span<T>>, N> GetSameSizeArrayLists(const Napi::CallbackInfo& info, size_t first,
+                                                          const char* const (&names)[N]) {
   Napi::Env env = info.Env();
   std::array<std::vector<Span<T>>, N> lists;
   for (size_t k = 0; k < N; ++k) {
