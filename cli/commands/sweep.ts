@@ -95,13 +95,15 @@ async function sweepHere(spec: SweepSpec, runsDir: string, resultsDir: string | 
   const entries = sweepEntries(spec);
   const backend = await initBackend();
   // A run whose result is kept is not trained again (a fresh clone has results/ but no runs/).
-  const kept = entries.filter((e) => sweepEntryExported(e, resultsDir)).map((e) => `${e.optimizer} seed ${e.seed}`);
+  const kept = entries.filter((e) => sweepEntryExported(e, resultsDir));
   process.stdout.write(
     `Backend: ${backend.active}; ${entries.length} runs (${spec.profile}, ${spec.schedule})` +
-      (kept.length > 0 ? `; already in ${resultsDir}, not trained again: ${kept.join(", ")}` : "") +
+      (kept.length > 0
+        ? `; already in ${resultsDir}, not trained again: ${kept.map((e) => `${e.optimizer} seed ${e.seed}`).join(", ")}`
+        : "") +
       "\n",
   );
-  const toTrain = entries.filter((e) => !sweepEntryExported(e, resultsDir));
+  const toTrain = entries.filter((e) => !kept.includes(e));
   if (toTrain.length === 0) return;
   const data = await loadMnist();
   const rows: string[] = [];
