@@ -182,6 +182,9 @@ export {
   paddingVerdict,
   rankCandidates,
   rankingStrength,
+  recipeCollapseCheck,
+  recipeFirstEpochs,
+  recipeHeadStartCheck,
   wilsonInterval,
   withinReach,
 } from "./evaluation/forensics";

@@ -1,6 +1,7 @@
 // forensics.ts and forensic_studies.ts: the analyses behind 06_forensics on synthetic data with known answers —
 // the window fit finds a planted offset, the collapse detector finds a planted fall and nothing in a smooth curve,
-// the ranking puts the candidate that generated the report's lines first, and the padding readings are the seven.
+// the ranking puts the candidate that generated the report's lines first, the padding readings are the seven, and the
+// head-start and collapse questions are asked again of the recipe's own full runs only.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -16,6 +17,11 @@ import {
   withinReach,
   rankCandidates,
   rankingStrength,
+  recipeCollapseCheck,
+  recipeFirstEpochs,
+  recipeHeadStartCheck,
+  resolveTrainConfig,
+  EARLIER_PADDING,
   wilsonInterval,
   type EpochLogs,
   type RunResultSummary,
@@ -180,4 +186,66 @@ test("the padding verdict: an incomplete screen says so; a complete one names it
     ),
   );
   assert.deepEqual(withinReach([{ name: "a", meanSquaredZ: 1, terms: 10, seeds: { RMSprop: 1, Adam: 1 } }]), ["a"]);
+});
+
+test("the recipe's full runs answer the head-start and collapse questions again, cut to the studies' epochs", () => {
+  const stepsPerEpoch = 698;
+  // A 40-epoch run of `optimizer` and `seed`, its per-step curve `steps` (an epoch's history row per 698 steps).
+  const fullRun = (optimizer: "rmsprop" | "adam", seed: number, steps: StepLog[], input: object = {}) =>
+    ({
+      runId: `${optimizer}-s${seed}-${JSON.stringify(input)}`,
+      dir: "/nowhere",
+      config: resolveTrainConfig({ optimizer, seed, ...input }),
+      steps,
+      history: Array.from({ length: 40 }, (_, e) => ({
+        loss: 0.1,
+        accuracy: 0.97,
+        val_loss: 0.03,
+        val_accuracy: e === 0 ? 0.98 : 0.99,
+        lr: 0.001,
+        epoch_seconds: 1,
+      })),
+      metrics: { epochsCompleted: 40 },
+    }) as unknown as RunResultSummary;
+  const curve = (seed: number) => learningCurve(40 * stepsPerEpoch, seed, stepsPerEpoch);
+  const fallen = curve(9).map((s, i) => (i >= 500 && i < 540 ? { ...s, correct: Math.round(0.55 * 86) } : s));
+  const results = [
+    ...[1, 2, 3].map((seed) => fullRun("adam", seed, curve(seed))),
+    fullRun("rmsprop", 1, curve(4)),
+    fullRun("rmsprop", 2, fallen),
+    // Not the recipe: the earlier padding, the clipped loss, and the other schedule stay out.
+    fullRun("rmsprop", 3, fallen, { model: { paddings: EARLIER_PADDING } }),
+    fullRun("rmsprop", 4, fallen, { loss: "clipped" }),
+    fullRun("rmsprop", 5, fallen, { schedule: "as-intended" }),
+  ];
+  const adam = recipeFirstEpochs(results, "head-start");
+  assert.deepEqual(
+    adam.map((r) => [r.config.seed, r.history.length, r.steps.length]),
+    [1, 2, 3].map((seed) => [seed, 3, 3 * stepsPerEpoch]),
+  );
+  const rmsprop = recipeFirstEpochs(results, "collapse");
+  assert.deepEqual(
+    rmsprop.map((r) => [r.config.seed, r.history.length, r.steps.length]),
+    [
+      [1, 2, 2 * stepsPerEpoch],
+      [2, 2, 2 * stepsPerEpoch],
+    ],
+  );
+
+  // The synthetic curves start at accuracy 0.1, far below the report's epoch 1: a head start is found, and said.
+  const headStart = recipeHeadStartCheck(adam);
+  assert.equal(headStart.length, 1);
+  assert.match(headStart[0], /^On the recipe's network \(padding vvs, loss from the logits\), the first 3 epochs of its full runs/);
+  assert.match(headStart[0], /put the head start at \d+ ± \d+ steps \(n = 3 seeds: \d+, \d+, \d+ steps\).*the verdict holds/);
+  assert.match(recipeHeadStartCheck([])[0], /^No full run of the recipe's Adam in results\/ yet/);
+
+  // The planted fall in seed 2 is found; seed 2's epoch 1 does not print validation below training.
+  assert.match(
+    recipeCollapseCheck(rmsprop)[0],
+    new RegExp(
+      "the first 2 epochs of its full runs in results/: 1 of 2 RMSprop seeds collapse \\(95% Wilson interval [\\d.]+%–[\\d.]+%\\): " +
+        "seed 2 at epoch 1, step 5\\d\\d, and 0 of 2 print the report's signature\\.$",
+    ),
+  );
+  assert.match(recipeCollapseCheck([])[0], /^No full run of the recipe's RMSprop in results\/ yet/);
 });

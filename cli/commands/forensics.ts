@@ -34,7 +34,7 @@ export function registerForensicsCommand(program: Command): void {
     .option("--runs-dir <dir>", "where run directories go (default: $MNIST_LAB_RUNS_DIR, else runs/ in the project)")
     .option("--out <dir>", "parent of the study's summaries (default: forensics/ in the project)")
     .option("--only <n>", "train only the first N runs of the study")
-    .option("--results-dir <dir>", "the committed full-profile results that give the seed-to-seed scale (summary)")
+    .option("--results-dir <dir>", "the committed full-profile results: the seed-to-seed scale, and the recipe's own runs (summary)")
     .action(async (studyName: string, opts: { runsDir?: string; out?: string; only?: string; resultsDir?: string }) => {
       if (studyName === "summary") {
         await initBackend();

@@ -7,11 +7,11 @@ import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, type ReportEpochLog } from "../tra
 import pl from "nodejs-polars";
 import { REPORT_CNN_DEFAULTS, REPORT_PADDING_READING, buildReportCnn, paddingReadingName, paddingReadings } from "../model/model";
 import { confidentlyWrongSample } from "../model/loss";
-import { configLoss } from "../training/runs";
+import { configLoss, resolveTrainConfig } from "../training/runs";
 import type { EpochLogs } from "../training/callbacks";
 import type { StepLog } from "../training/steps";
 import { listRunResults, type RunResultSummary } from "./results";
-import { spread } from "./reproduction";
+import { partitionResults, recipeOf, spread } from "./reproduction";
 import { EARLIER_PADDING_READING, PADDING_CONFIRM, studyRuns, type ForensicStudy } from "./forensic_studies";
 
 /** Steps per epoch in the Kaggle kernel the report follows: `steps_per_epoch = len(X_train) // 86`. */
@@ -374,6 +374,61 @@ export function headStartVerdict(fit: OffsetFit): string[] {
   ];
 }
 
+/**
+ * The full runs in results/ of the recipe as it now stands (as-run, loss from the logits, the report's padding), cut
+ * to the epochs `study` trains with the same optimizer: the study's question asked again of the recipe's network, at
+ * no cost, since every run keeps its per-step history.
+ */
+export function recipeFirstEpochs(results: readonly RunResultSummary[], study: "head-start" | "collapse"): RunResultSummary[] {
+  const { optimizer, epochs } = resolveTrainConfig(studyRuns(study)[0].config);
+  return partitionResults(results)
+    .included.filter((r) => r.config.optimizer === optimizer && recipeOf(r.config) === "as-run")
+    .map((r) => ({ ...r, history: r.history.slice(0, epochs), steps: r.steps.filter((s) => s.epoch <= epochs) }));
+}
+
+/** Where the recipe checks below draw from, as their lines name it. */
+function recipeRunsWhere(runs: readonly RunResultSummary[]): string {
+  return (
+    `On the recipe's network (padding ${REPORT_PADDING_READING}, loss from the logits), ` +
+    `the first ${runs[0].history.length} epochs of its full runs in results/`
+  );
+}
+
+/** The head-start fit asked again of the recipe's network (recipeFirstEpochs): does the verdict carry over? */
+export function recipeHeadStartCheck(runs: readonly RunResultSummary[]): string[] {
+  if (runs.length === 0) return ["No full run of the recipe's Adam in results/ yet to check the head start on its network."];
+  const fit = fitHeadStart(
+    runs.map((r) => r.steps),
+    reportTwoEpochs(REPORT_EPOCH_LOGS.Adam),
+  );
+  const t1 = fit.target[0];
+  const fresh1 = spread(fit.fresh.map((f) => f[0].accuracy));
+  const outside = t1.accuracy > fresh1.max || t1.accuracy < fresh1.min;
+  const sd = Number.isNaN(fit.offset.sd) ? "" : ` ± ${fit.offset.sd.toFixed(0)}`;
+  return [
+    `${recipeRunsWhere(runs)} put the head start at ${fit.offset.mean.toFixed(0)}${sd} steps ` +
+      `(n = ${fit.offset.n} seed${fit.offset.n === 1 ? "" : "s"}: ${fit.perSeed.map((p) => p.offset).join(", ")} steps); ` +
+      `a fresh fit's epoch 1 prints accuracy ${f4(fresh1.min)}–${f4(fresh1.max)} there, ` +
+      (outside && fit.offset.mean > 0
+        ? `so the report's ${f4(t1.accuracy)} is outside it too: the verdict holds on the recipe's network, with its own head start.`
+        : `and the report's ${f4(t1.accuracy)} is inside it: on the recipe's network a fresh fit explains the report's epoch 1.`),
+  ];
+}
+
+/** The collapse count asked again of the recipe's network (recipeFirstEpochs). */
+export function recipeCollapseCheck(runs: readonly RunResultSummary[]): string[] {
+  if (runs.length === 0) return ["No full run of the recipe's RMSprop in results/ yet to look for collapses on its network."];
+  const study = collapseStudy(runs);
+  const n = study.seeds.length;
+  const signature = study.seeds.filter((s) => s.valBelowTrain).length;
+  const falls = study.seeds.filter((s) => s.collapse).map((s) => `seed ${s.seed} at epoch ${s.collapse!.epoch}, step ${s.collapse!.step}`);
+  return [
+    `${recipeRunsWhere(runs)}: ${study.collapsed} of ${n} RMSprop seeds collapse ` +
+      `(95% Wilson interval ${pct(study.interval.low)}–${pct(study.interval.high)})${falls.length > 0 ? `: ${falls.join("; ")}` : ""}, ` +
+      `and ${signature} of ${n} print the report's signature.`,
+  ];
+}
+
 /** The collapse section's verdict. */
 export function collapseVerdict(study: CollapseStudy): string[] {
   const n = study.seeds.length;
@@ -506,11 +561,14 @@ export function forensicVerdicts(forensicsDir: string, results: readonly RunResu
         loadStudy("control", forensicsDir).find((r) => r.config.optimizer === "adam" && r.config.startFrom),
         scale,
       ),
+      ...recipeHeadStartCheck(recipeFirstEpochs(results, "head-start")),
     ],
-    collapse:
-      collapse.length === 0
+    collapse: [
+      ...(collapse.length === 0
         ? ["No collapse runs committed yet: `mnist-lab forensics collapse` trains them."]
-        : collapseVerdict(collapseStudy(collapse)),
+        : collapseVerdict(collapseStudy(collapse))),
+      ...recipeCollapseCheck(recipeFirstEpochs(results, "collapse")),
+    ],
     padding: paddingVerdict(padding, loadStudy("padding-confirm", forensicsDir), scale),
   };
   return verdicts;
@@ -581,7 +639,8 @@ export function paddingVerdict(
     best === REPORT_PADDING_READING
       ? `Verdict: the report's network was most likely ${best} (conv 1–5: valid, valid, ${layers(best).reading.join(", ")}; ` +
         `${layers(best).features} features), ${strength} ahead of ${ranked[1].name}; the recipe builds it. ` +
-        `The loss, head-start and collapse studies ran earlier, on ${EARLIER_PADDING_READING}.`
+        `The loss, head-start and collapse studies ran earlier, on ${EARLIER_PADDING_READING}; ` +
+        "the head-start and collapse sections ask their questions again of the recipe's full runs."
       : `Verdict: the confirmation favours ${best}, ${strength} over ${ranked[1].name}, but the recipe builds ` +
         `${REPORT_PADDING_READING}: REPORT_CNN_DEFAULTS.paddings should follow the evidence.`,
   ];
