@@ -196,6 +196,7 @@ export {
   groupMachines,
   optimizerComparison,
   partitionResults,
+  recipeComparison,
   recipeOf,
   reproductionVerdicts,
   runResultsFrame,
@@ -204,6 +205,7 @@ export {
   singleValueTest,
   spread,
   topConfusedPairCounts,
+  welchDiffer,
   welchGreater,
 } from "./evaluation/reproduction";
 export { exportRunResult, listRunResults, readRunResult, type RunResultSummary } from "./evaluation/results";

@@ -4,6 +4,7 @@ import {
   REPORT_EPOCH_LOGS,
   epochBand,
   groupMachines,
+  recipeComparison,
   reportHistory,
   runResultsFrame,
   EARLIER_PADDING,
@@ -14,6 +15,7 @@ import {
   singleValueTest,
   spread,
   topConfusedPairCounts,
+  welchDiffer,
   welchGreater,
   type RunResultSummary,
 } from "mnist-lab";
@@ -61,13 +63,17 @@ test("spread gives mean, sample sd and range", () => {
   assert.ok(Number.isNaN(spread([1]).sd));
 });
 
-test("welchGreater matches scipy's Welch test and refuses single seeds", () => {
+test("welchGreater and welchDiffer match scipy's Welch test and refuse single seeds", () => {
   // scipy.stats.ttest_ind(x, y, equal_var=False, alternative='greater'): statistic 1.8605210188383652, p 0.06884387383003736.
   const r = welchGreater([0.9966, 0.9962, 0.9969], [0.996, 0.9964, 0.9958]);
   assert.ok("pValue" in r);
   assert.ok(Math.abs(r.t - 1.8605210188383652) < 1e-9, `t ${r.t}`);
   assert.ok(Math.abs(r.pValue - 0.06884387383003736) < 1e-6, `p ${r.pValue}`);
   assert.deepEqual(welchGreater([0.99], [0.98, 0.97]), { unavailable: "needs at least 2 seeds per side (found 1 and 2)" });
+  // The same with alternative='two-sided': p 0.13768774766007472.
+  const both = welchDiffer([0.9966, 0.9962, 0.9969], [0.996, 0.9964, 0.9958]);
+  assert.ok("pValue" in both);
+  assert.ok(Math.abs(both.pValue - 0.13768774766007472) < 1e-6, `p ${both.pValue}`);
 });
 
 test("singleValueTest gives the prediction-interval p-value of one figure against our seeds", () => {
@@ -225,4 +231,37 @@ test("groupMachines lists each known CPU once and each run with an unknown CPU o
     "AMD EPYC (family 26, model 2) [avx512]; unknown CPU [unknown] (seed 3); unknown CPU [unknown] (seed 4); " +
       "unknown CPU [unknown] from epoch 1; AMD EPYC (family 26, model 2) [avx512] from epoch 5 (seed 5); unknown CPU (seed 6)",
   );
+});
+
+test("recipeComparison sets an earlier recipe's group against the current one's by the last epoch and by the late epochs' mean", () => {
+  // A run whose val_accuracy wobbles ±0.08 points around `level` over its last ten epochs and ends at `last`.
+  const run = (seed: number, earlierRecipe: boolean, level: number, last: number) => {
+    const r = result("rmsprop", seed, last, confusionWith({}));
+    r.history.forEach((h, e) => (h.val_accuracy = e < 29 ? 0.99 : e === 39 ? last : level + (e % 2 === 0 ? 8e-4 : -8e-4) + seed * 2e-4));
+    const config = earlierRecipe
+      ? { ...r.config, loss: "clipped" as const, model: { ...r.config.model!, paddings: EARLIER_PADDING } }
+      : r.config;
+    return { ...r, config };
+  };
+  const now = [1, 2, 3].map((seed) => run(seed, false, 0.995, 0.9944 + seed * 1e-5));
+  const sameLate = [1, 2, 3].map((seed) => run(seed, true, 0.995, 0.9956 + seed * 1e-5));
+  const [line] = recipeComparison(seedGroups([...now, ...sameLate]));
+  assert.match(
+    line,
+    new RegExp(
+      "^RMSprop, as-run against as-run, clipped loss, padding sss: " +
+        "the last epoch 99\\.44% ± 0\\.00 \\(n = 3\\) vs 99\\.56% ± 0\\.00 \\(n = 3\\) " +
+        "\\(−0\\.12 points; Welch two-sided p < 0\\.001\\); " +
+        "the mean of the 10 epochs before it 99\\.54% .* \\(\\+0\\.00 points; Welch two-sided p 1\\.000\\)\\. " +
+        "Within a run one epoch's val_accuracy moves 0\\.08 points .*: no evidence that the recipes differ late in training; " +
+        "the last epoch's gap of 0\\.12 points is within two of those moves, so it may be that epoch's draw\\.$",
+    ),
+  );
+  const higherLate = [1, 2, 3].map((seed) => run(seed, true, 0.996, 0.9956 + seed * 1e-5));
+  assert.match(recipeComparison(seedGroups([...now, ...higherLate]))[0], /: the recipes differ late in training, by −0\.10 points\.$/);
+  assert.match(
+    recipeComparison(seedGroups([now[0], higherLate[0]]))[0],
+    /\(n = 1\).*no test: needs at least 2 seeds .*: too few seeds to test the late epochs\.$/,
+  );
+  assert.deepEqual(recipeComparison(seedGroups(now)), ["No earlier recipe's group beside the current one's to compare."]);
 });

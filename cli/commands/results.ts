@@ -6,6 +6,7 @@ import {
   frameMarkdown,
   listRunResults,
   optimizerComparison,
+  recipeComparison,
   reproductionVerdicts,
   runResultsFrame,
   seedGroupFrame,
@@ -34,6 +35,7 @@ export function registerResultsCommand(program: Command): void {
         reproduction: reproductionVerdicts(groups),
         optimizers: optimizerComparison(groups),
         earlyEpochs: earlyEpochComparison(groups),
+        recipes: recipeComparison(groups),
         confusedPairs: confusedPairVerdicts(groups),
       };
       if (opts.json) {

@@ -163,17 +163,26 @@ export function seedGroupFrame(groups: readonly SeedGroup[]): pl.DataFrame {
 export interface WelchResult {
   t: number;
   df: number;
-  /** One-sided p-value of mean(x) > mean(y). */
+  /** p-value of the alternative tested: one-sided mean(x) > mean(y) (welchGreater) or two-sided (welchDiffer). */
   pValue: number;
   difference: number;
 }
 
 export function welchGreater(x: readonly number[], y: readonly number[]): WelchResult | { unavailable: string } {
+  return welch(x, y, "greater");
+}
+
+/** Welch's t-test of "x's and y's means differ" (two-sided p-value), or why it cannot be computed. */
+export function welchDiffer(x: readonly number[], y: readonly number[]): WelchResult | { unavailable: string } {
+  return welch(x, y, "two-sided");
+}
+
+function welch(x: readonly number[], y: readonly number[], alternative: "greater" | "two-sided"): WelchResult | { unavailable: string } {
   if (x.length < 2 || y.length < 2) return { unavailable: `needs at least 2 seeds per side (found ${x.length} and ${y.length})` };
   const sx = spread(x);
   const sy = spread(y);
   if (sx.sd === 0 && sy.sd === 0) return { unavailable: "both sides have zero spread" };
-  const result = ttest2([...x], [...y], { alternative: "greater" });
+  const result = ttest2([...x], [...y], { alternative });
   return { t: result.statistic, df: result.df, pValue: result.pValue, difference: sx.mean - sy.mean };
 }
 
@@ -400,6 +409,53 @@ export function earlyEpochComparison(groups: readonly SeedGroup[], epochs = 10):
   }
   return lines.length > 0 ? lines : ["Needs full-profile runs of both optimizers."];
 }
+
+/**
+ * Per optimizer, each earlier recipe's group against the recipe as it now stands (the same schedule, nothing else
+ * named): is a gap in the final val_accuracy the recipe's, or the last epoch's draw? Under the as-run schedule's
+ * constant rate, one epoch's val_accuracy moves about within a run, so the mean of the `epochs` epochs before the last
+ * says more per seed than the last alone, and does not share its draw.
+ */
+export function recipeComparison(groups: readonly SeedGroup[], epochs = 10): string[] {
+  const lines: string[] = [];
+  for (const earlier of groups.filter((g) => g.recipe !== g.schedule)) {
+    const current = groups.find((g) => g.optimizer === earlier.optimizer && g.recipe === earlier.schedule);
+    if (!current) continue;
+    // Per run: the mean of its last epochs, and how far one epoch's val_accuracy moves around it (the last epoch is one such draw).
+    const late = (g: SeedGroup) => g.runs.map((r) => spread(r.history.slice(-epochs - 1, -1).map((h) => h.val_accuracy)));
+    const [nowLate, thenLate] = [late(current), late(earlier)];
+    const [nowMeans, thenMeans] = [nowLate.map((s) => s.mean), thenLate.map((s) => s.mean)];
+    const finalTest = welchDiffer(
+      current.runs.map((r) => r.metrics.valAccuracy),
+      earlier.runs.map((r) => r.metrics.valAccuracy),
+    );
+    const lateTest = welchDiffer(nowMeans, thenMeans);
+    const tested = (w: WelchResult | { unavailable: string }) =>
+      "unavailable" in w ? `no test: ${w.unavailable}` : `Welch two-sided p ${p3(w.pValue)}`;
+    const finalGap = current.final.mean - earlier.final.mean;
+    const lateGap = spread(nowMeans).mean - spread(thenMeans).mean;
+    const withinRun = spread([...nowLate, ...thenLate].map((s) => s.sd)).mean;
+    const verdict =
+      "unavailable" in lateTest
+        ? "too few seeds to test the late epochs"
+        : lateTest.pValue < 0.05
+          ? `the recipes differ late in training, by ${signedPts(lateGap)} points`
+          : "no evidence that the recipes differ late in training" +
+            (Math.abs(finalGap) <= 2 * withinRun
+              ? `; the last epoch's gap of ${pts(Math.abs(finalGap))} points is within two of those moves, so it may be that epoch's draw`
+              : "");
+    lines.push(
+      `${OPTIMIZER_LABELS[earlier.optimizer]}, ${current.recipe} against ${earlier.recipe}: the last epoch ` +
+        `${formatSpread(current.final)} vs ${formatSpread(earlier.final)} (${signedPts(finalGap)} points; ${tested(finalTest)}); ` +
+        `the mean of the ${epochs} epochs before it ${formatSpread(spread(nowMeans))} vs ${formatSpread(spread(thenMeans))} ` +
+        `(${signedPts(lateGap)} points; ${tested(lateTest)}). Within a run one epoch's val_accuracy moves ${pts(withinRun)} points ` +
+        `(sd over those epochs, mean over runs): ${verdict}.`,
+    );
+  }
+  return lines.length > 0 ? lines : ["No earlier recipe's group beside the current one's to compare."];
+}
+
+const signedPts = (x: number) => `${x >= 0 ? "+" : "−"}${pts(Math.abs(x))}`;
 
 /** How often (4,9) tops the confused pairs per group, and whether RMSprop confuses (0,6) more than Adam. */
 export function confusedPairVerdicts(groups: readonly SeedGroup[]): string[] {
