@@ -252,7 +252,7 @@ test("recipeComparison sets an earlier recipe's group against the current one's 
       "^RMSprop, as-run against as-run, clipped loss, padding sss: " +
         "the last epoch 99\\.44% ± 0\\.00 \\(n = 3\\) vs 99\\.56% ± 0\\.00 \\(n = 3\\) " +
         "\\(−0\\.12 points; Welch two-sided p < 0\\.001\\); " +
-        "the mean of the 10 epochs before it 99\\.54% .* \\(\\+0\\.00 points; Welch two-sided p 1\\.000\\)\\. " +
+        "the mean of the 10 epochs before it 99\\.54% .* \\(0\\.00 points; Welch two-sided p 1\\.000\\)\\. " +
         "Within a run one epoch's val_accuracy moves 0\\.08 points .*: no evidence that the recipes differ late in training; " +
         "the last epoch's gap of 0\\.12 points is within two of those moves, so it may be that epoch's draw\\.$",
     ),

@@ -421,7 +421,7 @@ export function recipeComparison(groups: readonly SeedGroup[], epochs = 10): str
   for (const earlier of groups.filter((g) => g.recipe !== g.schedule)) {
     const current = groups.find((g) => g.optimizer === earlier.optimizer && g.recipe === earlier.schedule);
     if (!current) continue;
-    // Per run: the mean of its last epochs, and how far one epoch's val_accuracy moves around it (the last epoch is one such draw).
+    // Per run: the mean of the epochs before its last, and how far one epoch's val_accuracy moves around it.
     const late = (g: SeedGroup) => g.runs.map((r) => spread(r.history.slice(-epochs - 1, -1).map((h) => h.val_accuracy)));
     const [nowLate, thenLate] = [late(current), late(earlier)];
     const [nowMeans, thenMeans] = [nowLate.map((s) => s.mean), thenLate.map((s) => s.mean)];
@@ -455,7 +455,11 @@ export function recipeComparison(groups: readonly SeedGroup[], epochs = 10): str
   return lines.length > 0 ? lines : ["No earlier recipe's group beside the current one's to compare."];
 }
 
-const signedPts = (x: number) => `${x >= 0 ? "+" : "−"}${pts(Math.abs(x))}`;
+/** Points with their sign, none when they round to zero. */
+function signedPts(x: number): string {
+  const size = pts(Math.abs(x));
+  return Number(size) === 0 ? size : `${x > 0 ? "+" : "−"}${size}`;
+}
 
 /** How often (4,9) tops the confused pairs per group, and whether RMSprop confuses (0,6) more than Adam. */
 export function confusedPairVerdicts(groups: readonly SeedGroup[]): string[] {
