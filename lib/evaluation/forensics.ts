@@ -350,13 +350,22 @@ export function lossVerdict(scores: readonly CandidateScore[]): string[] {
   ];
 }
 
+/** A fit's fresh epoch-1 accuracies, whether the report's lies outside them, and its offset's ` ± sd` (none for one seed). */
+function freshEpochOne(fit: OffsetFit): { fresh1: ReturnType<typeof spread>; outside: boolean; sd: string } {
+  const fresh1 = spread(fit.fresh.map((f) => f[0].accuracy));
+  const t1 = fit.target[0];
+  return {
+    fresh1,
+    outside: t1.accuracy > fresh1.max || t1.accuracy < fresh1.min,
+    sd: Number.isNaN(fit.offset.sd) ? "" : ` ± ${fit.offset.sd.toFixed(0)}`,
+  };
+}
+
 /** The head-start section's verdict from a window fit over fresh Adam curves. */
 export function headStartVerdict(fit: OffsetFit): string[] {
   const [t1, t2] = fit.target;
-  const fresh1 = spread(fit.fresh.map((f) => f[0].accuracy));
+  const { fresh1, outside, sd } = freshEpochOne(fit);
   const freshLoss1 = spread(fit.fresh.map((f) => f[0].loss));
-  const outside = t1.accuracy > fresh1.max || t1.accuracy < fresh1.min;
-  const sd = Number.isNaN(fit.offset.sd) ? "" : ` ± ${fit.offset.sd.toFixed(0)}`;
   return [
     `The report's Adam epoch 1 (loss ${f4(t1.loss)}, accuracy ${f4(t1.accuracy)}) and epoch 2 (${f4(t2.loss)}, ${f4(t2.accuracy)}) ` +
       `are best matched by a fit that began after ${fit.offset.mean.toFixed(0)}${sd} steps of earlier training ` +
@@ -402,9 +411,7 @@ export function recipeHeadStartCheck(runs: readonly RunResultSummary[]): string[
     reportTwoEpochs(REPORT_EPOCH_LOGS.Adam),
   );
   const t1 = fit.target[0];
-  const fresh1 = spread(fit.fresh.map((f) => f[0].accuracy));
-  const outside = t1.accuracy > fresh1.max || t1.accuracy < fresh1.min;
-  const sd = Number.isNaN(fit.offset.sd) ? "" : ` ± ${fit.offset.sd.toFixed(0)}`;
+  const { fresh1, outside, sd } = freshEpochOne(fit);
   return [
     `${recipeRunsWhere(runs)} put the head start at ${fit.offset.mean.toFixed(0)}${sd} steps ` +
       `(n = ${fit.offset.n} seed${fit.offset.n === 1 ? "" : "s"}: ${fit.perSeed.map((p) => p.offset).join(", ")} steps); ` +
