@@ -11,6 +11,7 @@ import {
   BATCH_NORM_RELU_TRAIN,
   DROPOUT,
   getKernelCallCounts,
+  loadNativeBinding,
   loadRun,
   resetKernelCallCounts,
   trainRun,
@@ -33,6 +34,10 @@ test("trainRun on onednn trains the report's CNN natively and records the backen
   assert.equal(run.status, "trained");
   assert.equal(run.history.length, 2);
   assert.deepEqual(run.metrics.backends, ["onednn (fused step)"]);
+  assert.deepEqual(
+    run.metrics.machines?.map((m) => m.threads),
+    [loadNativeBinding().binding!.info().threads],
+  );
   assert.equal(run.metrics.trainCount, 172);
   assert.equal(run.metrics.validationCount, 100);
   for (const h of run.history) assert.ok(Number.isFinite(h.loss) && Number.isFinite(h.val_loss), `finite losses: ${JSON.stringify(h)}`);
@@ -64,4 +69,23 @@ test("trainRun on onednn resumed after an interruption ends bit for bit like an 
   // The fused step's sums go in a fixed order for a thread count, and oneDNN's primitives are run-to-run
   // deterministic on one machine: the resumed run is the uninterrupted one, bit for bit.
   assert.deepEqual(strip(resumed.history), strip(straight.history));
+});
+
+test("a run resumed on another thread count keeps each count with the first epoch it trained", async (t) => {
+  const binding = loadNativeBinding().binding!;
+  const threads = binding.info().threads;
+  const other = threads === 1 ? 2 : 1;
+  t.after(() => binding.setThreads(threads));
+  const runsDir = tempDir();
+  await trainStoppedAfterEpoch(1, config, { data, runsDir, log: quiet, backend: "onednn" });
+  binding.setThreads(other);
+  const resumed = await trainRun(config, { data, runsDir, log: quiet, backend: "onednn", loadModel: false });
+  assert.equal(resumed.status, "resumed");
+  assert.deepEqual(
+    resumed.metrics.machines?.map((m) => [m.threads, m.fromEpoch]),
+    [
+      [threads, 1],
+      [other, 2],
+    ],
+  );
 });

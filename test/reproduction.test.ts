@@ -212,7 +212,7 @@ test("runResultsFrame names the pairs tied for the most confused, and (0,6) in b
 
 test("groupMachines lists each known CPU once and each run with an unknown CPU on its own", () => {
   const confusion = confusionWith({ "4,9": 3 });
-  const withMachines = (seed: number, machines: { cpu: string; isa: string; fromEpoch: number }[]) => {
+  const withMachines = (seed: number, machines: { cpu: string; isa: string; fromEpoch: number; threads?: number }[]) => {
     const r = result("rmsprop", seed, 0.99, confusion);
     return { ...r, metrics: { ...r.metrics, machine: undefined, machines } } as unknown as RunResultSummary;
   };
@@ -225,10 +225,12 @@ test("groupMachines lists each known CPU once and each run with an unknown CPU o
     withMachines(4, [unknown]),
     withMachines(5, [unknown, { ...epyc, fromEpoch: 5 }]),
     withMachines(6, []),
+    withMachines(7, [{ ...epyc, threads: 2 }]),
   ];
   assert.equal(
     groupMachines(runs),
-    "AMD EPYC (family 26, model 2) [avx512]; unknown CPU [unknown] (seed 3); unknown CPU [unknown] (seed 4); " +
+    "AMD EPYC (family 26, model 2) [avx512]; AMD EPYC (family 26, model 2) [avx512, 2 threads]; " +
+      "unknown CPU [unknown] (seed 3); unknown CPU [unknown] (seed 4); " +
       "unknown CPU [unknown] from epoch 1; AMD EPYC (family 26, model 2) [avx512] from epoch 5 (seed 5); unknown CPU (seed 6)",
   );
 });

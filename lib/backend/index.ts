@@ -1,5 +1,5 @@
 // Public API of the backend module: selection, the onednn backend and its diagnostics.
-export { BACKEND_CHAIN, formatBackendDiagnostics, initBackend } from "./select";
+export { BACKEND_CHAIN, backendThreads, formatBackendDiagnostics, initBackend } from "./select";
 export type { BackendCandidate, BackendName, BackendDiagnostics } from "./select";
 export { ONEDNN_BACKEND_NAME, OnednnBackend, releasePooledMemory, runFusedUpdate, setConvPrecision } from "./onednn_backend";
 export { getKernelCallCounts, nativeKernelNames, registerOnednnBackend, resetKernelCallCounts } from "./register_onednn";

@@ -204,6 +204,11 @@ export async function initBackend(preferred?: string): Promise<BackendDiagnostic
   return diagnostics;
 }
 
+/** How many threads the active backend's kernels run on, where it says: onednn's OpenMP pool; undefined otherwise. */
+export function backendThreads(active: string): number | undefined {
+  return active === "onednn" ? loadNativeBinding().binding?.info().threads : undefined;
+}
+
 /** The diagnostics as lines for a terminal: the active backend first, then why each other one is not used. */
 export function formatBackendDiagnostics(diagnostics: BackendDiagnostics): string {
   const lines = [`active backend: ${diagnostics.active}`];

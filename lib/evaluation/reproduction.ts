@@ -8,6 +8,7 @@ import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, REPORT_FINAL_ACCURACY } from "../t
 import type { RunResultSummary } from "./results";
 import { canonicalJson, configLoss, resolveTrainConfig, type Schedule, type TrainConfig } from "../training/runs";
 import { REPORT_PADDING_READING, paddingReadingName } from "../model/model";
+import type { RunMachine } from "../shared/machine";
 
 // The reproduction's statistics over seeds: every conclusion 04_reproduction states is computed here.
 
@@ -288,7 +289,7 @@ function topPairs(confusion: readonly (readonly number[])[]): string {
 /** What machineInfo records when /proc/cpuinfo and os.cpus() name no CPU. */
 const UNKNOWN_CPU = "unknown CPU";
 
-function runMachines(r: RunResultSummary): { cpu: string; isa: string; fromEpoch: number }[] {
+function runMachines(r: RunResultSummary): RunMachine[] {
   return r.metrics.machines ?? (r.metrics.machine ? [{ ...r.metrics.machine, fromEpoch: 1 }] : []);
 }
 
@@ -302,7 +303,7 @@ function hasUnknownCpu(r: RunResultSummary): boolean {
 export function machinesOf(r: RunResultSummary): string {
   const machines = runMachines(r);
   if (machines.length === 0) return UNKNOWN_CPU;
-  const cpu = (m: { cpu: string; isa: string }) => `${m.cpu || UNKNOWN_CPU} [${m.isa}]`;
+  const cpu = (m: RunMachine) => `${m.cpu || UNKNOWN_CPU} [${m.isa}${m.threads ? `, ${m.threads} threads` : ""}]`;
   if (machines.length === 1) return cpu(machines[0]);
   return machines.map((m) => `${cpu(m)} from epoch ${m.fromEpoch}`).join("; ");
 }

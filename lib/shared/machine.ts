@@ -10,6 +10,13 @@ export interface MachineInfo {
   cores: number;
 }
 
+/** A machine that trained part of a run: from which epoch, and on how many threads its kernels ran (onednn only). */
+export interface RunMachine extends MachineInfo {
+  fromEpoch: number;
+  /** Absent when the backend does not say (not onednn) and in runs recorded before threads were. */
+  threads?: number;
+}
+
 /** Reads the CPU's model and widest vector ISA (Linux; elsewhere what `os.cpus()` says). */
 export function machineInfo(): MachineInfo {
   let text = "";

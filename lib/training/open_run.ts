@@ -4,7 +4,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { removeStaleTemps, writeFileAtomic } from "../shared/atomic_file";
 import { DamagedFileError, readCheckedDir, writeCheckedDir } from "../shared/checked_dir";
 import { MnistLabError } from "../shared/errors";
-import { machineInfo, type MachineInfo } from "../shared/machine";
+import { machineInfo, type RunMachine } from "../shared/machine";
 import { lockRun } from "../shared/run_lock";
 import {
   loadModelDir,
@@ -42,7 +42,7 @@ export interface RunEnding {
   history: EpochLogs[];
   steps: readonly StepLog[];
   backends: string[];
-  machines: Array<MachineInfo & { fromEpoch: number }>;
+  machines: RunMachine[];
   counts: { train: number; validation: number };
 }
 

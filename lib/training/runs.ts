@@ -8,7 +8,7 @@ import { invalidParameterError, MnistLabError } from "../shared/errors";
 import { REPORT_CNN_DEFAULTS, type ReportCnnOptions } from "../model/model";
 import { LOSSES, type LossName } from "../model/loss";
 import { OPTIMIZERS, type OptimizerName } from "./optimizers";
-import type { MachineInfo } from "../shared/machine";
+import type { MachineInfo, RunMachine } from "../shared/machine";
 import type { RngState } from "../shared/random";
 
 /** Everything that decides a training run's result; its hash names the run directory. */
@@ -244,7 +244,7 @@ export interface RunMetrics {
   /** The CPU the last epoch ran on (a seed's exact result differs per ISA). */
   machine: MachineInfo;
   /** Every CPU the run ran on, with the first epoch each ran (more than one when resumed elsewhere). */
-  machines?: Array<MachineInfo & { fromEpoch: number }>;
+  machines?: RunMachine[];
   finishedAt: string;
 }
 
@@ -258,7 +258,7 @@ export interface CheckpointState {
   callbacks: Record<string, Record<string, unknown>>;
   backends: string[];
   /** Absent in checkpoints written before machines were recorded. */
-  machines?: Array<MachineInfo & { fromEpoch: number }>;
+  machines?: RunMachine[];
 }
 
 /** The loss a stored config trained with: runs made before the choice existed used the clipped one. */

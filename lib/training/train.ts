@@ -7,7 +7,7 @@ import { trainingStepKind } from "./fused_step";
 import { warmStart } from "./warm_start";
 import { OpenRun } from "./open_run";
 import { alreadyTrainingHere } from "../shared/run_lock";
-import { initBackend, setConvPrecision } from "../backend";
+import { backendThreads, initBackend, setConvPrecision } from "../backend";
 import {
   BestModelCheckpoint,
   CsvLogger,
@@ -29,7 +29,7 @@ import { evaluateModel } from "../model/predict";
 import type { LossName } from "../model/loss";
 import { MNIST_IMAGE_BYTES } from "../data/data";
 import { selectImages, splitTrainValidation, type LabelledImages } from "../data/preprocess";
-import { machineInfo, type MachineInfo } from "../shared/machine";
+import { machineInfo, type RunMachine } from "../shared/machine";
 import { defaultRunsDir } from "../shared/paths";
 import { Rng, permutation } from "../shared/random";
 import type { StepLog } from "./steps";
@@ -346,7 +346,7 @@ interface FitState {
   history: EpochLogs[];
   steps: StepLog[];
   backends: string[];
-  machines: Array<MachineInfo & { fromEpoch: number }>;
+  machines: RunMachine[];
   /** Epochs completed before this call. */
   startEpoch: number;
   stopTraining: boolean;
@@ -380,10 +380,11 @@ async function resumeOrStart(run: RunContext, home: OpenRun, model: tfl.LayersMo
   // The fused step and trainOnBatch round differently: a run says which trained each part of it.
   const backend = trainingStepKind(model) === "fused" ? `${run.backend} (fused step)` : run.backend;
   if (state.backends[state.backends.length - 1] !== backend) state.backends.push(backend);
-  // A run resumed on another CPU is no longer one ISA's result: each machine is kept with the first epoch it ran.
-  const machine = machineInfo();
-  const lastMachine = state.machines[state.machines.length - 1];
-  if (!lastMachine || lastMachine.cpu !== machine.cpu || lastMachine.isa !== machine.isa)
+  // A run resumed on another CPU, or on another thread count (oneDNN's reductions split by thread), is no longer one
+  // machine's result: each is kept with the first epoch it ran (a run recorded before threads were keeps its entry).
+  const machine = { ...machineInfo(), threads: backendThreads(run.backend) };
+  const last = state.machines[state.machines.length - 1];
+  if (!last || last.cpu !== machine.cpu || last.isa !== machine.isa || (last.threads !== undefined && last.threads !== machine.threads))
     state.machines.push({ ...machine, fromEpoch: state.startEpoch + 1 });
   return state;
 }
