@@ -182,9 +182,11 @@ export {
   paddingVerdict,
   rankCandidates,
   rankingStrength,
+  rankingVerdict,
   recipeCollapseCheck,
   recipeFirstEpochs,
   recipeHeadStartCheck,
+  reenactVerdict,
   wilsonInterval,
   withinReach,
 } from "./evaluation/forensics";

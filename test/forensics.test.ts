@@ -1,7 +1,7 @@
 // forensics.ts and forensic_studies.ts: the analyses behind 06_forensics on synthetic data with known answers —
 // the window fit finds a planted offset, the collapse detector finds a planted fall and nothing in a smooth curve,
 // the ranking puts the candidate that generated the report's lines first, the padding readings are the seven, and the
-// head-start and collapse questions are asked again of the recipe's own full runs only.
+// head-start and collapse questions are asked again of the recipe's own full runs only, and so is the re-enactment.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -11,16 +11,22 @@ import {
   controlVerdict,
   detectCollapse,
   fitHeadStart,
+  fittedHeadStart,
   logsAfterOffset,
   paddingReadings,
   paddingVerdict,
   withinReach,
   rankCandidates,
   rankingStrength,
+  rankingVerdict,
   recipeCollapseCheck,
   recipeFirstEpochs,
   recipeHeadStartCheck,
+  reenactVerdict,
+  recipeOf,
   resolveTrainConfig,
+  studyRuns,
+  REPORT_CNN_DEFAULTS,
   EARLIER_PADDING,
   wilsonInterval,
   type EpochLogs,
@@ -234,6 +240,18 @@ test("the recipe's full runs answer the head-start and collapse questions again,
 
   // The synthetic curves start at accuracy 0.1, far below the report's epoch 1: a head start is found, and said.
   const headStart = recipeHeadStartCheck(adam);
+  // The recipe's re-enactment trains the head start this line states, on the recipe's own network and loss.
+  const steps = fittedHeadStart("reenact-recipe", "/nowhere", results)!;
+  assert.match(headStart[0], new RegExp(`put the head start at ${steps} ± `));
+  const [reenact] = studyRuns("reenact-recipe", { headStartSteps: steps });
+  const reenactConfig = resolveTrainConfig(reenact.config);
+  assert.deepEqual(
+    [reenactConfig.optimizer, reenactConfig.epochs, reenactConfig.headStartSteps, recipeOf(reenactConfig)],
+    ["adam", 10, steps, "as-run"],
+  );
+  assert.deepEqual(reenactConfig.model!.paddings, REPORT_CNN_DEFAULTS.paddings);
+  assert.equal(fittedHeadStart("reenact-recipe", "/nowhere", results.slice(3)), undefined, "no Adam run of the recipe");
+  assert.deepEqual(studyRuns("reenact-recipe"), []);
   assert.equal(headStart.length, 1);
   assert.match(headStart[0], /^On the recipe's network \(padding vvs, loss from the logits\), the first 3 epochs of its full runs/);
   assert.match(headStart[0], /put the head start at \d+ ± \d+ steps \(n = 3 seeds: \d+, \d+, \d+ steps\).*the verdict holds/);
@@ -248,4 +266,36 @@ test("the recipe's full runs answer the head-start and collapse questions again,
     ),
   );
   assert.match(recipeCollapseCheck([])[0], /^No full run of the recipe's RMSprop in results\/ yet/);
+});
+
+test("a re-enactment's verdict sets its logged epochs beside the report's and ranks it against a fresh fit", () => {
+  const rng = new Rng(5);
+  const run = (bias: number, headStartSteps?: number) =>
+    ({
+      config: resolveTrainConfig({ optimizer: "adam", epochs: 10, seed: 1, headStartSteps }),
+      history: noisyReportLogs(rng, "Adam", bias),
+    }) as unknown as RunResultSummary;
+  const scale = (_o: string, metric: string) => (metric.includes("loss") ? 0.002 : 0.0005);
+  const lines = reenactVerdict(run(0, 414), run(0.5), scale, "reenact-recipe");
+  assert.match(lines[0], /^Re-enacted on the recipe's network \(vvs\): 414 steps, then a logged fit/);
+  assert.deepEqual(
+    lines.slice(1, 4).map((l) => l.slice(0, 9)),
+    ["Epoch 1: ", "Epoch 2: ", "Epoch 3: "],
+  );
+  assert.match(lines[4], /^Adam, epochs 1–10, seed 1: the re-enacted fit lies closest to the report's logged epochs/);
+  assert.equal(lines.length, 5, "no recipe candidate to rank: no line for one");
+  assert.match(
+    reenactVerdict(undefined, run(0.5), scale, "reenact-recipe")[0],
+    /^No re-enactment on the recipe's network \(vvs\) committed yet/,
+  );
+  assert.match(reenactVerdict(undefined, undefined, scale)[0], /^No re-enactment on sss committed yet: .*after the head-start study\.$/);
+});
+
+test("a likelihood ratio past a double's range prints as a power of ten", () => {
+  const score = (name: string, meanSquaredZ: number) => ({ name, meanSquaredZ, terms: 10, seeds: { RMSprop: 1, Adam: 1 } });
+  const lines = rankingVerdict("Far apart", [score("a", 1), score("b", 1000)], "a");
+  // exp(9990 / 2) overflows; its log10 is 4995 × log10(e) = 2169.3.
+  assert.match(lines[0], /a likelihood ratio of 10\^2169 \(strong\)\.$/);
+  assert.equal(lines[1], "The recipe's a ranks 1 of 2.");
+  assert.match(rankingVerdict("Close", [score("a", 1), score("b", 1.1)], null).join("\n"), /likelihood ratio of 1\.65 \(weak\)\.$/);
 });

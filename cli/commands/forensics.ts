@@ -46,16 +46,18 @@ export function registerForensicsCommand(program: Command): void {
       const study = choiceOption("study", studyName, FORENSIC_STUDIES);
       const runsDir = writableDirOption(opts.runsDir !== undefined ? "--runs-dir" : "the runs directory", opts.runsDir ?? defaultRunsDir());
       const out = writableDirOption(opts.out !== undefined ? "--out" : "the forensics directory", opts.out ?? defaultForensicsDir());
+      const results = () => listRunResults(opts.resultsDir ?? defaultResultsDir());
       const evidence = {
-        headStartSteps: study === "reenact" ? fittedHeadStart(out) : undefined,
-        paddingFinalists:
-          study === "padding-confirm" ? paddingFinalists(out, listRunResults(opts.resultsDir ?? defaultResultsDir())) : undefined,
+        headStartSteps: study === "reenact" || study === "reenact-recipe" ? fittedHeadStart(study, out, results()) : undefined,
+        paddingFinalists: study === "padding-confirm" ? paddingFinalists(out, results()) : undefined,
       };
       const runs = studyRuns(study, evidence).slice(0, opts.only === undefined ? undefined : integerOption("--only", opts.only, 1));
       if (runs.length === 0)
         throw new MnistLabError(
           `Expected the ${study} study to have runs but found none: ` +
-            `run \`mnist-lab forensics ${study === "reenact" ? "head-start" : "padding"}\` to the end first`,
+            (study === "reenact-recipe"
+              ? "commit a full Adam run of the recipe to results/ first (`mnist-lab sweep --profile full`)"
+              : `run \`mnist-lab forensics ${study === "reenact" ? "head-start" : "padding"}\` to the end first`),
         );
       const backend = await initBackend();
       process.stdout.write(`Backend: ${backend.active}; study ${study}: ${runs.length} runs\n`);

@@ -5,21 +5,22 @@ import { paddingReadingName, paddingReadings, type Padding } from "../model/mode
 import { resolveTrainConfig, runIdFor, type TrainConfigInput } from "../training/runs";
 
 export type ForensicStudy =
-  "padding" | "padding-confirm" | "head-start" | "collapse" | "reenact" | "control" | "engine-check" | "bf16-check";
+  "padding" | "padding-confirm" | "head-start" | "collapse" | "reenact" | "reenact-recipe" | "control" | "engine-check" | "bf16-check";
 export const FORENSIC_STUDIES: readonly ForensicStudy[] = [
   "padding",
   "padding-confirm",
   "head-start",
   "collapse",
   "reenact",
+  "reenact-recipe",
   "control",
   "engine-check",
   "bf16-check",
 ];
 
 /**
- * What a study's runs depend on from earlier studies: the head start the window fit found (reenact), and the
- * padding readings the screen left within reach of its best (padding-confirm).
+ * What a study's runs depend on from earlier studies: the head start the window fit found (reenact, reenact-recipe),
+ * and the padding readings the screen left within reach of its best (padding-confirm).
  */
 export interface StudyEvidence {
   headStartSteps?: number;
@@ -50,6 +51,14 @@ export function studyRuns(study: ForensicStudy, evidence: StudyEvidence = {}): A
           label: `adam s1 after ${headStartSteps} steps`,
           config: { optimizer: "adam", epochs: 10, seed: 1, headStartSteps, model: earlier },
         },
+      ];
+    }
+    case "reenact-recipe": {
+      // The same on the recipe's own network and loss, with the head start its full runs' first epochs put it at.
+      const headStartSteps = evidence.headStartSteps;
+      if (!headStartSteps) return [];
+      return [
+        { label: `adam s1 after ${headStartSteps} steps, the recipe`, config: { optimizer: "adam", epochs: 10, seed: 1, headStartSteps } },
       ];
     }
     case "control": {

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { MnistLabError } from "../shared/errors";
 import { OPTIMIZER_LABELS, REPORT_EPOCH_LOGS, type ReportEpochLog } from "../training/lab_report_log";
+import type { OptimizerName } from "../training/optimizers";
 import pl from "nodejs-polars";
 import { REPORT_CNN_DEFAULTS, REPORT_PADDING_READING, buildReportCnn, paddingReadingName, paddingReadings } from "../model/model";
 import { confidentlyWrongSample } from "../model/loss";
@@ -390,9 +391,16 @@ export function headStartVerdict(fit: OffsetFit): string[] {
  */
 export function recipeFirstEpochs(results: readonly RunResultSummary[], study: "head-start" | "collapse"): RunResultSummary[] {
   const { optimizer, epochs } = resolveTrainConfig(studyRuns(study)[0].config);
-  return partitionResults(results)
-    .included.filter((r) => r.config.optimizer === optimizer && recipeOf(r.config) === "as-run")
-    .map((r) => ({ ...r, history: r.history.slice(0, epochs), steps: r.steps.filter((s) => s.epoch <= epochs) }));
+  return recipeRuns(results, optimizer).map((r) => ({
+    ...r,
+    history: r.history.slice(0, epochs),
+    steps: r.steps.filter((s) => s.epoch <= epochs),
+  }));
+}
+
+/** The full runs in results/ of the recipe as it now stands, for one optimizer. */
+function recipeRuns(results: readonly RunResultSummary[], optimizer: OptimizerName): RunResultSummary[] {
+  return partitionResults(results).included.filter((r) => r.config.optimizer === optimizer && recipeOf(r.config) === "as-run");
 }
 
 /** Where the recipe checks below draw from, as their lines name it. */
@@ -472,7 +480,15 @@ export function collapseVerdict(study: CollapseStudy): string[] {
 }
 
 /** The ranking's verdict: which candidate the report's lines favour, and by how much. */
-export function rankingVerdict(what: string, scores: readonly CandidateScore[], recipe: string): string[] {
+/** A likelihood ratio as a reader takes it in: three figures, a power of ten, or (past a double's range) its log10. */
+function formatRatio(ratio: number, gap: number, overdispersion: number): string {
+  if (ratio < 1e6) return ratio.toPrecision(3);
+  if (Number.isFinite(ratio)) return ratio.toExponential(1);
+  return `10^${((gap / overdispersion / 2) * Math.LOG10E).toFixed(0)}`;
+}
+
+/** The ranking's lines; `recipe` names the candidate the recipe chose, whose rank the last line states (null: none). */
+export function rankingVerdict(what: string, scores: readonly CandidateScore[], recipe: string | null): string[] {
   if (scores.length === 0) return [`${what}: no runs yet.`];
   if (scores.length === 1)
     return [`${what}: only ${scores[0].name} has runs yet (mean z² ${scores[0].meanSquaredZ.toFixed(2)}); nothing to rank.`];
@@ -485,11 +501,13 @@ export function rankingVerdict(what: string, scores: readonly CandidateScore[], 
       (strength
         ? `, ahead of ${next.name} (${next.meanSquaredZ.toFixed(2)}) by ${strength.gap.toFixed(1)} in total z²; ` +
           `scaled by the best fit's misfit (${strength.overdispersion.toFixed(1)}), a likelihood ratio of ` +
-          `${strength.likelihoodRatio < 1e6 ? strength.likelihoodRatio.toPrecision(3) : strength.likelihoodRatio.toExponential(1)}` +
+          `${formatRatio(strength.likelihoodRatio, strength.gap, strength.overdispersion)}` +
           // Kass and Raftery's scale for a likelihood ratio: below 3 barely worth a mention, 3–20 positive, above strong.
           `${strength.likelihoodRatio < 3 ? " (weak)" : strength.likelihoodRatio < 20 ? " (positive)" : " (strong)"}.`
         : "."),
-    rank === 0 ? `The recipe's ${recipe} has no runs here.` : `The recipe's ${recipe} ranks ${rank} of ${scores.length}.`,
+    ...(recipe === null
+      ? []
+      : [rank === 0 ? `The recipe's ${recipe} has no runs here.` : `The recipe's ${recipe} ranks ${rank} of ${scores.length}.`]),
   ];
 }
 
@@ -569,6 +587,12 @@ export function forensicVerdicts(forensicsDir: string, results: readonly RunResu
         scale,
       ),
       ...recipeHeadStartCheck(recipeFirstEpochs(results, "head-start")),
+      ...reenactVerdict(
+        loadStudy("reenact-recipe", forensicsDir).find((r) => r.config.optimizer === "adam"),
+        recipeRuns(results, "adam").find((r) => r.config.seed === 1),
+        scale,
+        "reenact-recipe",
+      ),
     ],
     collapse: [
       ...(collapse.length === 0
@@ -692,9 +716,19 @@ export function paddingFrame(padding: readonly RunResultSummary[], results: read
   });
 }
 
-/** The head start the window fit finds over the committed head-start study, in whole steps (undefined without runs). */
-export function fittedHeadStart(forensicsDir: string): number | undefined {
-  const curves = loadStudy("head-start", forensicsDir).filter((r) => r.config.optimizer === "adam" && r.steps.length > 0);
+/**
+ * The head start a re-enactment trains first, in whole steps (undefined without curves): the window fit over the
+ * committed head-start study (reenact), or over the first epochs of the recipe's full Adam runs (reenact-recipe).
+ */
+export function fittedHeadStart(
+  study: "reenact" | "reenact-recipe",
+  forensicsDir: string,
+  results: readonly RunResultSummary[],
+): number | undefined {
+  const curves =
+    study === "reenact"
+      ? loadStudy("head-start", forensicsDir).filter((r) => r.config.optimizer === "adam" && r.steps.length > 0)
+      : recipeFirstEpochs(results, "head-start");
   if (curves.length === 0) return undefined;
   return Math.round(
     fitHeadStart(
@@ -704,17 +738,27 @@ export function fittedHeadStart(forensicsDir: string): number | undefined {
   );
 }
 
-/** The re-enacted Adam fit (head start, then logged epochs) beside the report's lines, and against a fresh fit. */
+/**
+ * The re-enacted Adam fit (head start, then logged epochs) beside the report's lines, and against a fresh fit of the
+ * same network and seed over the epochs both have.
+ */
 export function reenactVerdict(
   reenacted: RunResultSummary | undefined,
   fresh: RunResultSummary | undefined,
   scale: ReturnType<typeof seedScale>,
+  study: "reenact" | "reenact-recipe" = "reenact",
 ): string[] {
-  if (!reenacted) return ["No re-enactment committed yet: `mnist-lab forensics reenact` trains it after the head-start study."];
+  const where = study === "reenact" ? `on ${EARLIER_PADDING_READING}` : `on the recipe's network (${REPORT_PADDING_READING})`;
+  if (!reenacted) {
+    return [
+      `No re-enactment ${where} committed yet: \`mnist-lab forensics ${study}\` trains it after ` +
+        `${study === "reenact" ? "the head-start study" : "a full Adam run of the recipe is in results/"}.`,
+    ];
+  }
   const report = REPORT_EPOCH_LOGS.Adam;
   const line = (h: EpochLogs | ReportEpochLog) => `${f4(h.loss)} / ${f4(h.accuracy)} / ${f4(h.val_loss)} / ${f4(h.val_accuracy)}`;
   const lines = [
-    `Re-enacted: ${reenacted.config.headStartSteps} steps, then a logged fit ` +
+    `Re-enacted ${where}: ${reenacted.config.headStartSteps} steps, then a logged fit ` +
       "(loss / accuracy / val_loss / val_accuracy, ours vs the report's):",
   ];
   for (let e = 0; e < Math.min(3, reenacted.history.length); e++)
@@ -730,7 +774,7 @@ export function reenactVerdict(
       scale,
       1,
     );
-    lines.push(...rankingVerdict(`Adam, epochs 1–${epochs}, seed ${reenacted.config.seed}`, scores, "the re-enacted fit"));
+    lines.push(...rankingVerdict(`Adam, epochs 1–${epochs}, seed ${reenacted.config.seed}`, scores, null));
   }
   return lines;
 }
