@@ -382,7 +382,9 @@ async function resumeOrStart(run: RunContext, home: OpenRun, model: tfl.LayersMo
   if (state.backends[state.backends.length - 1] !== backend) state.backends.push(backend);
   // A run resumed on another CPU, or on another thread count (oneDNN's reductions split by thread), is no longer one
   // machine's result: each is kept with the first epoch it ran (a run recorded before threads were keeps its entry).
-  const machine = { ...machineInfo(), threads: backendThreads(run.backend) };
+  const threads = backendThreads(run.backend);
+  // No key rather than an undefined one: the run in memory equals the run read back from its JSON.
+  const machine = { ...machineInfo(), ...(threads === undefined ? {} : { threads }) };
   const last = state.machines[state.machines.length - 1];
   if (!last || last.cpu !== machine.cpu || last.isa !== machine.isa || (last.threads !== undefined && last.threads !== machine.threads))
     state.machines.push({ ...machine, fromEpoch: state.startEpoch + 1 });
