@@ -479,7 +479,6 @@ export function collapseVerdict(study: CollapseStudy): string[] {
   return lines;
 }
 
-/** The ranking's verdict: which candidate the report's lines favour, and by how much. */
 /** A likelihood ratio as a reader takes it in: three figures, a power of ten, or (past a double's range) its log10. */
 function formatRatio(ratio: number, gap: number, overdispersion: number): string {
   if (ratio < 1e6) return ratio.toPrecision(3);
@@ -487,7 +486,10 @@ function formatRatio(ratio: number, gap: number, overdispersion: number): string
   return `10^${((gap / overdispersion / 2) * Math.LOG10E).toFixed(0)}`;
 }
 
-/** The ranking's lines; `recipe` names the candidate the recipe chose, whose rank the last line states (null: none). */
+/**
+ * The ranking's verdict: which candidate the report's lines favour, and by how much; `recipe` names the candidate the
+ * recipe chose, whose rank the last line states (null: no such line).
+ */
 export function rankingVerdict(what: string, scores: readonly CandidateScore[], recipe: string | null): string[] {
   if (scores.length === 0) return [`${what}: no runs yet.`];
   if (scores.length === 1)
