@@ -5,10 +5,20 @@ import { paddingReadingName, paddingReadings, type Padding } from "../model/mode
 import { resolveTrainConfig, runIdFor, type TrainConfigInput } from "../training/runs";
 
 export type ForensicStudy =
-  "padding" | "padding-confirm" | "head-start" | "collapse" | "reenact" | "reenact-recipe" | "control" | "engine-check" | "bf16-check";
+  | "padding"
+  | "padding-confirm"
+  | "loss-confirm"
+  | "head-start"
+  | "collapse"
+  | "reenact"
+  | "reenact-recipe"
+  | "control"
+  | "engine-check"
+  | "bf16-check";
 export const FORENSIC_STUDIES: readonly ForensicStudy[] = [
   "padding",
   "padding-confirm",
+  "loss-confirm",
   "head-start",
   "collapse",
   "reenact",
@@ -92,6 +102,15 @@ export function studyRuns(study: ForensicStudy, evidence: StudyEvidence = {}): A
         ),
       );
     }
+    case "loss-confirm":
+      // The clipped loss on the recipe's network, with the confirmation's seeds and epochs: the recipe's own full runs
+      // (loss from the logits) of the same seeds are the other side, so only this side is trained.
+      return PADDING_CONFIRM.seeds.flatMap((seed) =>
+        (["rmsprop", "adam"] as const).map((optimizer) => ({
+          label: `${optimizer} s${seed} clipped loss`,
+          config: { optimizer, epochs: PADDING_CONFIRM.epochs, seed, loss: "clipped" },
+        })),
+      );
     case "engine-check":
       // Fresh seeds trained by the current engine, to set against the bands of head-start (Adam, 3 epochs, seeds 1–3)
       // and collapse (RMSprop, 2 epochs, seeds 1–10) with bench/seed_band.ts: a change of engine must land inside them.

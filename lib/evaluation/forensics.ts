@@ -327,27 +327,75 @@ export function lossNumericsVerdict(fromLogits: { loss: number; gradient: number
 }
 
 /**
- * The loss section: the source's case computed both ways, how each loss's runs sit against the report's epochs 2–5,
- * and the verdict — the source decides what Keras computed; the fit says whether the report's lines could tell.
+ * The loss asked again of the recipe's network: loss-confirm's clipped-loss runs against the recipe's full runs of the
+ * same seeds (loss from the logits, the same start and augmentation draws), both over the confirmation's epochs.
+ * `scores` once every clipped run is committed; until then `pending` says how many are.
  */
-export function lossVerdict(scores: readonly CandidateScore[]): string[] {
+export function recipeLossRanking(
+  clipped: readonly RunResultSummary[],
+  results: readonly RunResultSummary[],
+  scale: ReturnType<typeof seedScale>,
+): { scores: CandidateScore[] } | { pending: string } {
+  const { seeds, epochs } = PADDING_CONFIRM;
+  const ofSeeds = (runs: readonly RunResultSummary[]) =>
+    runs.filter((r) => (seeds as readonly number[]).includes(r.config.seed) && r.history.length >= epochs);
+  const done = ofSeeds(clipped).filter((r) => configLoss(r.config) === "clipped" && readingName(r) === REPORT_PADDING_READING);
+  const planned = seeds.length * 2;
+  if (done.length < planned) {
+    return {
+      pending:
+        `Loss on the recipe's network (${REPORT_PADDING_READING}): ${done.length} of ${planned} clipped-loss runs committed; ` +
+        "`mnist-lab forensics loss-confirm` trains the rest.",
+    };
+  }
+  const fromLogits = ofSeeds([...recipeRuns(results, "rmsprop"), ...recipeRuns(results, "adam")]);
+  const cut = (r: RunResultSummary) => ({ ...r, history: r.history.slice(0, epochs) });
+  return {
+    scores: rankCandidates(
+      candidatesBy([...fromLogits, ...done].map(cut), (r) => configLoss(r.config)),
+      scale,
+    ),
+  };
+}
+
+/**
+ * The loss section: the source's case computed both ways, how each loss's runs sit against the report's epochs (on the
+ * earlier padding, then on the recipe's network), and the verdict — the source decides what Keras computed; the fit
+ * on the recipe's network, once committed, says whether the report's lines could tell.
+ */
+export function lossVerdict(
+  earlier: readonly CandidateScore[],
+  recipe: { scores: readonly CandidateScore[] } | { pending: string },
+): string[] {
   const seedsEach = (all: readonly CandidateScore[]) => {
     const n = Math.min(...all.map((c) => Math.min(c.seeds.RMSprop, c.seeds.Adam)));
     return `${n} seed${n === 1 ? "" : "s"} per loss and optimizer`;
   };
+  const onRecipe = "scores" in recipe && recipe.scores.length >= 2;
+  const scores = onRecipe ? recipe.scores : earlier;
+  const where = onRecipe ? `on the recipe's network (${REPORT_PADDING_READING})` : `on ${EARLIER_PADDING_READING}`;
   const strength = rankingStrength(scores);
   const firm = strength !== undefined && strength.likelihoodRatio >= 20;
+  const { seeds, epochs } = PADDING_CONFIRM;
   return [
     ...lossNumericsVerdict(confidentlyWrongSample("from-logits"), confidentlyWrongSample("clipped")),
-    ...rankingVerdict(`Loss (seed 1, padding ${EARLIER_PADDING_READING}, epochs 2–5)`, scores, "from-logits"),
+    ...rankingVerdict(`Loss (seed 1, padding ${EARLIER_PADDING_READING}, epochs 2–5)`, earlier, "from-logits"),
+    ...("scores" in recipe
+      ? rankingVerdict(
+          `Loss on the recipe's network (${REPORT_PADDING_READING}, seeds ${seeds.join(" and ")}, epochs 2–${epochs})`,
+          recipe.scores,
+          "from-logits",
+        )
+      : [recipe.pending]),
     `Verdict: Keras 2.3.1 on TensorFlow computed the loss from the logits (its source), so the recipe does; ` +
       (strength === undefined
         ? "no runs of both losses yet to see whether the report's lines could tell them apart."
         : firm
-          ? `the report's lines favour ${scores[0].name} strongly (likelihood ratio ${strength.likelihoodRatio.toPrecision(3)}), ` +
+          ? `${where} the report's lines favour ${scores[0].name} strongly ` +
+            `(likelihood ratio ${strength.likelihoodRatio.toPrecision(3)}, ${seedsEach(scores)}), ` +
             `${scores[0].name === "from-logits" ? "as the source says" : "against the source: a question for more seeds"}.`
-          : `the report's lines cannot tell the two losses apart firmly (likelihood ratio ${strength.likelihoodRatio.toPrecision(3)} ` +
-            `for ${scores[0].name}, ${seedsEach(scores)}).`),
+          : `${where} the report's lines cannot tell the two losses apart firmly (likelihood ratio ` +
+            `${strength.likelihoodRatio.toPrecision(3)} for ${scores[0].name}, ${seedsEach(scores)}).`),
   ];
 }
 
@@ -569,6 +617,7 @@ export function forensicVerdicts(forensicsDir: string, results: readonly RunResu
         })),
         scale,
       ),
+      recipeLossRanking(loadStudy("loss-confirm", forensicsDir), results, scale),
     ),
     headStart: [
       ...(headStart.length === 0
