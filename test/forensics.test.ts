@@ -22,6 +22,8 @@ import {
   recipeCollapseCheck,
   recipeFirstEpochs,
   recipeHeadStartCheck,
+  recipeLossRanking,
+  lossVerdict,
   reenactVerdict,
   recipeOf,
   resolveTrainConfig,
@@ -298,4 +300,66 @@ test("a likelihood ratio past a double's range prints as a power of ten", () => 
   assert.match(lines[0], /a likelihood ratio of 10\^2169 \(strong\)\.$/);
   assert.equal(lines[1], "The recipe's a ranks 1 of 2.");
   assert.match(rankingVerdict("Close", [score("a", 1), score("b", 1.1)], null).join("\n"), /likelihood ratio of 1\.65 \(weak\)\.$/);
+});
+
+test("the loss asked again on the recipe's network: pending until every clipped run is in, then ranked on the same seeds", () => {
+  const rng = new Rng(13);
+  // A run of `optimizer` and `seed` whose epochs scatter around the report's lines, shifted by `bias`.
+  const run = (optimizer: "rmsprop" | "adam", seed: number, bias: number, input: object, epochs: number) =>
+    ({
+      runId: `${optimizer}-s${seed}-${JSON.stringify(input)}`,
+      config: resolveTrainConfig({ optimizer, seed, epochs, ...input }),
+      history: [
+        ...noisyReportLogs(rng, optimizer === "adam" ? "Adam" : "RMSprop", bias),
+        ...Array.from({ length: epochs - 10 }, () => noisyReportLogs(rng, "Adam", bias)[9]),
+      ],
+      steps: [],
+      metrics: { epochsCompleted: epochs },
+    }) as unknown as RunResultSummary;
+  const both = (seed: number, bias: number, input: object, epochs: number) => [
+    run("rmsprop", seed, bias, input, epochs),
+    run("adam", seed, bias, input, epochs),
+  ];
+  // The recipe's full runs (loss from the logits) sit far from the report; the clipped loss's runs on it match.
+  const results = [1, 2, 3].flatMap((seed) => both(seed, 0.5, {}, 40));
+  const clipped = [1, 2].flatMap((seed) => both(seed, 0, { loss: "clipped" }, 10));
+  // The clipped loss on the earlier padding is another question: it never counts here.
+  const earlierPadding = both(1, 0, { loss: "clipped", model: { paddings: EARLIER_PADDING } }, 10);
+  const scale = (_o: string, metric: string) => (metric.includes("loss") ? 0.002 : 0.0005);
+
+  const pending = recipeLossRanking([...clipped.slice(0, 3), ...earlierPadding], results, scale);
+  assert.deepEqual(pending, {
+    pending: "Loss on the recipe's network (vvs): 3 of 4 clipped-loss runs committed; `mnist-lab forensics loss-confirm` trains the rest.",
+  });
+  const ranked = recipeLossRanking([...clipped, ...earlierPadding], results, scale);
+  assert.ok("scores" in ranked);
+  assert.deepEqual(
+    ranked.scores.map((c) => [c.name, c.seeds.RMSprop, c.seeds.Adam, c.terms]),
+    [
+      ["clipped", 2, 2, 2 * 9 * 4],
+      ["from-logits", 2, 2, 2 * 9 * 4],
+    ],
+    "seed 3 of the recipe has no clipped twin and stays out; epochs 2–10 of both optimizers",
+  );
+
+  const earlier = [
+    { name: "clipped", meanSquaredZ: 1, terms: 32, seeds: { RMSprop: 1, Adam: 1 } },
+    { name: "from-logits", meanSquaredZ: 1.1, terms: 32, seeds: { RMSprop: 1, Adam: 1 } },
+  ];
+  const onRecipe = lossVerdict(earlier, ranked);
+  assert.match(onRecipe.at(-3)!, /^Loss on the recipe's network \(vvs, seeds 1 and 2, epochs 2–10\): clipped lies closest/);
+  assert.equal(onRecipe.at(-2), "The recipe's from-logits ranks 2 of 2.");
+  assert.match(
+    onRecipe.at(-1)!,
+    new RegExp(
+      "so the recipe does; on the recipe's network \\(vvs\\) the report's lines favour clipped strongly " +
+        "\\(likelihood ratio .*, 2 seeds per loss and optimizer\\), against the source",
+    ),
+  );
+  const onEarlier = lossVerdict(earlier, pending);
+  assert.equal(onEarlier.at(-2), (pending as { pending: string }).pending);
+  assert.match(
+    onEarlier.at(-1)!,
+    /on sss the report's lines cannot tell the two losses apart firmly \(likelihood ratio 4\.95 for clipped, 1 seed per/,
+  );
 });
